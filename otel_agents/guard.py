@@ -1,0 +1,82 @@
+"""The single guard that keeps an exception in our code from ever reaching the host app."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Final, TypeVar, cast
+
+from otel_agents import stats
+
+_log = logging.getLogger("otel_agents")
+
+# The test suite sets this so that a bug in a hook fails the test instead of being swallowed.
+STRICT_ENV: Final = "OTEL_AGENTS_RAISE_INTERNAL_ERRORS"
+
+_logged_sites: set[str] = set()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV, "") == "1"
+
+
+def report(site: str, exc: BaseException) -> None:
+    """Count an internal error at ``site`` and log it, once per site, without the exception's args."""
+    stats.count_error(site)
+    if site in _logged_sites:
+        return
+    _logged_sites.add(site)
+    try:
+        # Only the type: an exception message may carry a secret the redactor never saw.
+        _log.warning(
+            "otel_agents: internal error in %s (%s); telemetry continues, further errors "
+            "here are counted, not logged",
+            site,
+            type(exc).__name__,
+        )
+    except Exception:  # noqa: BLE001 - a broken logging handler must not escape either
+        pass
+
+
+class never_raise:  # noqa: N801 - used like a function: ``with never_raise("site"):``
+    """Context manager and decorator: swallow, log once and count any exception from our code."""
+
+    __slots__ = ("default", "site")
+
+    def __init__(self, site: str, default: Any = None) -> None:
+        self.site = site
+        self.default = default
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        report(self.site, exc)
+        return not _strict()
+
+    def __call__(self, fn: F) -> F:
+        site, default = self.site, self.default
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                report(site, exc)
+                if _strict():
+                    raise
+                return default
+
+        return cast(F, wrapper)
