@@ -1,0 +1,37 @@
+"""The embedded local store: where telemetry goes when no OTLP endpoint is configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from otel_agents.guard import never_raise
+from otel_agents.store.exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
+from otel_agents.store.paths import default_home
+from otel_agents.store.writer import StoreWriter
+
+__all__ = ["LocalStore", "default_home", "open_store"]
+
+
+class LocalStore:
+    """One process's handle on a store: its three exporters and ``close()``."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._writer = StoreWriter(home)
+        self.span_exporter = StoreSpanExporter(self._writer)
+        self.metric_exporter = StoreMetricExporter(self._writer)
+        self.log_exporter = StoreLogExporter(self._writer)
+
+    @never_raise("store.close")
+    def close(self) -> None:
+        """Persist counters and release files and the database connection."""
+        self._writer.close()
+
+
+def open_store(path: Path) -> LocalStore:
+    """Open (creating and migrating if needed) the store at ``path``.
+
+    Raises ``OSError``/``sqlite3.Error`` when the directory or database cannot be opened, so
+    ``configure()`` can report a bad location clearly instead of losing data silently.
+    """
+    return LocalStore(Path(path).expanduser())

@@ -1,0 +1,77 @@
+"""Opening the store's SQLite database; write transactions that wait instead of failing."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+# How long one statement waits for another process's lock (SQLite's own busy handler).
+BUSY_TIMEOUT_S: Final = 10.0
+# How long a write transaction keeps retrying before it gives up (and the caller counts a drop).
+WRITE_DEADLINE_S: Final = 30.0
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout; autocommit, transactions are explicit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    if not readonly:
+        # Only effective before the first table exists; lets prune hand space back to the disk.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+    # NORMAL in WAL mode survives any process crash; only a power cut can lose the last commits.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    msg = str(exc).lower()
+    return "locked" in msg or "busy" in msg
+
+
+def retry(fn: Callable[[], object]) -> None:
+    """Run ``fn``, retrying while another connection holds a lock, up to the write deadline."""
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    while True:
+        try:
+            fn()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, waiting out other writers; rolls back on error.
+
+    Taking the write lock up front means SQLite's busy handler can always wait for it; a deferred
+    transaction that upgrades from read to write can fail with "database is locked" at once.
+    """
+    retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    retry(lambda: conn.execute("COMMIT"))
+
+
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A consistent read across several queries (WAL readers never block writers)."""
+    retry(lambda: conn.execute("BEGIN"))
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")

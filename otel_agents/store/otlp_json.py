@@ -1,0 +1,419 @@
+"""Encode SDK spans, log records and metrics as OTLP/JSON export requests (the otlpjsonfile format).
+
+Follows the OTLP/JSON mapping: lowerCamelCase field names, trace and span ids as lowercase hex,
+enums as integers, 64-bit integers as decimal strings, default-valued fields omitted.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk.metrics.export import (
+    ExponentialHistogram,
+    Gauge,
+    Histogram,
+    Metric,
+    MetricsData,
+    Sum,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext
+
+from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, cap, safe_str
+
+Json = dict[str, Any]
+T = TypeVar("T")
+
+# Mirrors the SDK's OTLP encoder: SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and ..._IS_REMOTE_MASK.
+_HAS_IS_REMOTE: Final = 0x100
+_IS_REMOTE: Final = 0x200
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+
+
+def trace_id_hex(trace_id: int) -> str:
+    """A trace id as 32 lowercase hex digits."""
+    return f"{trace_id:032x}"
+
+
+def span_id_hex(span_id: int) -> str:
+    """A span id as 16 lowercase hex digits."""
+    return f"{span_id:016x}"
+
+
+def any_value(value: object) -> Json:
+    """An OTLP ``AnyValue`` for any Python value; never raises, bounded in size and depth."""
+    return _any(value, 0, [MAX_NODES])
+
+
+def _double(value: float) -> Json:
+    if math.isfinite(value):
+        return {"doubleValue": value}
+    # proto3 JSON spells non-finite doubles as strings.
+    return {
+        "doubleValue": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    }
+
+
+def _any(value: object, depth: int, budget: list[int]) -> Json:  # noqa: PLR0911, PLR0912
+    budget[0] -= 1
+    if isinstance(value, str):
+        return {"stringValue": cap(value)}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return {"intValue": str(value)}
+        return {"stringValue": str(value)}
+    if isinstance(value, float):
+        return _double(value)
+    if value is None:
+        return {}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytesValue": base64.b64encode(bytes(value)).decode("ascii")}
+    if depth >= MAX_DEPTH or budget[0] <= 0:
+        return {"stringValue": f"<nested too deep: {type(value).__name__}>"}
+    try:
+        if isinstance(value, Mapping):
+            kvs: list[Json] = []
+            for k, v in value.items():
+                if budget[0] <= 0 or len(kvs) >= MAX_ITEMS:
+                    break
+                kvs.append({"key": safe_str(k), "value": _any(v, depth + 1, budget)})
+            return {"kvlistValue": {"values": kvs}}
+        if isinstance(value, (Sequence, set, frozenset)):
+            values: list[Json] = []
+            for v in value:
+                if budget[0] <= 0 or len(values) >= MAX_ITEMS:
+                    break
+                values.append(_any(v, depth + 1, budget))
+            return {"arrayValue": {"values": values}}
+    except Exception:  # noqa: BLE001 - a hostile container may raise while iterating
+        return {"stringValue": f"<unreadable {type(value).__name__}>"}
+    return {"stringValue": safe_str(value)}
+
+
+def key_values(attributes: Mapping[str, Any] | None) -> list[Json]:
+    """OTLP ``KeyValue`` list for an attribute mapping."""
+    if not attributes:
+        return []
+    try:
+        items = list(attributes.items())
+    except Exception:  # noqa: BLE001 - a hostile Mapping yields no attributes, not an error
+        return []
+    budget = [MAX_NODES]
+    return [{"key": safe_str(k), "value": _any(v, 1, budget)} for k, v in items]
+
+
+def resource_json(resource: Resource | None) -> Json:
+    """OTLP ``Resource``."""
+    if resource is None:
+        return {}
+    out: Json = {}
+    attrs = key_values(resource.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    return out
+
+
+def scope_json(scope: InstrumentationScope | None) -> Json:
+    """OTLP ``InstrumentationScope``."""
+    if scope is None:
+        return {}
+    out: Json = {"name": scope.name}
+    if scope.version:
+        out["version"] = scope.version
+    attrs = key_values(scope.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    return out
+
+
+def _flags(parent: SpanContext | None) -> int:
+    return _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
+
+
+def span_json(span: ReadableSpan) -> Json:
+    """OTLP ``Span`` for one SDK span."""
+    ctx = span.get_span_context()
+    assert ctx is not None  # every SDK span has a context; the guard around us handles the rest
+    out: Json = {
+        "traceId": trace_id_hex(ctx.trace_id),
+        "spanId": span_id_hex(ctx.span_id),
+        "name": span.name,
+        "kind": span.kind.value + 1,
+        "startTimeUnixNano": str(span.start_time or 0),
+        "endTimeUnixNano": str(span.end_time or 0),
+        "flags": _flags(span.parent),
+    }
+    if ctx.trace_state:
+        out["traceState"] = ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())
+    if span.parent is not None:
+        out["parentSpanId"] = span_id_hex(span.parent.span_id)
+    attrs = key_values(span.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    if span.dropped_attributes:
+        out["droppedAttributesCount"] = span.dropped_attributes
+    if span.events:
+        out["events"] = [_event_json(e.name, e.timestamp, e.attributes) for e in span.events]
+    if span.dropped_events:
+        out["droppedEventsCount"] = span.dropped_events
+    if span.links:
+        out["links"] = [
+            _strip(
+                {
+                    "traceId": trace_id_hex(link.context.trace_id),
+                    "spanId": span_id_hex(link.context.span_id),
+                    "attributes": key_values(link.attributes),
+                    "flags": _flags(link.context),
+                }
+            )
+            for link in span.links
+        ]
+    if span.dropped_links:
+        out["droppedLinksCount"] = span.dropped_links
+    status: Json = {}
+    if span.status.description:
+        status["message"] = safe_str(span.status.description)
+    if span.status.status_code.value:
+        status["code"] = span.status.status_code.value
+    out["status"] = status
+    return out
+
+
+def _event_json(name: str, timestamp: int, attributes: Mapping[str, Any] | None) -> Json:
+    return _strip(
+        {
+            "timeUnixNano": str(timestamp),
+            "name": safe_str(name),
+            "attributes": key_values(attributes),
+        }
+    )
+
+
+def _strip(d: Json) -> Json:
+    return {k: v for k, v in d.items() if v}
+
+
+def _group(
+    items: Iterable[T],
+    resource_of: Callable[[T], Resource | None],
+    scope_of: Callable[[T], InstrumentationScope | None],
+) -> dict[Resource | None, dict[InstrumentationScope | None, list[T]]]:
+    groups: dict[Resource | None, dict[InstrumentationScope | None, list[T]]] = {}
+    for item in items:
+        groups.setdefault(resource_of(item), {}).setdefault(scope_of(item), []).append(item)
+    return groups
+
+
+def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Json] | None = None) -> Json:
+    """OTLP ``ExportTraceServiceRequest`` for ``spans`` (``encoded``: their span_json, if known)."""
+    pairs = list(zip(spans, encoded or [span_json(s) for s in spans], strict=True))
+    out = []
+    for resource, scopes in _group(
+        pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope
+    ).items():
+        out.append(
+            _with_schema(
+                {
+                    "resource": resource_json(resource),
+                    "scopeSpans": [
+                        _with_schema(
+                            {"scope": scope_json(scope), "spans": [p[1] for p in group]}, scope
+                        )
+                        for scope, group in scopes.items()
+                    ],
+                },
+                resource,
+            )
+        )
+    return {"resourceSpans": out}
+
+
+def _with_schema(d: Json, owner: Resource | InstrumentationScope | None) -> Json:
+    url = getattr(owner, "schema_url", None)
+    if url:
+        d["schemaUrl"] = url
+    return d
+
+
+def log_json(record: ReadableLogRecord) -> Json:
+    """OTLP ``LogRecord`` for one SDK log record."""
+    rec = record.log_record
+    out: Json = {}
+    if rec.timestamp:
+        out["timeUnixNano"] = str(rec.timestamp)
+    if rec.observed_timestamp:
+        out["observedTimeUnixNano"] = str(rec.observed_timestamp)
+    if rec.severity_number is not None and rec.severity_number.value:
+        out["severityNumber"] = rec.severity_number.value
+    if rec.severity_text:
+        out["severityText"] = safe_str(rec.severity_text)
+    if rec.body is not None:
+        out["body"] = any_value(rec.body)
+    attrs = key_values(rec.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    if record.dropped_attributes:
+        out["droppedAttributesCount"] = record.dropped_attributes
+    if rec.trace_flags:
+        out["flags"] = int(rec.trace_flags)
+    if rec.trace_id:
+        out["traceId"] = trace_id_hex(rec.trace_id)
+    if rec.span_id:
+        out["spanId"] = span_id_hex(rec.span_id)
+    if rec.event_name:
+        out["eventName"] = safe_str(rec.event_name)
+    return out
+
+
+def logs_request(
+    records: Sequence[ReadableLogRecord], encoded: Sequence[Json] | None = None
+) -> Json:
+    """OTLP ``ExportLogsServiceRequest`` for ``records`` (``encoded``: their log_json, if known)."""
+    pairs = list(zip(records, encoded or [log_json(r) for r in records], strict=True))
+    out = []
+    for resource, scopes in _group(
+        pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope
+    ).items():
+        out.append(
+            _with_schema(
+                {
+                    "resource": resource_json(resource),
+                    "scopeLogs": [
+                        _with_schema(
+                            {"scope": scope_json(scope), "logRecords": [p[1] for p in group]}, scope
+                        )
+                        for scope, group in scopes.items()
+                    ],
+                },
+                resource,
+            )
+        )
+    return {"resourceLogs": out}
+
+
+def _number_point(p: Any) -> Json:
+    out: Json = {
+        "startTimeUnixNano": str(p.start_time_unix_nano or 0),
+        "timeUnixNano": str(p.time_unix_nano or 0),
+    }
+    attrs = key_values(p.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    if isinstance(p.value, int) and not isinstance(p.value, bool):
+        out["asInt"] = str(p.value)
+    else:
+        out["asDouble"] = _finite(p.value)
+    return out
+
+
+def _finite(value: float) -> Any:
+    return _double(float(value))["doubleValue"]
+
+
+def _histogram_point(p: Any) -> Json:
+    out: Json = {
+        "startTimeUnixNano": str(p.start_time_unix_nano or 0),
+        "timeUnixNano": str(p.time_unix_nano or 0),
+        "count": str(p.count),
+        "sum": _finite(p.sum),
+        "bucketCounts": [str(c) for c in p.bucket_counts],
+        "explicitBounds": [_finite(b) for b in p.explicit_bounds],
+        "min": _finite(p.min),
+        "max": _finite(p.max),
+    }
+    attrs = key_values(p.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    return out
+
+
+def _exp_histogram_point(p: Any) -> Json:
+    out: Json = {
+        "startTimeUnixNano": str(p.start_time_unix_nano or 0),
+        "timeUnixNano": str(p.time_unix_nano or 0),
+        "count": str(p.count),
+        "sum": _finite(p.sum),
+        "scale": p.scale,
+        "zeroCount": str(p.zero_count),
+        "positive": {
+            "offset": p.positive.offset,
+            "bucketCounts": [str(c) for c in p.positive.bucket_counts],
+        },
+        "negative": {
+            "offset": p.negative.offset,
+            "bucketCounts": [str(c) for c in p.negative.bucket_counts],
+        },
+        "min": _finite(p.min),
+        "max": _finite(p.max),
+    }
+    if p.flags:
+        out["flags"] = p.flags
+    attrs = key_values(p.attributes)
+    if attrs:
+        out["attributes"] = attrs
+    return out
+
+
+def metric_json(metric: Metric) -> Json:
+    """OTLP ``Metric`` for one SDK metric."""
+    out: Json = {"name": metric.name}
+    if metric.description:
+        out["description"] = metric.description
+    if metric.unit:
+        out["unit"] = metric.unit
+    data = metric.data
+    if isinstance(data, Sum):
+        out["sum"] = {
+            "dataPoints": [_number_point(p) for p in data.data_points],
+            "aggregationTemporality": int(data.aggregation_temporality),
+            "isMonotonic": data.is_monotonic,
+        }
+    elif isinstance(data, Gauge):
+        out["gauge"] = {"dataPoints": [_number_point(p) for p in data.data_points]}
+    elif isinstance(data, Histogram):
+        out["histogram"] = {
+            "dataPoints": [_histogram_point(p) for p in data.data_points],
+            "aggregationTemporality": int(data.aggregation_temporality),
+        }
+    elif isinstance(data, ExponentialHistogram):
+        out["exponentialHistogram"] = {
+            "dataPoints": [_exp_histogram_point(p) for p in data.data_points],
+            "aggregationTemporality": int(data.aggregation_temporality),
+        }
+    return out
+
+
+def metrics_request(data: MetricsData) -> Json:
+    """OTLP ``ExportMetricsServiceRequest`` for one collection."""
+    out = []
+    for rm in data.resource_metrics:
+        out.append(
+            _with_schema(
+                {
+                    "resource": resource_json(rm.resource),
+                    "scopeMetrics": [
+                        _with_schema(
+                            {
+                                "scope": scope_json(sm.scope),
+                                "metrics": [metric_json(m) for m in sm.metrics],
+                            },
+                            sm.scope,
+                        )
+                        for sm in rm.scope_metrics
+                    ],
+                },
+                rm.resource,
+            )
+        )
+        if rm.schema_url:
+            out[-1]["schemaUrl"] = rm.schema_url
+    return {"resourceMetrics": out}

@@ -1,0 +1,382 @@
+"""The store's single write path: one NDJSON append plus one SQLite transaction per batch."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from otel_agents import semconv, stats
+from otel_agents.store import db, ndjson, paths, schema
+from otel_agents.store.otlp_json import (
+    log_json,
+    logs_request,
+    metrics_request,
+    span_id_hex,
+    span_json,
+    trace_id_hex,
+    traces_request,
+)
+from otel_agents.store.rollup import UPSERT_SQL
+from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
+from otel_agents.store.values import dumps_attributes, plain, safe_str
+
+# The collector's file consumer caps a line at 1 MiB by default; stay well under it.
+MAX_LINE_ITEMS: Final = 128
+MAX_LINE_BYTES: Final = 512 * 1024
+PRUNE_EVERY_S: Final = 3600.0
+
+DROP_NDJSON: Final = "store.ndjson_write_failed"
+DROP_SQLITE: Final = "store.sqlite_write_failed"
+
+
+class StoreWriter:
+    """Owns one process's connection and line files for a store home; thread-safe."""
+
+    def __init__(self, home: Path, *, max_file_bytes: int = ndjson.DEFAULT_MAX_FILE_BYTES) -> None:
+        self.home = home
+        self._lock = threading.Lock()
+        self._max_file_bytes = max_file_bytes
+        self._pid = -1
+        self._conn: sqlite3.Connection | None = None
+        self._lines: dict[str, ndjson.LineWriter] = {}
+        self._resources: dict[Any, tuple[int, str | None]] = {}
+        self._persisted: dict[tuple[str, str], int] = {}
+        self._closed = False
+        self._next_prune = time.monotonic() + 60.0
+        self.open()
+
+    def open(self) -> None:
+        """(Re)open for the current process; a forked child gets its own connection and files."""
+        forked = self._pid != -1
+        self._pid = os.getpid()
+        self._conn = db.connect(paths.db_path(self.home))
+        schema.migrate(self._conn)
+        directory = paths.ndjson_dir(self.home)
+        self._lines = {
+            s: ndjson.LineWriter(directory, s, self._max_file_bytes) for s in ndjson.SIGNALS
+        }
+        self._resources = {}
+        # A forked child inherits counts its parent persists itself: only count what is new here.
+        self._persisted = _counter_snapshot() if forked else {}
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid() or self._conn is None:
+            # Never touch a connection inherited through fork: SQLite forbids it.
+            self.open()
+        assert self._conn is not None
+        return self._conn
+
+    # --- spans ----------------------------------------------------------------------------------
+
+    def write_spans(self, spans: Sequence[Any]) -> bool:
+        """Store ``spans``; False (and counted drops) if the database write failed."""
+        with self._lock:
+            if self._closed:
+                stats.count_drop(DROP_SQLITE, len(spans))
+                return False
+            conn = self._connection()
+            encoded = [span_json(s) for s in spans]
+            self._append("traces", spans, encoded, traces_request)
+            rows = BatchRows()
+            for span in spans:
+                rid, service = self._resource(conn, span.resource)
+                rows.add_span(span, service, rid)
+            try:
+                with db.write_transaction(conn):
+                    conn.executemany(INSERT_SPAN, rows.spans)
+                    if rows.runs:
+                        conn.executemany(INSERT_RUN, rows.runs)
+                    if rows.events:
+                        conn.executemany(INSERT_EVENT, rows.events)
+                    conn.executemany(UPSERT_SQL, list(rows.stats.params()))
+                    self._persist_counters(conn)
+            except sqlite3.Error:
+                stats.count_drop(DROP_SQLITE, len(spans))
+                return False
+            self._maybe_prune()
+            return True
+
+    def _append(
+        self, signal: str, items: Sequence[Any], encoded: list[dict[str, Any]], build: Any
+    ) -> None:
+        lines: list[bytes] = []
+        start = 0
+        while start < len(items):
+            end = min(start + MAX_LINE_ITEMS, len(items))
+            line = orjson.dumps(build(items[start:end], encoded[start:end]))
+            while len(line) > MAX_LINE_BYTES and end - start > 1:
+                end = start + (end - start) // 2
+                line = orjson.dumps(build(items[start:end], encoded[start:end]))
+            lines.append(line)
+            start = end
+        try:
+            self._lines[signal].write_lines(lines)
+        except OSError:
+            stats.count_drop(DROP_NDJSON, len(items))
+
+    def _resource(self, conn: sqlite3.Connection, resource: Any) -> tuple[int | None, str | None]:
+        if resource is None:
+            return None, None
+        try:
+            cached = self._resources.get(resource)
+        except TypeError:
+            cached = None
+        if cached is not None:
+            return cached
+        attrs = dict(resource.attributes or {})
+        service = attrs.get(semconv.SERVICE_NAME)
+        text = dumps_attributes(attrs) or "{}"
+        schema_url = getattr(resource, "schema_url", "") or ""
+        digest = hashlib.sha256((text + "\n" + schema_url).encode()).hexdigest()
+        service_s = None if service is None else safe_str(service)
+        row = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            with db.write_transaction(conn):
+                conn.execute(
+                    "INSERT OR IGNORE INTO resources (digest, service, attributes, schema_url)"
+                    " VALUES (?, ?, ?, ?)",
+                    (digest, service_s, text, schema_url),
+                )
+            row = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()
+        result = (int(row[0]), service_s)
+        with contextlib.suppress(TypeError):
+            self._resources[resource] = result
+        return result
+
+    def _persist_counters(self, conn: sqlite3.Connection) -> None:
+        now = time.time_ns()
+        current = _counter_snapshot()
+        changes = [
+            (kind, reason, n - self._persisted.get((kind, reason), 0), now)
+            for (kind, reason), n in current.items()
+            if n != self._persisted.get((kind, reason), 0)
+        ]
+        if changes:
+            conn.executemany(
+                "INSERT INTO counters (kind, reason, count, updated_ns) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kind, reason) DO UPDATE SET count = count + excluded.count,"
+                " updated_ns = excluded.updated_ns",
+                changes,
+            )
+            self._persisted = current
+
+    # --- logs -----------------------------------------------------------------------------------
+
+    def write_logs(self, records: Sequence[Any]) -> bool:
+        """Store log records; False (and counted drops) if the database write failed."""
+        with self._lock:
+            if self._closed:
+                stats.count_drop(DROP_SQLITE, len(records))
+                return False
+            conn = self._connection()
+            encoded = [log_json(r) for r in records]
+            self._append("logs", records, encoded, logs_request)
+            rows = []
+            for r in records:
+                rec = r.log_record
+                _, service = self._resource(conn, r.resource)
+                body = rec.body
+                rows.append(
+                    (
+                        rec.timestamp or rec.observed_timestamp or time.time_ns(),
+                        rec.observed_timestamp,
+                        rec.severity_number.value if rec.severity_number is not None else None,
+                        None if rec.severity_text is None else safe_str(rec.severity_text),
+                        None
+                        if body is None
+                        else (
+                            body if isinstance(body, str) else orjson.dumps(plain(body)).decode()
+                        ),
+                        trace_id_hex(rec.trace_id) if rec.trace_id else None,
+                        span_id_hex(rec.span_id) if rec.span_id else None,
+                        service,
+                        None if rec.event_name is None else safe_str(rec.event_name),
+                        dumps_attributes(rec.attributes),
+                    )
+                )
+            try:
+                with db.write_transaction(conn):
+                    conn.executemany(
+                        "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text,"
+                        " body, trace_id, span_id, service, event_name, attributes)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._persist_counters(conn)
+            except sqlite3.Error:
+                stats.count_drop(DROP_SQLITE, len(records))
+                return False
+            return True
+
+    # --- metrics --------------------------------------------------------------------------------
+
+    def write_metrics(self, data: Any) -> bool:
+        """Store one metrics collection; False (and a counted drop) if the database write failed."""
+        with self._lock:
+            if self._closed:
+                stats.count_drop(DROP_SQLITE, 1)
+                return False
+            conn = self._connection()
+            request = metrics_request(data)
+            try:
+                self._lines["metrics"].write_lines([orjson.dumps(request)])
+            except OSError:
+                stats.count_drop(DROP_NDJSON, 1)
+            rows = []
+            for rm in data.resource_metrics:
+                _, service = self._resource(conn, rm.resource)
+                for sm in rm.scope_metrics:
+                    for metric in sm.metrics:
+                        rows.extend(_metric_rows(metric, service))
+            try:
+                with db.write_transaction(conn):
+                    conn.executemany(
+                        "INSERT INTO metric_points (time_ns, start_ns, name, unit, type, service,"
+                        " attributes, value, count, sum, min, max, data)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    self._persist_counters(conn)
+            except sqlite3.Error:
+                stats.count_drop(DROP_SQLITE, len(rows))
+                return False
+            return True
+
+    # --- housekeeping ---------------------------------------------------------------------------
+
+    def _maybe_prune(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        from otel_agents.store import retention
+
+        assert self._conn is not None
+        retention.prune(self._conn, self.home, retention.Policy.from_env())
+
+    def flush(self) -> None:
+        """Persist the process's counters now (records are durable as soon as a write returns)."""
+        with self._lock:
+            if self._closed or self._conn is None or self._pid != os.getpid():
+                return
+            with db.write_transaction(self._conn):
+                self._persist_counters(self._conn)
+
+    def close(self) -> None:
+        """Flush counters and release the connection and files; later writes are dropped."""
+        if self._closed:
+            return
+        self.flush()
+        with self._lock:
+            self._closed = True
+            for w in self._lines.values():
+                w.close()
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+
+def _counter_snapshot() -> dict[tuple[str, str], int]:
+    current = {("drop", k): v for k, v in stats.drops().items()}
+    current.update({("error", k): v for k, v in stats.errors().items()})
+    return current
+
+
+def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
+    from opentelemetry.sdk.metrics.export import ExponentialHistogram, Gauge, Histogram, Sum
+
+    data = metric.data
+    unit = metric.unit or None
+    out: list[tuple[object, ...]] = []
+    for p in data.data_points:
+        attrs = dumps_attributes(p.attributes)
+        if isinstance(data, (Sum, Gauge)):
+            kind = "sum" if isinstance(data, Sum) else "gauge"
+            value = _num(p.value)
+            out.append(
+                (
+                    p.time_unix_nano,
+                    p.start_time_unix_nano,
+                    metric.name,
+                    unit,
+                    kind,
+                    service,
+                    attrs,
+                    value,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
+        elif isinstance(data, Histogram):
+            extra = orjson.dumps(
+                {"bounds": plain(list(p.explicit_bounds)), "counts": list(p.bucket_counts)}
+            ).decode()
+            out.append(
+                (
+                    p.time_unix_nano,
+                    p.start_time_unix_nano,
+                    metric.name,
+                    unit,
+                    "histogram",
+                    service,
+                    attrs,
+                    None,
+                    p.count,
+                    _num(p.sum),
+                    _num(p.min),
+                    _num(p.max),
+                    extra,
+                )
+            )
+        elif isinstance(data, ExponentialHistogram):
+            extra = orjson.dumps(
+                {
+                    "scale": p.scale,
+                    "zero_count": p.zero_count,
+                    "positive": {
+                        "offset": p.positive.offset,
+                        "counts": list(p.positive.bucket_counts),
+                    },
+                    "negative": {
+                        "offset": p.negative.offset,
+                        "counts": list(p.negative.bucket_counts),
+                    },
+                }
+            ).decode()
+            out.append(
+                (
+                    p.time_unix_nano,
+                    p.start_time_unix_nano,
+                    metric.name,
+                    unit,
+                    "exponential_histogram",
+                    service,
+                    attrs,
+                    None,
+                    p.count,
+                    _num(p.sum),
+                    _num(p.min),
+                    _num(p.max),
+                    extra,
+                )
+            )
+    return out
+
+
+def _num(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        f = float(value)
+        return f if not math.isnan(f) else None
+    return None
