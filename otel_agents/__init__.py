@@ -2,4 +2,32 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+from otel_agents.context import run_context
+from otel_agents.spans import agent, llm, route, tool, workflow
+from otel_agents.version import __version__
+
+if TYPE_CHECKING:
+    from otel_agents.pipeline import Telemetry, configure
+
+__all__ = [
+    "Telemetry",
+    "__version__",
+    "agent",
+    "configure",
+    "llm",
+    "route",
+    "run_context",
+    "tool",
+    "workflow",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The SDK loads only when an application configures: libraries instrument with the API alone.
+    if name in ("configure", "Telemetry"):
+        import importlib
+
+        return getattr(importlib.import_module("otel_agents.pipeline"), name)
+    raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -21,7 +22,8 @@ _logged_sites: set[str] = set()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _strict() -> bool:
+def strict() -> bool:
+    """True under the test suite: internal errors re-raise instead of being swallowed."""
     return os.environ.get(STRICT_ENV, "") == "1"
 
 
@@ -31,7 +33,7 @@ def report(site: str, exc: BaseException) -> None:
     if site in _logged_sites:
         return
     _logged_sites.add(site)
-    try:
+    with contextlib.suppress(Exception):  # a broken logging handler must not escape either
         # Only the type: an exception message may carry a secret the redactor never saw.
         _log.warning(
             "otel_agents: internal error in %s (%s); telemetry continues, further errors "
@@ -39,11 +41,9 @@ def report(site: str, exc: BaseException) -> None:
             site,
             type(exc).__name__,
         )
-    except Exception:  # noqa: BLE001 - a broken logging handler must not escape either
-        pass
 
 
-class never_raise:  # noqa: N801 - used like a function: ``with never_raise("site"):``
+class never_raise:
     """Context manager and decorator: swallow, log once and count any exception from our code."""
 
     __slots__ = ("default", "site")
@@ -64,7 +64,7 @@ class never_raise:  # noqa: N801 - used like a function: ``with never_raise("sit
         if exc is None or not isinstance(exc, Exception):
             return False
         report(self.site, exc)
-        return not _strict()
+        return not strict()
 
     def __call__(self, fn: F) -> F:
         site, default = self.site, self.default
@@ -75,7 +75,7 @@ class never_raise:  # noqa: N801 - used like a function: ``with never_raise("sit
                 return fn(*args, **kwargs)
             except Exception as exc:
                 report(site, exc)
-                if _strict():
+                if strict():
                     raise
                 return default
 

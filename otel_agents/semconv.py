@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Final
 
+from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
-from opentelemetry.semconv._incubating.attributes.deployment_attributes import (
-    DEPLOYMENT_ENVIRONMENT_NAME as DEPLOYMENT_ENVIRONMENT_NAME,
-)
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
-from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE as ERROR_TYPE
-from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME as SERVICE_NAME
-from opentelemetry.semconv.attributes.service_attributes import (
-    SERVICE_VERSION as SERVICE_VERSION,
-)
+from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import service_attributes as _service
+
+# --- upstream general attribute keys ---------------------------------------------------------
+ERROR_TYPE: Final = _error.ERROR_TYPE
+SERVICE_NAME: Final = _service.SERVICE_NAME
+SERVICE_VERSION: Final = _service.SERVICE_VERSION
+SERVICE_INSTANCE_ID: Final = _service.SERVICE_INSTANCE_ID
+DEPLOYMENT_ENVIRONMENT_NAME: Final = _deployment.DEPLOYMENT_ENVIRONMENT_NAME
 
 # --- upstream GenAI attribute keys -------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = _gen_ai.GEN_AI_OPERATION_NAME
@@ -43,6 +45,8 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_CACHE_READ_IN
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
 GEN_AI_TOKEN_TYPE: Final = _gen_ai.GEN_AI_TOKEN_TYPE
+GEN_AI_REQUEST_TEMPERATURE: Final = _gen_ai.GEN_AI_REQUEST_TEMPERATURE
+GEN_AI_REQUEST_MAX_TOKENS: Final = _gen_ai.GEN_AI_REQUEST_MAX_TOKENS
 
 # --- upstream GenAI values ---------------------------------------------------------------
 OP_INVOKE_WORKFLOW: Final = _gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
@@ -82,6 +86,7 @@ REQUEST_ID: Final = "otel_agents.request.id"
 RUN_CONTEXT_KEYS: Final = (RUN_ID, SESSION_ID, USER_ID, REQUEST_ID)
 
 # --- run bookkeeping for the local store (a run is a workflow or top-level agent span) -------
+RUN_KIND: Final = "otel_agents.run.kind"
 RUN_STATUS: Final = "otel_agents.run.status"
 RUN_ITEMS_DISCOVERED: Final = "otel_agents.run.items.discovered"
 RUN_ITEMS_SUCCEEDED: Final = "otel_agents.run.items.succeeded"
@@ -95,7 +100,12 @@ RUN_METADATA_PREFIX: Final = "otel_agents.run.metadata."
 REDACTED_MARKER: Final = "[REDACTED:{}]"
 TRUNCATED_MARKER: Final = "...[truncated {} chars]"
 REDACTED_COUNT: Final = "otel_agents.redacted.count"
-SUMMARY_SUFFIX: Final = ".summary"
+TRUNCATED_COUNT: Final = "otel_agents.truncated.count"
+TOOL_ARGUMENTS_SUMMARY: Final = "otel_agents.tool.call.arguments_summary"
+TOOL_RESULT_SUMMARY: Final = "otel_agents.tool.call.result_summary"
+LLM_INPUT_SUMMARY: Final = "otel_agents.llm.input_summary"
+LLM_OUTPUT_SUMMARY: Final = "otel_agents.llm.output_summary"
+EVENT_LOGGER: Final = "otel_agents.events"
 
 # --- metric names -----------------------------------------------------------------------------
 METRIC_CLIENT_OPERATION_DURATION: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
@@ -112,13 +122,12 @@ METRIC_INTERNAL_ERRORS: Final = "otel_agents.internal_errors"
 METRIC_REDACTIONS: Final = "otel_agents.redactions"
 
 # --- label keys on derived metrics ----------------------------------------------------------
-LABEL_KIND: Final = "otel_agents.kind"
-LABEL_NAME: Final = "otel_agents.name"
 LABEL_REASON: Final = "otel_agents.reason"
-KIND_WORKFLOW: Final = "workflow"
-KIND_AGENT: Final = "agent"
-KIND_TOOL: Final = "tool"
-KIND_LLM: Final = "llm"
+LABEL_SITE: Final = "otel_agents.site"
+LABEL_RULE: Final = "otel_agents.rule"
+METRIC_OVERFLOW: Final = "otel.metric.overflow"
+RUN_KIND_WORKFLOW: Final = "workflow"
+RUN_KIND_AGENT: Final = "agent"
 
 # --- environment variables ------------------------------------------------------------------
 ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"

@@ -1,0 +1,115 @@
+"""Run context (run, session, user, request ids) in contextvars and W3C baggage, plus the current agent."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from opentelemetry import baggage
+from opentelemetry import context as otel_context
+
+from otel_agents import semconv
+
+# Baggage arrives from other processes: only these keys are trusted, and only this long.
+MAX_BAGGAGE_VALUE: Final = 256
+ALLOWED_KEYS: Final = frozenset(semconv.RUN_CONTEXT_KEYS)
+
+_AGENT_KEY: Final = otel_context.create_key("otel_agents.agent")
+_ROLLUP_KEY: Final = otel_context.create_key("otel_agents.rollup")
+
+_EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
+_ids: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "otel_agents.run_context", default=_EMPTY
+)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The ids bound by one ``run_context`` block."""
+
+    run_id: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    request_id: str | None = None
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text[:MAX_BAGGAGE_VALUE] if text else None
+
+
+@contextmanager
+def run_context(
+    *,
+    run_id: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    request_id: str | None = None,
+) -> Iterator[RunContext]:
+    """Bind run/session/user/request ids for everything inside the block, across processes too."""
+    given = {
+        semconv.RUN_ID: _clean(run_id),
+        semconv.SESSION_ID: _clean(session_id),
+        semconv.USER_ID: _clean(user_id),
+        semconv.REQUEST_ID: _clean(request_id),
+    }
+    merged = dict(current_ids())
+    merged.update({k: v for k, v in given.items() if v is not None})
+    ctx = otel_context.get_current()
+    for key, value in merged.items():
+        ctx = baggage.set_baggage(key, value, ctx)
+    var_token = _ids.set(merged)
+    ctx_token = otel_context.attach(ctx)
+    try:
+        yield RunContext(
+            run_id=merged.get(semconv.RUN_ID),
+            session_id=merged.get(semconv.SESSION_ID),
+            user_id=merged.get(semconv.USER_ID),
+            request_id=merged.get(semconv.REQUEST_ID),
+        )
+    finally:
+        otel_context.detach(ctx_token)
+        _ids.reset(var_token)
+
+
+def current_ids(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
+    """The run-context ids in force: this process's ``run_context`` over incoming baggage."""
+    found: dict[str, str] = {}
+    entries = baggage.get_all(ctx)
+    if entries:
+        for key in ALLOWED_KEYS.intersection(entries):
+            value = _clean(entries[key])
+            if value is not None:
+                found[key] = value
+    local = _ids.get()
+    if local:
+        found.update(local)
+    return found
+
+
+def current_agent(ctx: otel_context.Context | None = None) -> str | None:
+    """The name of the innermost agent running in ``ctx`` (default: the current context)."""
+    value = otel_context.get_value(_AGENT_KEY, ctx)
+    return value if isinstance(value, str) else None
+
+
+def with_agent(name: str, ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with ``name`` as the innermost agent."""
+    return otel_context.set_value(_AGENT_KEY, name, ctx)
+
+
+def rollup_chain(ctx: otel_context.Context | None = None) -> tuple[object, ...]:
+    """The token/cost accumulators of the enclosing workflows and agents, innermost last."""
+    value = otel_context.get_value(_ROLLUP_KEY, ctx)
+    return value if isinstance(value, tuple) else ()
+
+
+def with_rollup(chain: tuple[object, ...], ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with ``chain`` as the accumulators that LLM and tool calls report to."""
+    return otel_context.set_value(_ROLLUP_KEY, chain, ctx)

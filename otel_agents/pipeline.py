@@ -1,0 +1,275 @@
+"""``configure()``: one call builds the SDK pipeline (providers, processors, exporters) exactly once."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger_provider, set_logger_provider
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from otel_agents import semconv
+from otel_agents.batch import BatchLogProcessor, BatchSpanProcessor, run_bounded
+from otel_agents.options import Options, resolve
+from otel_agents.processors import (
+    Redactor,
+    RewriteLogProcessor,
+    RewriteSpanProcessor,
+    RunContextProcessor,
+    SpanMetricsProcessor,
+    Truncator,
+)
+from otel_agents.processors.fanout import FanOutLogProcessor, FanOutSpanProcessor
+from otel_agents.processors.rewrite import Rewriter
+from otel_agents.settings import switches
+from otel_agents.version import __version__
+
+_log = logging.getLogger("otel_agents")
+_lock = threading.Lock()
+_current: Telemetry | None = None
+
+
+@dataclass
+class Telemetry:
+    """What ``configure()`` built; ``shutdown()`` and ``force_flush()`` are bounded in time."""
+
+    options: Options
+    resource: Resource
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    logger_provider: LoggerProvider
+    store: Any = None
+    span_metrics: SpanMetricsProcessor | None = None
+    _handler: logging.Handler | None = field(default=None, repr=False)
+    _shut: bool = field(default=False, repr=False)
+
+    @property
+    def is_shutdown(self) -> bool:
+        """True once ``shutdown()`` ran."""
+        return self._shut
+
+    def force_flush(self, timeout: float | None = None) -> bool:
+        """Export everything recorded so far; returns False if that took longer than ``timeout``."""
+        budget = self.options.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+
+        def flush() -> None:
+            self.tracer_provider.force_flush(int(budget * 1000))
+            self.logger_provider.force_flush(int(max(deadline - time.monotonic(), 0) * 1000))
+            self.meter_provider.force_flush(int(max(deadline - time.monotonic(), 0) * 1000))
+
+        return run_bounded(flush, budget, "force_flush")
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush and stop every provider within ``timeout`` seconds, even with no collector."""
+        global _current  # noqa: PLW0603 - the one process-wide pipeline
+        with _lock:
+            if self._shut:
+                return True
+            self._shut = True
+            if _current is self:
+                _current = None
+        budget = self.options.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        if self._handler is not None:
+            logging.getLogger().removeHandler(self._handler)
+
+        def stop() -> None:
+            # Spans first: their end feeds the span-derived metrics collected last.
+            self.tracer_provider.shutdown()
+            self.logger_provider.shutdown()
+            self.meter_provider.shutdown(int(max(deadline - time.monotonic(), 0.1) * 1000))
+            if self.store is not None:
+                self.store.close()
+
+        return run_bounded(stop, budget, "shutdown")
+
+
+def configure(**options: Any) -> Telemetry:
+    """Set up traces, metrics and logs for this process; later calls return the same handle."""
+    global _current  # noqa: PLW0603 - the one process-wide pipeline
+    resolved = resolve(**options)
+    with _lock:
+        if _current is not None:
+            _warn_if_different(_current.options, resolved, options)
+            return _current
+        telemetry = _build(resolved)
+        _current = telemetry
+    atexit.register(telemetry.shutdown)
+    return telemetry
+
+
+def current() -> Telemetry | None:
+    """The pipeline ``configure()`` built in this process, if any."""
+    return _current
+
+
+def _warn_if_different(active: Options, wanted: Options, given: dict[str, Any]) -> None:
+    differing = [
+        f.name
+        for f in fields(Options)
+        if f.name in given and f.compare and getattr(active, f.name) != getattr(wanted, f.name)
+    ]
+    if differing:
+        _log.warning(
+            "otel_agents: configure() was already called; ignoring new values for %s "
+            "(call shutdown() on the handle first to reconfigure)",
+            ", ".join(differing),
+        )
+
+
+def _resource(options: Options) -> Resource:
+    attrs: dict[str, str] = {
+        semconv.SERVICE_INSTANCE_ID: options.instance_id or str(uuid.uuid4()),
+        "telemetry.distro.name": "otel-agents",
+        "telemetry.distro.version": __version__,
+    }
+    if options.service_name:
+        attrs[semconv.SERVICE_NAME] = options.service_name
+    if options.service_version:
+        attrs[semconv.SERVICE_VERSION] = options.service_version
+    if options.environment:
+        attrs[semconv.DEPLOYMENT_ENVIRONMENT_NAME] = options.environment
+    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES under the explicit values above.
+    return Resource.create(attrs)
+
+
+def _exporters(
+    options: Options,
+) -> tuple[list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any]:
+    kind = options.resolved_exporter
+    if kind == "none":
+        return [], None, [], None
+    if kind == "console":
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return [ConsoleSpanExporter()], ConsoleMetricExporter(), [ConsoleLogRecordExporter()], None
+    if kind == "store":
+        from otel_agents.exporters import open_local_store
+
+        store = open_local_store(options)
+        if store is None:
+            return _exporters_console_fallback()
+        return [store.span_exporter], store.metric_exporter, [store.log_exporter], store
+    from otel_agents.exporters import otlp_exporters
+
+    spans, metric, logs = otlp_exporters(options)
+    return [spans], metric, [logs], None
+
+
+def _exporters_console_fallback() -> tuple[
+    list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any
+]:
+    return _exporters(Options(exporter="console"))
+
+
+def _rewriters(options: Options) -> list[Rewriter]:
+    rewriters: list[Rewriter] = []
+    if options.redact:
+        rewriters.append(
+            Redactor(
+                extra_patterns=options.redact_patterns,
+                extra_keys=options.redact_keys,
+                allow=options.redact_allow,
+            )
+        )
+    rewriters.append(Truncator(options.max_attribute_length))
+    return rewriters
+
+
+def _build(options: Options) -> Telemetry:
+    switches.capture_content = options.capture_content
+    switches.log_events = options.log_events
+    resource = _resource(options)
+    span_exporters, metric_exporter, log_exporters, store = _exporters(options)
+    span_exporters += list(options.span_exporters)
+    log_exporters += list(options.log_exporters)
+    batch = {
+        "max_queue_size": options.max_queue_size,
+        "max_batch_size": options.max_export_batch_size,
+        "schedule_delay": options.schedule_delay,
+    }
+    rewriters = _rewriters(options)
+
+    readers: list[MetricReader] = list(options.metric_readers)
+    if metric_exporter is not None:
+        readers.append(
+            PeriodicExportingMetricReader(
+                metric_exporter,
+                export_interval_millis=options.metric_export_interval * 1000,
+                export_timeout_millis=options.export_timeout * 1000,
+            )
+        )
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
+    span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
+
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    exporting: list[SpanProcessor] = [
+        BatchSpanProcessor(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters
+    ]
+    exporting += list(options.span_processors)
+    tracer_provider.add_span_processor(RunContextProcessor())
+    tracer_provider.add_span_processor(span_metrics)
+    # Redaction and truncation sit in front of every exporter and every user processor.
+    tracer_provider.add_span_processor(RewriteSpanProcessor(FanOutSpanProcessor(exporting), rewriters))
+
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    log_processors = [BatchLogProcessor(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]
+    logger_provider.add_log_record_processor(
+        RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
+    )
+
+    _install_globals(tracer_provider, meter_provider, logger_provider)
+    handler = None
+    if options.logs:
+        handler = LoggingHandler(level=logging.NOTSET, logger_provider=logger_provider)
+        logging.getLogger().addHandler(handler)
+    if options.log_events:
+        logging.getLogger(semconv.EVENT_LOGGER).setLevel(logging.INFO)
+    return Telemetry(
+        options=options,
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        store=store,
+        span_metrics=span_metrics,
+        _handler=handler,
+    )
+
+
+def _install_globals(
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    logger_provider: LoggerProvider,
+) -> None:
+    # The API ignores a second set_*_provider with only a log line; say loudly what that means.
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    set_logger_provider(logger_provider)
+    if trace.get_tracer_provider() is not tracer_provider:
+        _log.warning(
+            "otel_agents: another tracer provider was installed before configure(); spans made "
+            "through it bypass otel-agents processors (redaction included). Call configure() "
+            "first, or run under opentelemetry-instrument with the otel-agents distro."
+        )
+    if get_logger_provider() is not logger_provider:
+        _log.warning("otel_agents: another logger provider was installed before configure()")

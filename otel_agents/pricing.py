@@ -1,0 +1,77 @@
+"""USD cost of an LLM call from its token usage, using the bundled ``genai-prices`` table offline."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from otel_agents.guard import report
+
+
+@dataclass(frozen=True)
+class _FlatPrice:
+    input_mtok: float
+    output_mtok: float
+    cache_read_mtok: float
+
+
+def _flat(model_price: Any) -> _FlatPrice | None:
+    """Per-million-token prices as floats, or None when the model has tiered prices."""
+    parts = []
+    for name in ("input_mtok", "output_mtok", "cache_read_mtok"):
+        value = getattr(model_price, name, None)
+        if value is None:
+            parts.append(0.0)
+        elif isinstance(value, (Decimal, int, float)):
+            parts.append(float(value))
+        else:
+            return None
+    return _FlatPrice(*parts)
+
+
+@functools.lru_cache(maxsize=512)
+def _lookup(model: str, provider: str | None) -> Any:
+    # Imported here: the table takes ~100 ms to load and most processes never price a call.
+    from genai_prices import Usage, calc_price
+
+    try:
+        result = calc_price(Usage(input_tokens=1), model_ref=model, provider_id=provider)
+    except LookupError:
+        return None
+    return result.model_price
+
+
+def cost_usd(
+    model: str,
+    provider: str | None,
+    *,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cache_read_tokens: int = 0,
+) -> float | None:
+    """The cost in USD, or None when the model is unknown (never a made-up $0)."""
+    try:
+        model_price = _lookup(model, provider)
+        if model_price is None:
+            return None
+        flat = _flat(model_price)
+        if flat is not None:
+            uncached = max(input_tokens - cache_read_tokens, 0)
+            return (
+                uncached * flat.input_mtok
+                + cache_read_tokens * (flat.cache_read_mtok or flat.input_mtok)
+                + output_tokens * flat.output_mtok
+            ) / 1_000_000
+        from genai_prices import Usage
+
+        usage = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens or None,
+        )
+        return float(model_price.calc_price(usage)["total_price"])
+    except Exception as exc:  # noqa: BLE001 - a pricing bug must not fail the user's LLM call
+        report("pricing.cost_usd", exc)
+        return None

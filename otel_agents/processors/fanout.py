@@ -1,0 +1,69 @@
+"""Hand one span or log record to several processors, each one guarded from the others."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from otel_agents.guard import never_raise
+
+
+class FanOutSpanProcessor(SpanProcessor):
+    """Calls every processor in order; one that raises does not keep the span from the others."""
+
+    def __init__(self, processors: Sequence[SpanProcessor]) -> None:
+        self._processors = tuple(processors)
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        for processor in self._processors:
+            with never_raise("fanout.on_start"):
+                processor.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self._processors:
+            with never_raise("fanout.on_end"):
+                processor.on_end(span)
+
+    def shutdown(self) -> None:
+        for processor in self._processors:
+            with never_raise("fanout.shutdown"):
+                processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        ok = True
+        for processor in self._processors:
+            remaining = int(max(deadline - time.monotonic(), 0) * 1000)
+            with never_raise("fanout.force_flush"):
+                ok = processor.force_flush(remaining) and ok
+        return ok
+
+
+class FanOutLogProcessor(LogRecordProcessor):
+    """Calls every log processor in order; one that raises does not keep the record from the others."""
+
+    def __init__(self, processors: Sequence[LogRecordProcessor]) -> None:
+        self._processors = tuple(processors)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        for processor in self._processors:
+            with never_raise("fanout.on_emit"):
+                processor.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        for processor in self._processors:
+            with never_raise("fanout.shutdown"):
+                processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        ok = True
+        for processor in self._processors:
+            remaining = int(max(deadline - time.monotonic(), 0) * 1000)
+            with never_raise("fanout.force_flush"):
+                ok = processor.force_flush(remaining) and ok
+        return ok

@@ -1,0 +1,198 @@
+"""Wrapping processors that apply value rewriters (redaction, truncation) to spans and log records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, Protocol
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Status
+
+from otel_agents.guard import never_raise, report, strict
+
+# Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
+SPAN_NAME_KEY = "span.name"
+STATUS_KEY = "status.description"
+BODY_KEY = "log.body"
+
+
+class Rewriter(Protocol):
+    """A plain callable that returns ``value`` itself when nothing needs changing."""
+
+    #: Attribute under which the processor records how many values this rewriter changed.
+    count_attribute: str | None
+
+    def __call__(self, key: str, value: str) -> str: ...
+
+
+class _Pass:
+    """Applies every rewriter to string values and counts the changes each one made."""
+
+    __slots__ = ("changes", "rewriters")
+
+    def __init__(self, rewriters: Sequence[Rewriter]) -> None:
+        self.rewriters = rewriters
+        self.changes = [0] * len(rewriters)
+
+    def text(self, key: str, value: str) -> str:
+        for i, rewrite in enumerate(self.rewriters):
+            new = rewrite(key, value)
+            if new is not value:
+                self.changes[i] += 1
+                value = new
+        return value
+
+    def value(self, key: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(key, value)
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+            items = [self.text(key, v) if isinstance(v, str) else v for v in value]
+            if any(new is not old for new, old in zip(items, value, strict=False)):
+                return tuple(items)
+        return value
+
+    def mapping(self, attrs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """A rewritten copy of ``attrs``, or None when nothing changed."""
+        if not attrs:
+            return None
+        out: dict[str, Any] | None = None
+        for key, value in attrs.items():
+            new = self.value(key, value)
+            if new is not value:
+                if out is None:
+                    out = dict(attrs)
+                out[key] = new
+        return out
+
+    def count_attributes(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for rewrite, n in zip(self.rewriters, self.changes, strict=False):
+            if n and rewrite.count_attribute:
+                counts[rewrite.count_attribute] = counts.get(rewrite.count_attribute, 0) + n
+        return counts
+
+
+def rewrite_span(span: ReadableSpan, rewriters: Sequence[Rewriter]) -> ReadableSpan:
+    """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
+    run = _Pass(rewriters)
+    name = run.text(SPAN_NAME_KEY, span.name)
+    attrs = run.mapping(span.attributes)
+    events: list[Event] | None = None
+    for i, event in enumerate(span.events):
+        new_attrs = run.mapping(event.attributes)
+        if new_attrs is not None:
+            if events is None:
+                events = list(span.events)
+            events[i] = Event(event.name, new_attrs, event.timestamp)
+    status = span.status
+    if status.description:
+        description = run.text(STATUS_KEY, status.description)
+        if description is not status.description:
+            status = Status(status.status_code, description)
+    if not any(run.changes):
+        return span
+    final_attrs = dict(span.attributes or {}) if attrs is None else attrs
+    final_attrs.update(run.count_attributes())
+    return _rebuild(span, name, final_attrs, span.events if events is None else events, status)
+
+
+def _rebuild(
+    span: ReadableSpan,
+    name: str,
+    attrs: Mapping[str, Any],
+    events: Sequence[Event],
+    status: Status,
+) -> ReadableSpan:
+    return ReadableSpan(
+        name=name,
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attrs,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _stripped(span: ReadableSpan) -> ReadableSpan:
+    """What to export when rewriting failed: no text at all, so no secret can slip through."""
+    attrs = {k: v for k, v in (span.attributes or {}).items() if not isinstance(v, (str, tuple))}
+    return _rebuild(span, span.name.split(" ", 1)[0], attrs, (), Status(span.status.status_code))
+
+
+class RewriteSpanProcessor(SpanProcessor):
+    """Rewrites each ended span (rebuilding it only when something changed) and hands it on."""
+
+    def __init__(self, next_processor: SpanProcessor, rewriters: Sequence[Rewriter]) -> None:
+        self._next = next_processor
+        self._rewriters = tuple(rewriters)
+
+    @never_raise("processor.rewrite.on_start")
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        self._next.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            out = rewrite_span(span, self._rewriters)
+        except Exception as exc:
+            report("processor.rewrite.on_end", exc)
+            if strict():
+                raise
+            out = _stripped(span)
+        with never_raise("processor.rewrite.next"):
+            self._next.on_end(out)
+
+    @never_raise("processor.rewrite.shutdown")
+    def shutdown(self) -> None:
+        self._next.shutdown()
+
+    @never_raise("processor.rewrite.force_flush", default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._next.force_flush(timeout_millis)
+
+
+class RewriteLogProcessor(LogRecordProcessor):
+    """Rewrites each log record's body and attributes in place, then hands it on."""
+
+    def __init__(self, next_processor: LogRecordProcessor, rewriters: Sequence[Rewriter]) -> None:
+        self._next = next_processor
+        self._rewriters = tuple(rewriters)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        record = log_record.log_record
+        try:
+            run = _Pass(self._rewriters)
+            body = record.body
+            if isinstance(body, str):
+                record.body = run.text(BODY_KEY, body)
+            elif isinstance(body, Mapping):
+                record.body = run.mapping(body) or body
+            attrs = record.attributes
+            new_attrs = run.mapping(attrs)
+            if new_attrs is not None and isinstance(attrs, MutableMapping):
+                for key, value in new_attrs.items():
+                    if value is not attrs.get(key):
+                        attrs[key] = value
+        except Exception as exc:
+            report("processor.rewrite_log.on_emit", exc)
+            if strict():
+                raise
+            record.body = "[log record dropped: redaction failed]"
+            record.attributes = {}
+        with never_raise("processor.rewrite_log.next"):
+            self._next.on_emit(log_record)
+
+    @never_raise("processor.rewrite_log.shutdown")
+    def shutdown(self) -> None:
+        self._next.shutdown()
+
+    @never_raise("processor.rewrite_log.force_flush", default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._next.force_flush(timeout_millis)

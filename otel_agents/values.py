@@ -1,0 +1,113 @@
+"""Turn arbitrary user values into OTel attribute values or short summaries, without ever raising."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import orjson
+
+from otel_agents.guard import report
+
+AttributeValue = str | bool | int | float | Sequence[str] | Sequence[bool] | Sequence[int] | Sequence[float]
+
+_MAX_DEPTH: Final = 8
+_MAX_ITEMS: Final = 256
+_MAX_REPR: Final = 1024
+_MAX_SUMMARY_KEYS: Final = 20
+_INT64_MAX: Final = 2**63 - 1
+
+
+def safe_str(value: object, limit: int = _MAX_REPR) -> str:
+    """``str(value)`` capped at ``limit``; a ``__str__`` that raises gives a placeholder."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # noqa: BLE001 - user __str__ may raise anything
+        return f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit]
+
+
+def _jsonable(value: object, depth: int, seen: set[int]) -> object:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64_MAX <= value <= _INT64_MAX else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<bytes len={len(value)}>"
+    if depth >= _MAX_DEPTH:
+        return "<max depth>"
+    if id(value) in seen:
+        return "<recursion>"
+    if isinstance(value, Mapping):
+        seen.add(id(value))
+        out: dict[str, object] = {}
+        for i, (k, v) in enumerate(value.items()):
+            if i >= _MAX_ITEMS:
+                out["..."] = f"{len(value) - _MAX_ITEMS} more"
+                break
+            out[safe_str(k, 256)] = _jsonable(v, depth + 1, seen)
+        seen.discard(id(value))
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        seen.add(id(value))
+        items = [_jsonable(v, depth + 1, seen) for _, v in zip(range(_MAX_ITEMS), value, strict=False)]
+        seen.discard(id(value))
+        return items
+    return safe_str(value)
+
+
+def to_json(value: object) -> str:
+    """A JSON rendering of ``value`` that survives recursion, bytes, NaN and hostile objects."""
+    try:
+        return orjson.dumps(_jsonable(value, 0, set())).decode()
+    except Exception as exc:  # noqa: BLE001 - e.g. a Mapping whose items() raises
+        report("values.to_json", exc)
+        return f"<unserialisable {type(value).__name__}>"
+
+
+def _homogeneous(items: Sequence[object]) -> AttributeValue | None:
+    if not items:
+        return ()
+    first = type(items[0])
+    if first not in (str, bool, int, float) or any(type(i) is not first for i in items):
+        return None
+    if first is float and not all(math.isfinite(i) for i in items):  # type: ignore[arg-type]
+        return None
+    if first is int and not all(-_INT64_MAX <= i <= _INT64_MAX for i in items):  # type: ignore[operator]
+        return None
+    return tuple(items)  # type: ignore[return-value]
+
+
+def to_attribute(value: object) -> AttributeValue | None:
+    """The closest valid OTel attribute value for ``value`` (None means: do not set it)."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64_MAX <= value <= _INT64_MAX else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (list, tuple)) and len(value) <= _MAX_ITEMS:
+        homogeneous = _homogeneous(value)
+        if homogeneous is not None:
+            return homogeneous
+    return to_json(value)
+
+
+def summarize(value: object) -> str:
+    """A content-free description of ``value``: its type, size and (for mappings) key names."""
+    try:
+        kind = type(value).__name__
+        if isinstance(value, Mapping):
+            keys = [safe_str(k, 64) for _, k in zip(range(_MAX_SUMMARY_KEYS), value.keys(), strict=False)]
+            return to_json({"type": kind, "len": len(value), "keys": keys})
+        if isinstance(value, (str, bytes, bytearray, list, tuple, set, frozenset)):
+            return to_json({"type": kind, "len": len(value)})
+        if value is None or isinstance(value, (bool, int, float)):
+            return to_json({"type": kind})
+        return to_json({"type": kind})
+    except Exception as exc:  # noqa: BLE001 - len()/keys() of a hostile object
+        report("values.summarize", exc)
+        return to_json({"type": "unknown"})
