@@ -19,9 +19,7 @@ WRITE_DEADLINE_S: Final = 30.0
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode with a busy timeout; autocommit, transactions are explicit."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-    )
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if not readonly:
         # Only effective before the first table exists; lets prune hand space back to the disk.

@@ -50,9 +50,7 @@ def _today() -> str:
 class LineWriter:
     """Appends complete lines for one signal of one process, in one ``write()`` per batch."""
 
-    def __init__(
-        self, directory: Path, signal: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES
-    ) -> None:
+    def __init__(self, directory: Path, signal: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         self._dir = directory
         self._signal = signal
         self._max_bytes = max_bytes

@@ -56,12 +56,10 @@ def _double(value: float) -> Json:
     if math.isfinite(value):
         return {"doubleValue": value}
     # proto3 JSON spells non-finite doubles as strings.
-    return {
-        "doubleValue": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    }
+    return {"doubleValue": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
 
 
-def _any(value: object, depth: int, budget: list[int]) -> Json:  # noqa: PLR0911, PLR0912
+def _any(value: object, depth: int, budget: list[int]) -> Json:
     budget[0] -= 1
     if isinstance(value, str):
         return {"stringValue": cap(value)}
@@ -225,9 +223,7 @@ def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Json] | None
                 {
                     "resource": resource_json(resource),
                     "scopeSpans": [
-                        _with_schema(
-                            {"scope": scope_json(scope), "spans": [p[1] for p in group]}, scope
-                        )
+                        _with_schema({"scope": scope_json(scope), "spans": [p[1] for p in group]}, scope)
                         for scope, group in scopes.items()
                     ],
                 },
@@ -274,9 +270,7 @@ def log_json(record: ReadableLogRecord) -> Json:
     return out
 
 
-def logs_request(
-    records: Sequence[ReadableLogRecord], encoded: Sequence[Json] | None = None
-) -> Json:
+def logs_request(records: Sequence[ReadableLogRecord], encoded: Sequence[Json] | None = None) -> Json:
     """OTLP ``ExportLogsServiceRequest`` for ``records`` (``encoded``: their log_json, if known)."""
     pairs = list(zip(records, encoded or [log_json(r) for r in records], strict=True))
     out = []
@@ -288,9 +282,7 @@ def logs_request(
                 {
                     "resource": resource_json(resource),
                     "scopeLogs": [
-                        _with_schema(
-                            {"scope": scope_json(scope), "logRecords": [p[1] for p in group]}, scope
-                        )
+                        _with_schema({"scope": scope_json(scope), "logRecords": [p[1] for p in group]}, scope)
                         for scope, group in scopes.items()
                     ],
                 },

@@ -118,9 +118,7 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
         " input_tokens, output_tokens, cost_usd, attributes FROM spans"
     )
     for op, agent, tool, model, name, start, dur, code, tin, tout, cost, _ in cur:
-        workflow = (
-            name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
-        )
+        workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
         kn = classify(op, workflow, agent, tool, model)
         if kn is not None:
             acc.add(

@@ -46,7 +46,7 @@ def plain(value: object) -> JsonValue:
     return _plain(value, 0, [MAX_NODES])
 
 
-def _plain(value: object, depth: int, budget: list[int]) -> JsonValue:  # noqa: PLR0911, PLR0912
+def _plain(value: object, depth: int, budget: list[int]) -> JsonValue:
     # The budget bounds the total work: a list holding itself a thousand times is finite to us.
     budget[0] -= 1
     if value is None or isinstance(value, bool):

@@ -62,9 +62,7 @@ class StoreWriter:
         self._conn = db.connect(paths.db_path(self.home))
         schema.migrate(self._conn)
         directory = paths.ndjson_dir(self.home)
-        self._lines = {
-            s: ndjson.LineWriter(directory, s, self._max_file_bytes) for s in ndjson.SIGNALS
-        }
+        self._lines = {s: ndjson.LineWriter(directory, s, self._max_file_bytes) for s in ndjson.SIGNALS}
         self._resources = {}
         # A forked child inherits counts its parent persists itself: only count what is new here.
         self._persisted = _counter_snapshot() if forked else {}
@@ -106,9 +104,7 @@ class StoreWriter:
             self._maybe_prune()
             return True
 
-    def _append(
-        self, signal: str, items: Sequence[Any], encoded: list[dict[str, Any]], build: Any
-    ) -> None:
+    def _append(self, signal: str, items: Sequence[Any], encoded: list[dict[str, Any]], build: Any) -> None:
         lines: list[bytes] = []
         start = 0
         while start < len(items):
@@ -194,9 +190,7 @@ class StoreWriter:
                         None if rec.severity_text is None else safe_str(rec.severity_text),
                         None
                         if body is None
-                        else (
-                            body if isinstance(body, str) else orjson.dumps(plain(body)).decode()
-                        ),
+                        else (body if isinstance(body, str) else orjson.dumps(plain(body)).decode()),
                         trace_id_hex(rec.trace_id) if rec.trace_id else None,
                         span_id_hex(rec.span_id) if rec.span_id else None,
                         service,

@@ -1,0 +1,85 @@
+"""The ``otel-agents`` command line: entry point and sub-command dispatch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from otel_agents.cli import (
+    cmd_demo,
+    cmd_doctor,
+    cmd_export,
+    cmd_prune,
+    cmd_replay,
+    cmd_runs,
+    cmd_stats,
+    cmd_tail,
+    cmd_trace,
+)
+from otel_agents.cli.common import CliError
+
+__all__ = ["main"]
+
+_EXAMPLES = """examples:
+  otel-agents demo                      # record a sample multi-agent workflow
+  otel-agents runs --status error       # recent failed runs
+  otel-agents trace 4bf92f35            # one trace as a tree (id prefix or run id)
+  otel-agents stats --since 24h         # per agent, tool and model
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports usage errors as one line (our error convention) instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{self.prog}: {message} (try --help)", code=2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, one sub-command per module."""
+    parser = _Parser(
+        prog="otel-agents",
+        description="Inspect the local otel-agents telemetry store.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (
+        cmd_demo,
+        cmd_runs,
+        cmd_trace,
+        cmd_stats,
+        cmd_tail,
+        cmd_export,
+        cmd_replay,
+        cmd_doctor,
+        cmd_prune,
+    ):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        code: int = args.func(args)
+    except CliError as exc:
+        print(
+            f"otel-agents: error: {exc}" if not str(exc).startswith("otel-agents") else str(exc),
+            file=sys.stderr,
+        )
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `otel-agents runs | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+    return code
