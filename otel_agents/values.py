@@ -89,6 +89,8 @@ def to_attribute(value: object) -> AttributeValue | None:
         return value if -_INT64_MAX <= value <= _INT64_MAX else str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<bytes len={len(value)}>"
     if isinstance(value, (list, tuple)) and len(value) <= _MAX_ITEMS:
         homogeneous = _homogeneous(value)
         if homogeneous is not None:

@@ -19,10 +19,10 @@ BODY_KEY = "log.body"
 
 
 class Rewriter(Protocol):
-    """A plain callable that returns ``value`` itself when nothing needs changing."""
+    """A plain callable that returns ``value`` itself when nothing needs changing.
 
-    #: Attribute under which the processor records how many values this rewriter changed.
-    count_attribute: str | None
+    An optional ``count_attribute`` names the span attribute that records how many values it changed.
+    """
 
     def __call__(self, key: str, value: str) -> str: ...
 
@@ -69,8 +69,9 @@ class _Pass:
     def count_attributes(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for rewrite, n in zip(self.rewriters, self.changes, strict=False):
-            if n and rewrite.count_attribute:
-                counts[rewrite.count_attribute] = counts.get(rewrite.count_attribute, 0) + n
+            key = getattr(rewrite, "count_attribute", None)
+            if n and isinstance(key, str):
+                counts[key] = counts.get(key, 0) + n
         return counts
 
 

@@ -1,0 +1,204 @@
+"""Shared fixtures: a fresh otel-agents pipeline per test, with in-memory exporters and readers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Internal errors must fail tests loudly; subprocesses inherit this too.
+os.environ["OTEL_AGENTS_RAISE_INTERNAL_ERRORS"] = "1"
+# Never write into the developer's real store.
+os.environ.setdefault("OTEL_AGENTS_HOME", tempfile.mkdtemp(prefix="otel-agents-test-home-"))
+for _var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SERVICE_NAME"):
+    os.environ.pop(_var, None)
+
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter  # noqa: E402
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+    InMemorySpanExporter,
+)
+
+from otel_agents import stats  # noqa: E402
+from otel_agents.pipeline import Telemetry, configure  # noqa: E402
+from otel_agents.settings import switches  # noqa: E402
+
+
+def reset_otel_globals() -> None:
+    """Let a test install providers again (the API allows it once per process)."""
+    from opentelemetry import _logs, metrics, trace
+    from opentelemetry._logs import _internal as logs_internal
+    from opentelemetry.metrics import _internal as metrics_internal
+    from opentelemetry.util._once import Once
+
+    trace._TRACER_PROVIDER_SET_ONCE = Once()  # type: ignore[attr-defined]
+    trace._TRACER_PROVIDER = None  # type: ignore[attr-defined]
+    metrics_internal._METER_PROVIDER_SET_ONCE = Once()
+    metrics_internal._METER_PROVIDER = None
+    logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()
+    logs_internal._LOGGER_PROVIDER = None
+    del _logs, metrics
+
+
+@dataclass
+class Captured:
+    """What one configured pipeline exported, read synchronously."""
+
+    telemetry: Telemetry
+    spans_exporter: InMemorySpanExporter
+    reader: InMemoryMetricReader
+    logs_exporter: InMemoryLogRecordExporter
+
+    def spans(self) -> list[ReadableSpan]:
+        self.telemetry.force_flush(5)
+        return list(self.spans_exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        matches = [s for s in self.spans() if s.name == name]
+        assert len(matches) == 1, [s.name for s in self.spans()]
+        return matches[0]
+
+    def metric_points(self, name: str) -> list[Any]:
+        data = self.reader.get_metrics_data()
+        points: list[Any] = []
+        for rm in data.resource_metrics if data else []:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == name:
+                        points.extend(metric.data.data_points)
+        return points
+
+    def logs(self) -> list[Any]:
+        self.telemetry.force_flush(5)
+        return list(self.logs_exporter.get_finished_logs())
+
+
+@pytest.fixture
+def make_pipeline() -> Iterator[Any]:
+    """Factory: configure() with in-memory exporters plus any options; torn down after the test."""
+    made: list[Telemetry] = []
+
+    def make(**options: Any) -> Captured:
+        spans, logs, reader = InMemorySpanExporter(), InMemoryLogRecordExporter(), InMemoryMetricReader()
+        options.setdefault("exporter", "none")
+        options.setdefault("schedule_delay", 0.05)
+        telemetry = configure(
+            span_exporters=[spans], log_exporters=[logs], metric_readers=[reader], **options
+        )
+        made.append(telemetry)
+        return Captured(telemetry, spans, reader, logs)
+
+    reset_otel_globals()
+    stats.reset()
+    yield make
+    for telemetry in made:
+        telemetry.shutdown(5)
+    switches.capture_content = False
+    switches.log_events = False
+    reset_otel_globals()
+
+
+@pytest.fixture
+def pipeline(make_pipeline: Any) -> Captured:
+    """A pipeline with default options."""
+    return make_pipeline()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def lenient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production behaviour: internal errors are swallowed and counted instead of re-raised."""
+    monkeypatch.delenv("OTEL_AGENTS_RAISE_INTERNAL_ERRORS")
+
+
+class OTLPReceiver:
+    """A real OTLP/HTTP (protobuf) receiver on 127.0.0.1 that decodes what it is sent."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceRequest,
+        )
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        kinds = {
+            "/v1/traces": ExportTraceServiceRequest,
+            "/v1/metrics": ExportMetricsServiceRequest,
+            "/v1/logs": ExportLogsServiceRequest,
+        }
+        self.requests: dict[str, list[Any]] = {path: [] for path in kinds}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    import gzip
+
+                    body = gzip.decompress(body)
+                message = kinds[self.path]()
+                message.ParseFromString(body)
+                with receiver.lock:
+                    receiver.requests[self.path].append(message)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def spans(self) -> list[Any]:
+        """Every span received so far, as protobuf messages with their resource attached."""
+        out = []
+        with self.lock:
+            for request in self.requests["/v1/traces"]:
+                for rs in request.resource_spans:
+                    for ss in rs.scope_spans:
+                        out.extend((rs.resource, span) for span in ss.spans)
+        return out
+
+    def metric_names(self) -> set[str]:
+        with self.lock:
+            return {
+                m.name
+                for request in self.requests["/v1/metrics"]
+                for rm in request.resource_metrics
+                for sm in rm.scope_metrics
+                for m in sm.metrics
+            }
+
+    def log_records(self) -> list[Any]:
+        with self.lock:
+            return [
+                lr
+                for request in self.requests["/v1/logs"]
+                for rl in request.resource_logs
+                for sl in rl.scope_logs
+                for lr in sl.log_records
+            ]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OTLPReceiver]:
+    """A running OTLP/HTTP receiver; its ``endpoint`` is the base URL."""
+    receiver = OTLPReceiver()
+    yield receiver
+    receiver.close()
