@@ -11,7 +11,7 @@ import orjson
 from otel_agents import semconv
 from otel_agents.store.otlp_json import span_id_hex, trace_id_hex
 from otel_agents.store.rollup import Accumulator, classify
-from otel_agents.store.values import dumps_attributes, plain, safe_str
+from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str
 
 SPAN_COLUMNS: Final = (
     "trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, duration_ns, status_code,"
@@ -93,7 +93,7 @@ class BatchRows:
         scope = span.instrumentation_scope
         links = None
         if span.links:
-            links = orjson.dumps(
+            links = dumps(
                 [
                     {
                         "trace_id": trace_id_hex(link.context.trace_id),
@@ -169,7 +169,7 @@ class BatchRows:
             metadata = {
                 k[len(semconv.RUN_METADATA_PREFIX) :]: plain(v)
                 for k, v in attrs.items()
-                if k.startswith(semconv.RUN_METADATA_PREFIX)
+                if isinstance(k, str) and k.startswith(semconv.RUN_METADATA_PREFIX)
             }
             metrics = get(semconv.RUN_METRICS)
             self.runs.append(
@@ -197,7 +197,7 @@ class BatchRows:
                     _str(get(semconv.RUN_INPUT_SUMMARY)),
                     _str(get(semconv.RUN_OUTPUT_SUMMARY)),
                     _json_text(metrics),
-                    orjson.dumps(metadata).decode() if metadata else None,
+                    dumps(metadata).decode() if metadata else None,
                 )
             )
 
@@ -208,7 +208,7 @@ def _json_text(value: object) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            return orjson.dumps(plain(orjson.loads(value))).decode()
+            return dumps(plain(orjson.loads(value))).decode()
         except orjson.JSONDecodeError:
-            return orjson.dumps(safe_str(value)).decode()
-    return orjson.dumps(plain(value)).decode()
+            return dumps(safe_str(value)).decode()
+    return dumps(plain(value)).decode()

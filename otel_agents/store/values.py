@@ -81,6 +81,25 @@ def _plain(value: object, depth: int, budget: list[int]) -> JsonValue:
     return safe_str(value)
 
 
+def scrub(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings replaced, so UTF-8 encoders accept it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(scrub(v) for v in value)
+    return value
+
+
+def dumps(value: Any) -> bytes:
+    """``orjson.dumps`` that retries once with :func:`scrub` (the only thing it rejects in our data)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(scrub(value))
+
+
 def _fast_ok(value: object) -> bool:
     if isinstance(value, str):
         return len(value) <= MAX_STRING_CHARS
@@ -101,8 +120,8 @@ def dumps_attributes(attributes: Mapping[str, Any] | None) -> str | None:
         return None
     with contextlib.suppress(Exception):  # an exotic Mapping may raise while iterating
         if all(_fast_ok(v) for v in attributes.values()):
-            return orjson.dumps(dict(attributes)).decode()
-    return orjson.dumps(plain(_items(attributes))).decode()
+            return dumps(dict(attributes)).decode()
+    return dumps(plain(_items(attributes))).decode()
 
 
 def _items(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,13 +28,21 @@ from otel_agents.store.otlp_json import (
 )
 from otel_agents.store.rollup import UPSERT_SQL
 from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
-from otel_agents.store.values import dumps_attributes, plain, safe_str
+from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str, scrub
 
 # The collector's file consumer caps a line at 1 MiB by default; stay well under it.
 MAX_LINE_ITEMS: Final = 128
 MAX_LINE_BYTES: Final = 512 * 1024
 PRUNE_EVERY_S: Final = 3600.0
 
+INSERT_LOG: Final = (
+    "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text, body, trace_id,"
+    " span_id, service, event_name, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_METRIC_POINT: Final = (
+    "INSERT INTO metric_points (time_ns, start_ns, name, unit, type, service, attributes, value,"
+    " count, sum, min, max, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
 
@@ -89,30 +97,49 @@ class StoreWriter:
             for span in spans:
                 rid, service = self._resource(conn, span.resource)
                 rows.add_span(span, service, rid)
+            ok = self._commit(
+                conn,
+                [
+                    (INSERT_SPAN, rows.spans),
+                    (INSERT_RUN, rows.runs),
+                    (INSERT_EVENT, rows.events),
+                    (UPSERT_SQL, list(rows.stats.params())),
+                ],
+                len(spans),
+            )
+            if ok:
+                self._maybe_prune()
+            return ok
+
+    def _commit(
+        self, conn: sqlite3.Connection, work: list[tuple[str, list[tuple[Any, ...]]]], records: int
+    ) -> bool:
+        """Insert every row of ``work`` in one transaction; count ``records`` dropped on failure."""
+        for _ in range(2):
             try:
                 with db.write_transaction(conn):
-                    conn.executemany(INSERT_SPAN, rows.spans)
-                    if rows.runs:
-                        conn.executemany(INSERT_RUN, rows.runs)
-                    if rows.events:
-                        conn.executemany(INSERT_EVENT, rows.events)
-                    conn.executemany(UPSERT_SQL, list(rows.stats.params()))
+                    for sql, rows in work:
+                        if rows:
+                            conn.executemany(sql, rows)
                     self._persist_counters(conn)
+                return True
+            except UnicodeEncodeError:
+                # A lone surrogate somewhere: SQLite stores UTF-8 only. Rare, so fix on retry.
+                work = [(sql, [tuple(scrub(v) for v in row) for row in rows]) for sql, rows in work]
             except sqlite3.Error:
-                stats.count_drop(DROP_SQLITE, len(spans))
-                return False
-            self._maybe_prune()
-            return True
+                break
+        stats.count_drop(DROP_SQLITE, records)
+        return False
 
     def _append(self, signal: str, items: Sequence[Any], encoded: list[dict[str, Any]], build: Any) -> None:
         lines: list[bytes] = []
         start = 0
         while start < len(items):
             end = min(start + MAX_LINE_ITEMS, len(items))
-            line = orjson.dumps(build(items[start:end], encoded[start:end]))
+            line = dumps(build(items[start:end], encoded[start:end]))
             while len(line) > MAX_LINE_BYTES and end - start > 1:
                 end = start + (end - start) // 2
-                line = orjson.dumps(build(items[start:end], encoded[start:end]))
+                line = dumps(build(items[start:end], encoded[start:end]))
             lines.append(line)
             start = end
         try:
@@ -134,7 +161,7 @@ class StoreWriter:
         text = dumps_attributes(attrs) or "{}"
         schema_url = getattr(resource, "schema_url", "") or ""
         digest = hashlib.sha256((text + "\n" + schema_url).encode()).hexdigest()
-        service_s = None if service is None else safe_str(service)
+        service_s = None if service is None else scrub(safe_str(service))
         row = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()
         if row is None:
             with db.write_transaction(conn):
@@ -190,7 +217,7 @@ class StoreWriter:
                         None if rec.severity_text is None else safe_str(rec.severity_text),
                         None
                         if body is None
-                        else (body if isinstance(body, str) else orjson.dumps(plain(body)).decode()),
+                        else (body if isinstance(body, str) else dumps(plain(body)).decode()),
                         trace_id_hex(rec.trace_id) if rec.trace_id else None,
                         span_id_hex(rec.span_id) if rec.span_id else None,
                         service,
@@ -198,19 +225,7 @@ class StoreWriter:
                         dumps_attributes(rec.attributes),
                     )
                 )
-            try:
-                with db.write_transaction(conn):
-                    conn.executemany(
-                        "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text,"
-                        " body, trace_id, span_id, service, event_name, attributes)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    self._persist_counters(conn)
-            except sqlite3.Error:
-                stats.count_drop(DROP_SQLITE, len(records))
-                return False
-            return True
+            return self._commit(conn, [(INSERT_LOG, rows)], len(records))
 
     # --- metrics --------------------------------------------------------------------------------
 
@@ -223,7 +238,7 @@ class StoreWriter:
             conn = self._connection()
             request = metrics_request(data)
             try:
-                self._lines["metrics"].write_lines([orjson.dumps(request)])
+                self._lines["metrics"].write_lines([dumps(request)])
             except OSError:
                 stats.count_drop(DROP_NDJSON, 1)
             rows = []
@@ -232,19 +247,7 @@ class StoreWriter:
                 for sm in rm.scope_metrics:
                     for metric in sm.metrics:
                         rows.extend(_metric_rows(metric, service))
-            try:
-                with db.write_transaction(conn):
-                    conn.executemany(
-                        "INSERT INTO metric_points (time_ns, start_ns, name, unit, type, service,"
-                        " attributes, value, count, sum, min, max, data)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    self._persist_counters(conn)
-            except sqlite3.Error:
-                stats.count_drop(DROP_SQLITE, len(rows))
-                return False
-            return True
+            return self._commit(conn, [(INSERT_METRIC_POINT, rows)], max(len(rows), 1))
 
     # --- housekeeping ---------------------------------------------------------------------------
 
