@@ -1,0 +1,1 @@
+"""Web framework integrations: one ``setup_monitoring(app)`` call per framework, behind extras."""
