@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench clean
+.PHONY: demo test setup lint typecheck unit bench clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,10 +27,29 @@ typecheck: setup
 unit: setup
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+# e2e-deps before unit: pytest runs tests/e2e too, and a cold collector/Jaeger build
+# (minutes) belongs outside the per-test timeout.
+test: lint typecheck e2e-deps unit
 
 bench: setup
 	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The collector distribution and Jaeger v2, built from Go modules into ~/.cache/otel-agents.
+collector:
+	bash collector/build.sh
+
+jaeger:
+	bash deploy/jaeger/build.sh
+
+# Exit 3 = no Go: the e2e tests then skip, loudly; any other failure stops here.
+e2e-deps:
+	bash scripts/e2e-deps.sh || test $$? -eq 3
+
+e2e: setup e2e-deps
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench-collector: setup
+	$(BIN)/python bench/collector_bench.py

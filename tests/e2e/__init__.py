@@ -1,0 +1,1 @@
+"""End-to-end tests against real collector, Jaeger and Prometheus processes."""
