@@ -25,7 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from otel_agents import semconv
+from otel_agents import fork, semconv
 from otel_agents.batch import BatchLogProcessor, BatchSpanProcessor, run_bounded
 from otel_agents.options import Options, resolve
 from otel_agents.processors import (
@@ -113,6 +113,7 @@ def configure(**options: Any) -> Telemetry:
         telemetry = _build(resolved)
         _current = telemetry
     atexit.register(telemetry.shutdown)
+    fork.install(telemetry)
     return telemetry
 
 
