@@ -117,7 +117,11 @@ def test_no_host_config_listens_on_all_interfaces() -> None:
     assert not offenders
 
 
-def otlp_trace(trace_id: str, attributes: dict[str, str]) -> bytes:
+def otlp_value(value: str | int) -> dict[str, str]:
+    return {"intValue": str(value)} if isinstance(value, int) else {"stringValue": value}
+
+
+def otlp_trace(trace_id: str, attributes: dict[str, str | int]) -> bytes:
     now = time.time_ns()
     return json.dumps(
         {
@@ -137,7 +141,7 @@ def otlp_trace(trace_id: str, attributes: dict[str, str]) -> bytes:
                                     "startTimeUnixNano": str(now - 5_000_000),
                                     "endTimeUnixNano": str(now),
                                     "attributes": [
-                                        {"key": k, "value": {"stringValue": v}} for k, v in attributes.items()
+                                        {"key": k, "value": otlp_value(v)} for k, v in attributes.items()
                                     ],
                                 }
                             ]
@@ -163,6 +167,8 @@ def test_collector_redacts_secrets_and_writes_json_files(
             "tool.input": f"please use key {secret_value} for this",
             "http.request.header.authorization": "Basic dXNlcjpwYXNz",
             "harmless": "keep me",
+            "gen_ai.token.type": "input",
+            "gen_ai.usage.input_tokens": 812,
         },
     )
     status, reply = http_post(f"{col.otlp_http}/v1/traces", body, "application/json")
@@ -181,4 +187,7 @@ def test_collector_redacts_secrets_and_writes_json_files(
     span = json.loads(text.splitlines()[-1])["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     attrs = {a["key"]: a["value"] for a in span["attributes"]}
     assert attrs["redaction.masked.count"]["intValue"] in ("2", 2)
+    # Over-redaction would blind the dashboards: counts and token types stay readable.
+    assert attrs["gen_ai.usage.input_tokens"] == {"intValue": "812"}
+    assert attrs["gen_ai.token.type"] == {"stringValue": "input"}
     assert HOST in col.otlp_http
