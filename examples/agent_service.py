@@ -29,6 +29,7 @@ from otel_agents.integrations.checks import database_check
 from otel_agents.integrations.fastapi import setup_monitoring
 
 log = logging.getLogger("agent_service")
+log.setLevel(logging.INFO)
 
 app = FastAPI(title="agent-service")
 monitoring = setup_monitoring(app, service_name=os.environ.get("OTEL_SERVICE_NAME") or "agent-service")

@@ -20,6 +20,7 @@ from otel_agents.integrations.checks import database_check
 from otel_agents.integrations.flask import setup_monitoring
 
 log = logging.getLogger("flask_service")
+log.setLevel(logging.INFO)
 
 app = Flask("flask_service")
 monitoring = setup_monitoring(app, service_name=os.environ.get("OTEL_SERVICE_NAME") or "flask-service")
