@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/python examples/quickstart.py
+	$(BIN)/otel-agents demo
 
 lint: setup
 	$(BIN)/ruff check otel_agents tests bench examples
