@@ -176,9 +176,9 @@ def request(
         req.add_header(key, value)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return Response(resp.status, dict(resp.headers), resp.read())
+            return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
     except urllib.error.HTTPError as exc:
-        return Response(exc.code, dict(exc.headers), exc.read())
+        return Response(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
 @dataclass

@@ -1,0 +1,144 @@
+"""Pre-fork servers: each worker exports its own telemetry with its own instance id; exits lose nothing."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integrations.conftest import (
+    HOST,
+    Receiver,
+    assert_run_trace,
+    free_port,
+    gunicorn,
+    launcher,
+    post_run,
+    server_env,
+    server_spans,
+    uvicorn,
+    wait_for,
+)
+
+WORKERS = 2
+# Exits must be bounded: OTEL_AGENTS_SHUTDOWN_TIMEOUT (2 s here) per worker, plus the server's own.
+MAX_EXIT_SECONDS = 12.0
+
+
+def _argv(case: str, port: int) -> list[str]:
+    quiet = ["--no-control-socket", "-w", str(WORKERS)]
+    if case == "gunicorn-sync":
+        return gunicorn("flask_service:app", port, *quiet)
+    if case == "gunicorn-sync-preload":
+        return gunicorn("flask_service:app", port, *quiet, "--preload")
+    if case == "gunicorn-uvicorn":
+        return gunicorn("agent_service:app", port, *quiet, "-k", "uvicorn.workers.UvicornWorker")
+    if case == "gunicorn-uvicorn-preload":
+        return gunicorn("agent_service:app", port, *quiet, "-k", "uvicorn.workers.UvicornWorker", "--preload")
+    assert case == "uvicorn-workers"
+    return uvicorn("agent_service:app", port, "--workers", str(WORKERS))
+
+
+def _instance_ids(receiver: Receiver) -> set[str]:
+    return {s.resource["service.instance.id"] for s in server_spans(receiver.spans())}
+
+
+def _load(url: str, prefix: str, start: int, count: int) -> list[str]:
+    ids = [f"{prefix}-{i}" for i in range(start, start + count)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda rid: post_run(url, rid), ids))
+    return ids
+
+
+CASES = [
+    ("gunicorn-sync", False),
+    ("gunicorn-sync-preload", True),
+    ("gunicorn-uvicorn", True),
+    ("gunicorn-uvicorn-preload", False),
+    ("uvicorn-workers", False),
+    ("uvicorn-workers", True),
+]
+
+
+@pytest.mark.parametrize(("case", "under_launcher"), CASES)
+def test_every_worker_exports_with_its_own_instance_id(
+    case: str, under_launcher: bool, tmp_path: Path, receiver: Receiver, servers: Any
+) -> None:
+    """Every worker of a pre-fork server exports under its own service.instance.id, and every request's spans arrive after a bounded exit."""
+    port = free_port()
+    env = server_env(
+        tmp_path / "home",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_AGENTS_SHUTDOWN_TIMEOUT="2",
+        OTEL_SERVICE_NAME=f"prefork-{case}",
+    )
+    argv = _argv(case, port)
+    server = servers(launcher(*argv) if under_launcher else argv, env, port).start()
+    sent: list[str] = []
+    # Workers take connections as the kernel hands them out: load until both have served some.
+    for round_ in range(10):
+        sent += _load(server.url, case, round_ * 24, 24)
+        if len(_instance_ids(receiver)) >= WORKERS:
+            break
+    exit_seconds = server.stop()
+    assert exit_seconds < MAX_EXIT_SECONDS, server.output()
+    spans = receiver.spans()
+    received = sorted(str(s.attributes.get("otel_agents.request.id")) for s in server_spans(spans))
+    assert received == sorted(sent), f"lost {len(sent) - len(received)} of {len(sent)}"
+    assert len(_instance_ids(receiver)) == WORKERS, _instance_ids(receiver)
+    assert_run_trace(spans, sent[0])
+    assert_run_trace(spans, sent[-1])
+
+
+class BlackHole:
+    """A collector that accepts connections, reads nothing back and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind((HOST, 0))
+        self.sock.listen(512)
+        self.endpoint = f"http://{HOST}:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[BlackHole]:
+    hole = BlackHole()
+    yield hole
+    hole.close()
+
+
+def test_exit_is_bounded_when_the_collector_never_answers(
+    tmp_path: Path, black_hole: BlackHole, servers: Any
+) -> None:
+    """With a collector that never answers, a pre-fork server still exits within the shutdown budget."""
+    port = free_port()
+    env = server_env(
+        tmp_path / "home",
+        OTEL_EXPORTER_OTLP_ENDPOINT=black_hole.endpoint,
+        OTEL_AGENTS_SHUTDOWN_TIMEOUT="2",
+        OTEL_AGENTS_EXPORT_TIMEOUT="30",
+    )
+    server = servers(_argv("gunicorn-uvicorn-preload", port), env, port).start()
+    _load(server.url, "hole", 0, 16)
+    wait_for(lambda: black_hole.held)
+    assert server.stop() < MAX_EXIT_SECONDS, server.output()
