@@ -1,8 +1,7 @@
-"""Run context (run, session, user, request ids) in contextvars and W3C baggage, plus the current agent."""
+"""Run context ids in W3C baggage on the OTel context, the current agent, and the stamp spans get."""
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,11 +19,8 @@ ALLOWED_KEYS: Final = frozenset(semconv.RUN_CONTEXT_KEYS)
 
 _AGENT_KEY: Final = otel_context.create_key("otel_agents.agent")
 _ROLLUP_KEY: Final = otel_context.create_key("otel_agents.rollup")
-
-_EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
-_ids: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
-    "otel_agents.run_context", default=_EMPTY
-)
+# The attributes every span in a context gets, computed once when the context is made.
+_STAMP_KEY: Final = otel_context.create_key("otel_agents.stamp")
 
 
 @dataclass(frozen=True)
@@ -64,8 +60,7 @@ def run_context(
     ctx = otel_context.get_current()
     for key, value in merged.items():
         ctx = baggage.set_baggage(key, value, ctx)
-    var_token = _ids.set(merged)
-    ctx_token = otel_context.attach(ctx)
+    ctx_token = otel_context.attach(with_stamp(ctx))
     try:
         yield RunContext(
             run_id=merged.get(semconv.RUN_ID),
@@ -75,11 +70,9 @@ def run_context(
         )
     finally:
         otel_context.detach(ctx_token)
-        _ids.reset(var_token)
 
 
-def current_ids(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
-    """The run-context ids in force: this process's ``run_context`` over incoming baggage."""
+def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
     found: dict[str, str] = {}
     entries = baggage.get_all(ctx)
     if entries:
@@ -87,10 +80,28 @@ def current_ids(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
             value = _clean(entries[key])
             if value is not None:
                 found[key] = value
-    local = _ids.get()
-    if local:
-        found.update(local)
-    return found
+    agent = current_agent(ctx)
+    if agent is not None:
+        found[semconv.GEN_AI_AGENT_NAME] = agent
+    return MappingProxyType(found)
+
+
+def stamp(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
+    """What every span in ``ctx`` carries: allow-listed run-context ids and the innermost agent."""
+    cached = otel_context.get_value(_STAMP_KEY, ctx)
+    if isinstance(cached, MappingProxyType):
+        return cached
+    return _compute_stamp(ctx)
+
+
+def with_stamp(ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with its stamp computed once, so spans started in it need no baggage lookup."""
+    return otel_context.set_value(_STAMP_KEY, _compute_stamp(ctx), ctx)
+
+
+def current_ids(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
+    """The run-context ids in force, from this process's ``run_context`` or incoming baggage."""
+    return {k: v for k, v in stamp(ctx).items() if k in ALLOWED_KEYS}
 
 
 def current_agent(ctx: otel_context.Context | None = None) -> str | None:
@@ -101,7 +112,7 @@ def current_agent(ctx: otel_context.Context | None = None) -> str | None:
 
 def with_agent(name: str, ctx: otel_context.Context) -> otel_context.Context:
     """``ctx`` with ``name`` as the innermost agent."""
-    return otel_context.set_value(_AGENT_KEY, name, ctx)
+    return with_stamp(otel_context.set_value(_AGENT_KEY, name, ctx))
 
 
 def rollup_chain(ctx: otel_context.Context | None = None) -> tuple[object, ...]:

@@ -231,7 +231,8 @@ def _build(options: Options) -> Telemetry:
     tracer_provider.add_span_processor(RunContextProcessor())
     tracer_provider.add_span_processor(span_metrics)
     # Redaction and truncation sit in front of every exporter and every user processor.
-    tracer_provider.add_span_processor(RewriteSpanProcessor(FanOutSpanProcessor(exporting), rewriters))
+    downstream = exporting[0] if len(exporting) == 1 else FanOutSpanProcessor(exporting)
+    tracer_provider.add_span_processor(RewriteSpanProcessor(downstream, rewriters))
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     log_processors = [BatchLogProcessor(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]

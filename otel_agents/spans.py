@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import random
 import traceback
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from types import TracebackType
@@ -16,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from otel_agents import semconv
-from otel_agents.context import rollup_chain, with_agent, with_rollup
+from otel_agents.context import rollup_chain, stamp, with_agent, with_rollup
 from otel_agents.guard import never_raise, report, strict
 from otel_agents.handles import LLMHandle, RunHandle, SpanHandle, ToolHandle, Totals
 from otel_agents.settings import switches
@@ -27,6 +26,10 @@ H = TypeVar("H", bound=SpanHandle)
 F = TypeVar("F", bound=Callable[..., Any])
 
 _events = logging.getLogger(semconv.EVENT_LOGGER)
+# Guards are stateless: one instance per site, not one per span.
+_GUARD_DETACH = never_raise("api.detach")
+_GUARD_FINISH = never_raise("api.finish")
+_GUARD_END = never_raise("api.end")
 _tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
 
 
@@ -106,7 +109,8 @@ class _Active(Generic[H]):
         parent = otel_context.get_current()
         chain = cast(tuple[Totals, ...], rollup_chain(parent))
         try:
-            attrs = dict(spec.attributes)
+            # Stamp first, then the span's own attributes: an agent keeps its own name.
+            attrs = {**stamp(parent), **spec.attributes}
             if spec.run_kind is not None:
                 if spec.run_kind == semconv.RUN_KIND_WORKFLOW or not chain:
                     attrs[semconv.RUN_KIND] = spec.run_kind
@@ -132,21 +136,21 @@ class _Active(Generic[H]):
 
     def detach(self) -> None:
         if self.token is not None:
-            with never_raise("api.detach"):
+            with _GUARD_DETACH:
                 otel_context.detach(cast(Any, self.token))
             self.token = None
 
     def finish(self, exc: BaseException | None) -> None:
         span = self.span
         try:
-            with never_raise("api.finish"):
+            with _GUARD_FINISH:
                 if exc is not None and not isinstance(exc, GeneratorExit):
                     _record_exception(span, exc)
                 self._roll_up(span)
                 if switches.log_events:
                     self._log_event(exc)
         finally:
-            with never_raise("api.end"):
+            with _GUARD_END:
                 span.end()
 
     def _roll_up(self, span: Span) -> None:
@@ -394,10 +398,9 @@ def tool(
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
         semconv.GEN_AI_TOOL_NAME: name,
         semconv.GEN_AI_TOOL_TYPE: _name(tool_type),
-        semconv.GEN_AI_TOOL_CALL_ID: _name(call_id)
-        if call_id is not None
-        else f"call_{random.getrandbits(64):016x}",
     }
+    if call_id is not None:
+        attrs[semconv.GEN_AI_TOOL_CALL_ID] = _name(call_id)
     if description is not None:
         attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = _name(description)
     if arguments is not None:
@@ -485,7 +488,7 @@ def _record_route(
     coerced = to_attribute(confidence)
     if coerced is not None:
         attrs[semconv.ROUTE_CONFIDENCE] = coerced
-    span = _tracer().start_span(semconv.SPAN_ROUTE.format(source), attributes=attrs)
+    span = _tracer().start_span(semconv.SPAN_ROUTE.format(source), attributes={**stamp(), **attrs})
     span.end()
     if switches.log_events and _events.isEnabledFor(logging.INFO):
         _events.info("route %s -> %s", source, target, extra=attrs)

@@ -102,14 +102,20 @@ def summarize(value: object) -> str:
     """A content-free description of ``value``: its type, size and (for mappings) key names."""
     try:
         kind = type(value).__name__
-        if isinstance(value, Mapping):
-            keys = [safe_str(k, 64) for _, k in zip(range(_MAX_SUMMARY_KEYS), value.keys(), strict=False)]
-            return to_json({"type": kind, "len": len(value), "keys": keys})
-        if isinstance(value, (str, bytes, bytearray, list, tuple, set, frozenset)):
-            return to_json({"type": kind, "len": len(value)})
-        if value is None or isinstance(value, (bool, int, float)):
-            return to_json({"type": kind})
-        return to_json({"type": kind})
+        summary: dict[str, object] = {"type": kind}
+        if type(value) is dict and len(value) <= _MAX_SUMMARY_KEYS and all(type(k) is str for k in value):
+            # The common case, without ABC checks: a small dict of string keys.
+            summary["len"] = len(value)
+            summary["keys"] = list(value)
+        elif isinstance(value, Mapping):
+            summary["len"] = len(value)
+            summary["keys"] = [
+                safe_str(k, 64) for _, k in zip(range(_MAX_SUMMARY_KEYS), value.keys(), strict=False)
+            ]
+        elif isinstance(value, (str, bytes, bytearray, list, tuple, set, frozenset)):
+            summary["len"] = len(value)
+        # Only str, int and lists of str here: orjson cannot fail on it.
+        return orjson.dumps(summary).decode()
     except Exception as exc:  # noqa: BLE001 - len()/keys() of a hostile object
         report("values.summarize", exc)
         return to_json({"type": "unknown"})

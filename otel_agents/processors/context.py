@@ -6,7 +6,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import semconv
-from otel_agents.context import current_agent, current_ids
+from otel_agents.context import stamp
 from otel_agents.guard import never_raise
 
 
@@ -15,15 +15,17 @@ class RunContextProcessor(SpanProcessor):
 
     @never_raise("processor.run_context.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        scope = span.instrumentation_scope
+        if scope is not None and scope.name == semconv.SCOPE_NAME:
+            return  # our own spans are born with the stamp (see spans.py)
         ctx = parent_context if parent_context is not None else otel_context.get_current()
-        attrs = dict(current_ids(ctx))
-        agent = current_agent(ctx)
-        if agent is not None:
-            existing = span.attributes
-            if existing is None or semconv.GEN_AI_AGENT_NAME not in existing:
-                attrs[semconv.GEN_AI_AGENT_NAME] = agent
-        if attrs:
-            span.set_attributes(attrs)
+        attrs = stamp(ctx)
+        if not attrs:
+            return
+        existing = span.attributes
+        if existing and semconv.GEN_AI_AGENT_NAME in attrs and semconv.GEN_AI_AGENT_NAME in existing:
+            attrs = {k: v for k, v in attrs.items() if k != semconv.GEN_AI_AGENT_NAME}
+        span.set_attributes(attrs)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

@@ -11,6 +11,10 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents.guard import never_raise
 
+_GUARD_START = never_raise("fanout.on_start")
+_GUARD_END = never_raise("fanout.on_end")
+_GUARD_EMIT = never_raise("fanout.on_emit")
+
 
 class FanOutSpanProcessor(SpanProcessor):
     """Calls every processor in order; one that raises does not keep the span from the others."""
@@ -20,12 +24,12 @@ class FanOutSpanProcessor(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         for processor in self._processors:
-            with never_raise("fanout.on_start"):
+            with _GUARD_START:
                 processor.on_start(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         for processor in self._processors:
-            with never_raise("fanout.on_end"):
+            with _GUARD_END:
                 processor.on_end(span)
 
     def shutdown(self) -> None:
@@ -51,7 +55,7 @@ class FanOutLogProcessor(LogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         for processor in self._processors:
-            with never_raise("fanout.on_emit"):
+            with _GUARD_EMIT:
                 processor.on_emit(log_record)
 
     def shutdown(self) -> None:

@@ -14,6 +14,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_agents import semconv, stats
 from otel_agents.guard import never_raise
+from otel_agents.processors.snapshot import attributes_of
 
 # Semconv-recommended bucket boundaries (GenAI client metrics).
 DURATION_BUCKETS: Final = (
@@ -34,23 +35,28 @@ _LLM_LABELS: Final = (
     semconv.GEN_AI_REQUEST_MODEL,
     semconv.GEN_AI_AGENT_NAME,
 )
+_WANTED: Final[tuple[str, ...]] = (
+    semconv.GEN_AI_OPERATION_NAME,
+    semconv.GEN_AI_WORKFLOW_NAME,
+    semconv.GEN_AI_AGENT_NAME,
+    semconv.GEN_AI_TOOL_NAME,
+    semconv.GEN_AI_PROVIDER_NAME,
+    semconv.GEN_AI_REQUEST_MODEL,
+    semconv.GEN_AI_USAGE_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+    semconv.COST_USD,
+    semconv.ERROR_TYPE,
+    semconv.ROUTE_SOURCE,
+    semconv.ROUTE_TARGET,
+)
 _DURATION_METRIC: Final = {
     semconv.OP_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
     semconv.OP_INVOKE_AGENT: semconv.METRIC_AGENT_DURATION,
     semconv.OP_EXECUTE_TOOL: semconv.METRIC_TOOL_DURATION,
 }
 
-# One pending record: (operation, duration s, labels, error type, tokens in, tokens out, cost, route)
-_Pending = tuple[
-    str,
-    float,
-    tuple[tuple[str, Any], ...],
-    "str | None",
-    int,
-    int,
-    "float | None",
-    "tuple[str, str] | None",
-]
+# One pending record: the span's metric-relevant attributes, its duration in ns, its status.
+_Pending = tuple[dict[str, Any], int, StatusCode]
 
 
 class _Cardinality:
@@ -113,37 +119,15 @@ class SpanMetricsProcessor(SpanProcessor):
 
     @never_raise("processor.metrics.on_end")
     def on_end(self, span: ReadableSpan) -> None:
-        attrs = span.attributes
-        if not attrs:
+        # Copy only the few keys metrics use; labels are built at collection, off the hot path.
+        attrs = attributes_of(span.attributes)
+        if semconv.GEN_AI_OPERATION_NAME not in attrs and semconv.ROUTE_SOURCE not in attrs:
             return
-        op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-        route = None
-        if op is None:
-            source = attrs.get(semconv.ROUTE_SOURCE)
-            if source is None:
-                return
-            route = (str(source), str(attrs.get(semconv.ROUTE_TARGET, "")))
-            op = ""
-        keys = _LABELS.get(str(op), _LLM_LABELS)
-        labels = tuple((k, attrs[k]) for k in keys if k in attrs)
-        start, end = span.start_time or 0, span.end_time or 0
-        error = None
-        if span.status.status_code is StatusCode.ERROR:
-            error = str(attrs.get(semconv.ERROR_TYPE, "_OTHER"))
-        record: _Pending = (
-            str(op),
-            max(end - start, 0) / 1e9,
-            labels,
-            error,
-            _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)),
-            _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)),
-            _float(attrs.get(semconv.COST_USD)),
-            route,
-        )
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
             return
-        self._pending.append(record)
+        wanted: dict[str, Any] = {k: attrs[k] for k in _WANTED if k in attrs}
+        self._pending.append((wanted, (span.end_time or 0) - (span.start_time or 0), span.status.status_code))
 
     def drain(self) -> int:
         """Record every queued span into the instruments; returns how many were recorded."""
@@ -159,14 +143,22 @@ class SpanMetricsProcessor(SpanProcessor):
                 n += 1
 
     def _record(self, record: _Pending) -> None:
-        op, duration, labels, error, tokens_in, tokens_out, cost, route = record
-        if route is not None:
+        attrs, duration_ns, status = record
+        op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+        if op is None:
             edge = (
-                (semconv.ROUTE_SOURCE, route[0]),
-                (semconv.ROUTE_TARGET, route[1]),
+                (semconv.ROUTE_SOURCE, str(attrs.get(semconv.ROUTE_SOURCE))),
+                (semconv.ROUTE_TARGET, str(attrs.get(semconv.ROUTE_TARGET, ""))),
             )
             self._routes.add(1, self._cardinality.labels(semconv.METRIC_ROUTE_DECISIONS, edge))
             return
+        op = str(op)
+        labels = tuple((k, attrs[k]) for k in _LABELS.get(op, _LLM_LABELS) if k in attrs)
+        error = str(attrs.get(semconv.ERROR_TYPE, "_OTHER")) if status is StatusCode.ERROR else None
+        duration = max(duration_ns, 0) / 1e9
+        tokens_in = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+        tokens_out = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+        cost = _float(attrs.get(semconv.COST_USD))
         base = ((semconv.GEN_AI_OPERATION_NAME, op), *labels)
         with_error = (*base, (semconv.ERROR_TYPE, error)) if error is not None else base
         card = self._cardinality.labels

@@ -48,6 +48,15 @@ _VALUE_RULES: Final = (
 )
 
 
+# Cheap first pass: every rule above needs one of these; most values contain none of them.
+_TRIGGER: Final = (
+    r"sk-|AKIA|ASIA|AGPA|AIDA|AROA|eyJ|(?i:bearer|basic)\s|://|PRIVATE KEY|_pat_|gh[pousr]_|xox[abposr]-"
+    rf"|AIza|glpat-|\d(?:[ -]?\d){{12}}|(?i:{_SECRET_WORDS})\w*[\"']?\s*[:=]"
+)
+_CACHE_MAX: Final = 8192
+_CACHE_VALUE_MAX: Final = 256
+
+
 def _luhn(text: str) -> bool:
     digits = [int(c) for c in text if c.isdigit()]
     if not 13 <= len(digits) <= 19:
@@ -81,8 +90,10 @@ class Redactor:
             compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
             rules.append(("custom", compiled, 0))
         self._rules = tuple(rules)
-        # One combined search first: most values hold no secret and cost a single C-level scan.
-        self._precheck = re.compile("|".join(f"(?:{rule.pattern})" for _, rule, _ in rules))
+        custom = [f"(?:{rule.pattern})" for name, rule, _ in rules if name == "custom"]
+        self._precheck = re.compile("|".join([f"(?:{_TRIGGER})", *custom]))
+        # Attribute values repeat (names, ids, operations): remember which ones are clean.
+        self._clean: dict[str, bool] = {}
         words = [re.escape(k) for k in extra_keys]
         self._extra_key = re.compile(rf"(?i){'|'.join(words)}") if words else None
         self._allow = allow
@@ -117,28 +128,43 @@ class Redactor:
                 return value
             stats.count_redaction("secret_key")
             return marker("secret_key")
-        if self._precheck.search(value) is None or self._allowed(key, value):
+        if value in self._clean:
             return value
-        out = value
-        for name, rule, group in self._rules:
-            out = rule.sub(_Replacer(name, group), out)
-        return out if out != value else value
+        if self._precheck.search(value) is not None:
+            out, hits = value, list[str]()
+            for name, rule, group in self._rules:
+                out = rule.sub(_Replacer(name, group, hits), out)
+            if hits:
+                if self._allowed(key, value):
+                    return value
+                for rule_name in hits:
+                    stats.count_redaction(rule_name)
+                return out
+        self._remember_clean(value)
+        return value
+
+    def _remember_clean(self, value: str) -> None:
+        if len(value) <= _CACHE_VALUE_MAX:
+            if len(self._clean) >= _CACHE_MAX:
+                self._clean.clear()
+            self._clean[value] = True
 
 
 class _Replacer:
     """``re.sub`` callback for one rule: replace the secret part of a match with the marker."""
 
-    __slots__ = ("group", "name")
+    __slots__ = ("group", "hits", "name")
 
-    def __init__(self, name: str, group: int) -> None:
+    def __init__(self, name: str, group: int, hits: list[str]) -> None:
         self.name = name
         self.group = group
+        self.hits = hits
 
     def __call__(self, match: re.Match[str]) -> str:
         whole = match.group(0)
         if self.name == "card_number" and not _luhn(whole):
             return whole
-        stats.count_redaction(self.name)
+        self.hits.append(self.name)
         if self.group == 0:
             return marker(self.name)
         offset = match.start(0)

@@ -11,11 +11,16 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status
 
 from otel_agents.guard import never_raise, report, strict
+from otel_agents.processors.snapshot import attributes_of
+
+_GUARD_NEXT = never_raise("processor.rewrite.next")
 
 # Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
 SPAN_NAME_KEY = "span.name"
 STATUS_KEY = "status.description"
 BODY_KEY = "log.body"
+_CACHE_MAX = 16384
+_CACHE_VALUE_MAX = 256
 
 
 class Rewriter(Protocol):
@@ -75,14 +80,17 @@ class _Pass:
         return counts
 
 
-def rewrite_span(span: ReadableSpan, rewriters: Sequence[Rewriter]) -> ReadableSpan:
+def rewrite_span(
+    span: ReadableSpan, rewriters: Sequence[Rewriter], attributes: dict[str, Any] | None = None
+) -> ReadableSpan:
     """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
     run = _Pass(rewriters)
     name = run.text(SPAN_NAME_KEY, span.name)
-    attrs = run.mapping(span.attributes)
+    current = attributes if attributes is not None else attributes_of(span.attributes)
+    attrs = run.mapping(current)
     events: list[Event] | None = None
     for i, event in enumerate(span.events):
-        new_attrs = run.mapping(event.attributes)
+        new_attrs = run.mapping(attributes_of(event.attributes))
         if new_attrs is not None:
             if events is None:
                 events = list(span.events)
@@ -94,7 +102,7 @@ def rewrite_span(span: ReadableSpan, rewriters: Sequence[Rewriter]) -> ReadableS
             status = Status(status.status_code, description)
     if not any(run.changes):
         return span
-    final_attrs = dict(span.attributes or {}) if attrs is None else attrs
+    final_attrs = current if attrs is None else attrs
     final_attrs.update(run.count_attributes())
     return _rebuild(span, name, final_attrs, span.events if events is None else events, status)
 
@@ -134,20 +142,51 @@ class RewriteSpanProcessor(SpanProcessor):
     def __init__(self, next_processor: SpanProcessor, rewriters: Sequence[Rewriter]) -> None:
         self._next = next_processor
         self._rewriters = tuple(rewriters)
+        # (key, value) pairs that no rewriter changes; rewriters are pure functions of both.
+        self._unchanged: dict[tuple[str, str], bool] = {}
 
     @never_raise("processor.rewrite.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         self._next.on_start(span, parent_context)
 
+    def _needs_work(self, span: ReadableSpan, attrs: dict[str, Any]) -> bool:
+        unchanged = self._unchanged
+        if span.events or span.status.description:
+            return True
+        if (SPAN_NAME_KEY, span.name) not in unchanged:
+            return True
+        for key, value in attrs.items():
+            if isinstance(value, str):
+                if (key, value) not in unchanged:
+                    return True
+            elif isinstance(value, tuple) and value and isinstance(value[0], str):
+                return True
+        return False
+
+    def _learn(self, span: ReadableSpan, attrs: dict[str, Any]) -> None:
+        """Remember the short values of a span no rewriter changed."""
+        unchanged = self._unchanged
+        if len(unchanged) > _CACHE_MAX:
+            unchanged.clear()
+        unchanged[(SPAN_NAME_KEY, span.name)] = True
+        for key, value in attrs.items():
+            if isinstance(value, str) and len(value) <= _CACHE_VALUE_MAX:
+                unchanged[(key, value)] = True
+
     def on_end(self, span: ReadableSpan) -> None:
+        out = span
         try:
-            out = rewrite_span(span, self._rewriters)
+            attrs = attributes_of(span.attributes)
+            if self._needs_work(span, attrs):
+                out = rewrite_span(span, self._rewriters, attrs)
+                if out is span and not span.events:
+                    self._learn(span, attrs)
         except Exception as exc:
             report("processor.rewrite.on_end", exc)
             if strict():
                 raise
             out = _stripped(span)
-        with never_raise("processor.rewrite.next"):
+        with _GUARD_NEXT:
             self._next.on_end(out)
 
     @never_raise("processor.rewrite.shutdown")

@@ -1,0 +1,144 @@
+"""Per-span cost of otel-agents against the plain OTel SDK, measured as ratios in the same run.
+
+Run: ``.venv/bin/python -m bench.core_bench`` (or ``make bench-core``).
+
+1. tool span: ``oa.tool(...)`` through the full chain (run-context stamping, span metrics, redaction,
+   truncation, batching) vs a plain SDK span with the same final attributes, SDK
+   BatchSpanProcessor and the same discarding exporter. Target <= 1.5x (stretch 1.25x).
+2. stamping: a plain span from another tracer inside ``run_context`` + ``agent``, with only the
+   run-context processor added, vs the same span without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+import otel_agents as oa
+from otel_agents import semconv
+from otel_agents.processors import RunContextProcessor
+
+
+class Discard(SpanExporter):
+    """Accepts every batch and keeps nothing: the exporter both sides share."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def _time(fn: Callable[[], None], n: int) -> float:
+    """Microseconds per call of ``fn`` over ``n`` calls."""
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def _rounds(
+    label: str,
+    baseline: Callable[[], None],
+    ours: Callable[[], None],
+    flush: Callable[[], None],
+    rounds: int,
+    n: int,
+) -> tuple[float, float, float]:
+    base_us, ours_us, ratios = [], [], []
+    for _ in range(rounds):
+        b = _time(baseline, n)
+        flush()
+        o = _time(ours, n)
+        flush()
+        base_us.append(b)
+        ours_us.append(o)
+        ratios.append(o / b)
+    result = (statistics.median(base_us), statistics.median(ours_us), statistics.median(ratios))
+    print(
+        f"{label:<40} baseline {result[0]:7.2f} us  otel-agents {result[1]:7.2f} us  ratio {result[2]:.2f}x"
+    )
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--spans", type=int, default=2000, help="spans per round and side")
+    args = parser.parse_args(argv)
+
+    big_queue = {"max_queue_size": 1_000_000, "schedule_delay": 0.2}
+    telemetry = oa.configure(exporter="none", span_exporters=[Discard()], logs=False, **big_queue)
+
+    plain = TracerProvider()
+    plain.add_span_processor(
+        BatchSpanProcessor(Discard(), max_queue_size=1_000_000, schedule_delay_millis=200)
+    )
+    plain_tracer = plain.get_tracer("bench")
+
+    stamped = TracerProvider()
+    stamped.add_span_processor(RunContextProcessor())
+    stamped.add_span_processor(
+        BatchSpanProcessor(Discard(), max_queue_size=1_000_000, schedule_delay_millis=200)
+    )
+    stamped_tracer = stamped.get_tracer("bench")
+
+    def flush() -> None:
+        telemetry.force_flush(10)
+        plain.force_flush(10_000)
+        stamped.force_flush(10_000)
+
+    arguments = {"q": "acme", "limit": 10}
+    with oa.run_context(run_id="r-1", session_id="s-1", user_id="u-1"), oa.agent("researcher"):
+        # The attributes our tool span ends with, given to the plain span up front.
+        with oa.tool("web_search", arguments=arguments) as probe:
+            pass
+        flush()
+        final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
+        final_attrs.pop(semconv.LLM_CALLS, None)
+
+        def baseline_tool() -> None:
+            with plain_tracer.start_as_current_span("execute_tool web_search", attributes=final_attrs):
+                pass
+
+        def ours_tool() -> None:
+            with oa.tool("web_search", arguments=arguments):
+                pass
+
+        http_attrs = {"http.request.method": "GET", "url.full": "https://example.com/x", "server.port": 443}
+
+        def baseline_plain() -> None:
+            with plain_tracer.start_as_current_span("GET", attributes=http_attrs):
+                pass
+
+        def stamped_plain() -> None:
+            with stamped_tracer.start_as_current_span("GET", attributes=http_attrs):
+                pass
+
+        print(f"{len(final_attrs)} attributes per tool span; {args.rounds} rounds x {args.spans} spans")
+        _, _, tool_ratio = _rounds(
+            "tool span, full chain", baseline_tool, ours_tool, flush, args.rounds, args.spans
+        )
+        _, _, stamp_ratio = _rounds(
+            "plain span + run_context/agent stamping",
+            baseline_plain,
+            stamped_plain,
+            flush,
+            args.rounds,
+            args.spans,
+        )
+    verdict = "meets" if tool_ratio <= 1.5 else "MISSES"
+    print(
+        f"tool span ratio {tool_ratio:.2f}x {verdict} the 1.5x target (stretch 1.25x); stamping {stamp_ratio:.2f}x"
+    )
+    telemetry.shutdown()
+    plain.shutdown()
+    stamped.shutdown()
+
+
+if __name__ == "__main__":
+    main()
