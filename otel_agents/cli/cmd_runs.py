@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from otel_agents import semconv
 from otel_agents.cli.common import (
     add_home,
     fmt_cost,
@@ -46,9 +47,9 @@ def add_run_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status", help="run status, e.g. ok or error")
     p.add_argument("--since", help="start time: 30m, 2h, 7d ago, or ISO 8601")
     p.add_argument("--until", help="end of the time range (same forms as --since)")
-    p.add_argument("--run-id", help="otel_agents.run.id")
-    p.add_argument("--session", help="session.id")
-    p.add_argument("--user", help="user.id")
+    p.add_argument("--run-id", help=f"run id ({semconv.RUN_ID})")
+    p.add_argument("--session", help=f"session id ({semconv.SESSION_ID})")
+    p.add_argument("--user", help=f"user id ({semconv.USER_ID})")
 
 
 def run_filter(args: argparse.Namespace) -> queries.RunFilter:
