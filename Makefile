@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: demo test setup lint typecheck unit bench bench-core clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,8 +31,10 @@ unit: setup
 # (minutes) belongs outside the per-test timeout.
 test: lint typecheck e2e-deps unit
 
-bench: setup
-	$(BIN)/python -m bench
+bench: bench-core
+
+bench-core: setup
+	$(BIN)/python -m bench.core_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
