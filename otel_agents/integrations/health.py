@@ -171,6 +171,9 @@ class HealthRegistry:
 
         def target() -> None:
             try:
+                # Once running, a caller's timeout cannot cancel the future under this thread's feet.
+                if not future.set_running_or_notify_cancel():
+                    return
                 future.set_result(_suppressed(check.fn))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
                 future.set_exception(exc)
