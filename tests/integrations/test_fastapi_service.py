@@ -11,6 +11,7 @@ import pytest
 from tests.integrations.conftest import (
     BAGGAGE,
     Server,
+    Span,
     assert_run_trace,
     free_port,
     post_run,
@@ -43,7 +44,7 @@ def test_request_trace_in_store(service: tuple[Server, Path]) -> None:
     assert_run_trace(trace, "req-store-1")
 
 
-def _complete(home: Path, request_id: str) -> list[object] | None:
+def _complete(home: Path, request_id: str) -> list[Span] | None:
     spans = store_spans(home)
     roots = [s for s in spans if s.attributes.get("otel_agents.request.id") == request_id]
     return spans if len(roots) >= 7 else None
