@@ -7,6 +7,7 @@ enums as integers, 64-bit integers as decimal strings, default-valued fields omi
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
@@ -25,7 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext
 
-from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, cap, safe_str
+from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING_CHARS, cap, safe_str
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -101,12 +102,26 @@ def key_values(attributes: Mapping[str, Any] | None) -> list[Json]:
     """OTLP ``KeyValue`` list for an attribute mapping."""
     if not attributes:
         return []
-    try:
-        items = list(attributes.items())
-    except Exception:  # noqa: BLE001 - a hostile Mapping yields no attributes, not an error
-        return []
     budget = [MAX_NODES]
-    return [{"key": safe_str(k), "value": _any(v, 1, budget)} for k, v in items]
+    out: list[Json] = []
+    append = out.append
+    # A hostile Mapping keeps what was read before it failed.
+    with contextlib.suppress(Exception):
+        for k, v in attributes.items():
+            # Inline the common scalar cases: this loop runs for every attribute of every span.
+            t = type(v)
+            if t is str and len(v) <= MAX_STRING_CHARS:
+                value: Json = {"stringValue": v}
+            elif t is int and _INT64_MIN <= v <= _INT64_MAX:
+                value = {"intValue": str(v)}
+            elif t is float and math.isfinite(v):
+                value = {"doubleValue": v}
+            elif t is bool:
+                value = {"boolValue": v}
+            else:
+                value = _any(v, 1, budget)
+            append({"key": k if type(k) is str else safe_str(k), "value": value})
+    return out
 
 
 def resource_json(resource: Resource | None) -> Json:
@@ -137,33 +152,38 @@ def _flags(parent: SpanContext | None) -> int:
     return _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
 
 
-def span_json(span: ReadableSpan) -> Json:
-    """OTLP ``Span`` for one SDK span."""
+def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -> Json:
+    """OTLP ``Span`` for one SDK span (``attributes``: its attributes as a dict, if at hand)."""
     ctx = span.get_span_context()
     assert ctx is not None  # every SDK span has a context; the guard around us handles the rest
+    parent = span.parent
     out: Json = {
-        "traceId": trace_id_hex(ctx.trace_id),
-        "spanId": span_id_hex(ctx.span_id),
+        "traceId": f"{ctx.trace_id:032x}",
+        "spanId": f"{ctx.span_id:016x}",
         "name": span.name,
-        "kind": span.kind.value + 1,
+        # _value_ is the enum's plain attribute; .value goes through a slower descriptor.
+        "kind": span.kind._value_ + 1,
         "startTimeUnixNano": str(span.start_time or 0),
         "endTimeUnixNano": str(span.end_time or 0),
-        "flags": _flags(span.parent),
+        "flags": _HAS_IS_REMOTE if parent is None else _flags(parent),
     }
     if ctx.trace_state:
         out["traceState"] = ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())
-    if span.parent is not None:
-        out["parentSpanId"] = span_id_hex(span.parent.span_id)
-    attrs = key_values(span.attributes)
+    if parent is not None:
+        out["parentSpanId"] = f"{parent.span_id:016x}"
+    attrs = key_values(span.attributes if attributes is None else attributes)
     if attrs:
         out["attributes"] = attrs
     if span.dropped_attributes:
         out["droppedAttributesCount"] = span.dropped_attributes
-    if span.events:
-        out["events"] = [_event_json(e.name, e.timestamp, e.attributes) for e in span.events]
-    if span.dropped_events:
-        out["droppedEventsCount"] = span.dropped_events
-    if span.links:
+    events = span.events
+    # With the SDK's non-zero limits, something dropped implies something kept.
+    if events:
+        out["events"] = [_event_json(e.name, e.timestamp, e.attributes) for e in events]
+        if span.dropped_events:
+            out["droppedEventsCount"] = span.dropped_events
+    links = span.links
+    if links:
         out["links"] = [
             _strip(
                 {
@@ -173,16 +193,18 @@ def span_json(span: ReadableSpan) -> Json:
                     "flags": _flags(link.context),
                 }
             )
-            for link in span.links
+            for link in links
         ]
-    if span.dropped_links:
-        out["droppedLinksCount"] = span.dropped_links
-    status: Json = {}
-    if span.status.description:
-        status["message"] = safe_str(span.status.description)
-    if span.status.status_code.value:
-        status["code"] = span.status.status_code.value
-    out["status"] = status
+        if span.dropped_links:
+            out["droppedLinksCount"] = span.dropped_links
+    status = span.status
+    code = status.status_code._value_
+    if code or status.description:
+        out["status"] = (
+            {"message": safe_str(status.description), "code": code} if status.description else {"code": code}
+        )
+    else:
+        out["status"] = {}
     return out
 
 
@@ -204,27 +226,29 @@ def _group(
     items: Iterable[T],
     resource_of: Callable[[T], Resource | None],
     scope_of: Callable[[T], InstrumentationScope | None],
-) -> dict[Resource | None, dict[InstrumentationScope | None, list[T]]]:
-    groups: dict[Resource | None, dict[InstrumentationScope | None, list[T]]] = {}
+) -> list[tuple[Resource | None, list[tuple[InstrumentationScope | None, list[T]]]]]:
+    # Keyed by identity: Resource.__hash__ serialises every attribute (~4 us a call), and a
+    # process has one resource object, so identity groups exactly as equality would.
+    by_id: dict[int, tuple[Resource | None, dict[int, tuple[InstrumentationScope | None, list[T]]]]] = {}
     for item in items:
-        groups.setdefault(resource_of(item), {}).setdefault(scope_of(item), []).append(item)
-    return groups
+        resource, scope = resource_of(item), scope_of(item)
+        scopes = by_id.setdefault(id(resource), (resource, {}))[1]
+        scopes.setdefault(id(scope), (scope, []))[1].append(item)
+    return [(r, list(scopes.values())) for r, scopes in by_id.values()]
 
 
 def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Json] | None = None) -> Json:
     """OTLP ``ExportTraceServiceRequest`` for ``spans`` (``encoded``: their span_json, if known)."""
     pairs = list(zip(spans, encoded or [span_json(s) for s in spans], strict=True))
     out = []
-    for resource, scopes in _group(
-        pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope
-    ).items():
+    for resource, scopes in _group(pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope):
         out.append(
             _with_schema(
                 {
                     "resource": resource_json(resource),
                     "scopeSpans": [
                         _with_schema({"scope": scope_json(scope), "spans": [p[1] for p in group]}, scope)
-                        for scope, group in scopes.items()
+                        for scope, group in scopes
                     ],
                 },
                 resource,
@@ -274,16 +298,14 @@ def logs_request(records: Sequence[ReadableLogRecord], encoded: Sequence[Json] |
     """OTLP ``ExportLogsServiceRequest`` for ``records`` (``encoded``: their log_json, if known)."""
     pairs = list(zip(records, encoded or [log_json(r) for r in records], strict=True))
     out = []
-    for resource, scopes in _group(
-        pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope
-    ).items():
+    for resource, scopes in _group(pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope):
         out.append(
             _with_schema(
                 {
                     "resource": resource_json(resource),
                     "scopeLogs": [
                         _with_schema({"scope": scope_json(scope), "logRecords": [p[1] for p in group]}, scope)
-                        for scope, group in scopes.items()
+                        for scope, group in scopes
                     ],
                 },
                 resource,

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.store.rollup import HOUR_NS, bucket_middle_ns
+from otel_agents.store.rollup import HOUR_NS, Totals, bucket_middle_ns
 
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
@@ -153,31 +153,33 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
         params.append(until_ns // HOUR_NS)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     cur = conn.execute(
-        "SELECT kind, name, bucket, sum(calls), sum(errors), sum(input_tokens),"  # noqa: S608
-        f" sum(output_tokens), sum(cost_usd), sum(duration_ns) FROM span_stats {where}"
-        " GROUP BY kind, name, bucket ORDER BY kind, name, bucket",
+        "SELECT kind, name, calls, errors, input_tokens, output_tokens, cost_usd,"  # noqa: S608
+        f" duration_ns, buckets FROM span_stats {where}",
         params,
     )
-    groups: dict[tuple[str, str], list[tuple[int, ...]]] = {}
-    for kind, name, bucket, *rest in cur:
-        groups.setdefault((kind, name), []).append((bucket, *rest))
+    groups: dict[tuple[str, str], Totals] = {}
+    for kind, name, *rest in cur:
+        totals = groups.get((kind, name))
+        if totals is None:
+            groups[(kind, name)] = Totals.from_row(tuple(rest))
+        else:
+            totals.merge(Totals.from_row(tuple(rest)))
     out: list[Row] = []
-    for (kind, name), buckets in groups.items():
-        calls = sum(b[1] for b in buckets)
-        errors = sum(b[2] for b in buckets)
+    for (kind, name), t in groups.items():
+        buckets = sorted(t.buckets.items())
         out.append(
             {
                 "kind": kind,
                 "name": name,
-                "calls": calls,
-                "errors": errors,
-                "error_rate": errors / calls if calls else 0.0,
-                "p50_ms": _percentile(buckets, calls, 0.50) / 1e6,
-                "p95_ms": _percentile(buckets, calls, 0.95) / 1e6,
-                "mean_ms": sum(b[6] for b in buckets) / calls / 1e6 if calls else 0.0,
-                "input_tokens": sum(b[3] for b in buckets),
-                "output_tokens": sum(b[4] for b in buckets),
-                "cost_usd": sum(b[5] for b in buckets),
+                "calls": t.calls,
+                "errors": t.errors,
+                "error_rate": t.errors / t.calls if t.calls else 0.0,
+                "p50_ms": _percentile(buckets, t.calls, 0.50) / 1e6,
+                "p95_ms": _percentile(buckets, t.calls, 0.95) / 1e6,
+                "mean_ms": t.duration_ns / t.calls / 1e6 if t.calls else 0.0,
+                "input_tokens": t.input_tokens,
+                "output_tokens": t.output_tokens,
+                "cost_usd": t.cost_usd,
             }
         )
     order = {"workflow": 0, "agent": 1, "tool": 2, "model": 3}
@@ -185,13 +187,13 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
     return out
 
 
-def _percentile(buckets: list[tuple[int, ...]], calls: int, q: float) -> float:
+def _percentile(buckets: list[tuple[int, int]], calls: int, q: float) -> float:
     rank = q * calls
     seen = 0
-    for b in buckets:
-        seen += b[1]
+    for bucket, count in buckets:
+        seen += count
         if seen >= rank:
-            return bucket_middle_ns(b[0])
+            return bucket_middle_ns(bucket)
     return bucket_middle_ns(buckets[-1][0]) if buckets else 0.0
 
 

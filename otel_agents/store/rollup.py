@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable
 from typing import Final
+
+import orjson
 
 from otel_agents import semconv
 
@@ -19,22 +20,54 @@ HOUR_NS: Final = 3600 * 10**9
 _BUCKETS_PER_E: Final = 20
 _ERROR: Final = 2
 
-StatKey = tuple[str, str, int, int]
-StatRow = tuple[int, int, int, int, float, int]
+StatKey = tuple[str, str, int]
 
-UPSERT_SQL: Final = """
-    INSERT INTO span_stats
-        (kind, name, hour, bucket, calls, errors,
-         input_tokens, output_tokens, cost_usd, duration_ns)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (kind, name, hour, bucket) DO UPDATE SET
-        calls = calls + excluded.calls,
-        errors = errors + excluded.errors,
-        input_tokens = input_tokens + excluded.input_tokens,
-        output_tokens = output_tokens + excluded.output_tokens,
-        cost_usd = cost_usd + excluded.cost_usd,
-        duration_ns = duration_ns + excluded.duration_ns
-"""
+
+class Totals:
+    """One (kind, name, hour) row: counters plus the duration histogram {bucket: count}."""
+
+    __slots__ = ("buckets", "calls", "cost_usd", "duration_ns", "errors", "input_tokens", "output_tokens")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.errors = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
+        self.duration_ns = 0
+        self.buckets: dict[int, int] = {}
+
+    def merge(self, other: Totals) -> None:
+        self.calls += other.calls
+        self.errors += other.errors
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cost_usd += other.cost_usd
+        self.duration_ns += other.duration_ns
+        for b, n in other.buckets.items():
+            self.buckets[b] = self.buckets.get(b, 0) + n
+
+    @classmethod
+    def from_row(cls, row: tuple[object, ...]) -> Totals:
+        """From the (calls, errors, input, output, cost, duration, buckets) columns."""
+        t = cls()
+        calls, errors, tin, tout, cost, dur, buckets = row
+        t.calls, t.errors = int(str(calls)), int(str(errors))
+        t.input_tokens, t.output_tokens = int(str(tin)), int(str(tout))
+        t.cost_usd, t.duration_ns = float(str(cost)), int(str(dur))
+        t.buckets = {int(k): int(v) for k, v in orjson.loads(str(buckets)).items()}
+        return t
+
+    def row(self) -> tuple[object, ...]:
+        return (
+            self.calls,
+            self.errors,
+            self.input_tokens,
+            self.output_tokens,
+            self.cost_usd,
+            self.duration_ns,
+            orjson.dumps({str(k): v for k, v in self.buckets.items()}).decode(),
+        )
 
 
 def bucket_of(duration_ns: int) -> int:
@@ -48,11 +81,7 @@ def bucket_middle_ns(bucket: int) -> float:
 
 
 def classify(
-    operation: str | None,
-    workflow: str | None,
-    agent: str | None,
-    tool: str | None,
-    model: str | None,
+    operation: str | None, workflow: str | None, agent: str | None, tool: str | None, model: str | None
 ) -> tuple[str, str] | None:
     """Which ``stats`` row a span counts towards, if any."""
     if operation == semconv.OP_INVOKE_WORKFLOW:
@@ -67,10 +96,10 @@ def classify(
 
 
 class Accumulator:
-    """Sums one batch's spans per (kind, name, hour, bucket) so the batch costs few upserts."""
+    """Sums one batch's spans per (kind, name, hour), so a batch rewrites only a few rows."""
 
     def __init__(self) -> None:
-        self.rows: dict[StatKey, list[float]] = {}
+        self.rows: dict[StatKey, Totals] = {}
 
     def add(
         self,
@@ -83,41 +112,49 @@ class Accumulator:
         output_tokens: int | None,
         cost_usd: float | None,
     ) -> None:
-        key = (kind_name[0], kind_name[1], start_ns // HOUR_NS, bucket_of(duration_ns))
-        row = self.rows.get(key)
-        if row is None:
-            row = self.rows[key] = [0, 0, 0, 0, 0.0, 0]
-        row[0] += 1
-        row[1] += status_code == _ERROR
-        row[2] += input_tokens or 0
-        row[3] += output_tokens or 0
-        row[4] += cost_usd or 0.0
-        row[5] += duration_ns
+        key = (kind_name[0], kind_name[1], start_ns // HOUR_NS)
+        t = self.rows.get(key)
+        if t is None:
+            t = self.rows[key] = Totals()
+        t.calls += 1
+        t.errors += status_code == _ERROR
+        t.input_tokens += input_tokens or 0
+        t.output_tokens += output_tokens or 0
+        t.cost_usd += cost_usd or 0.0
+        t.duration_ns += duration_ns
+        b = bucket_of(duration_ns)
+        t.buckets[b] = t.buckets.get(b, 0) + 1
 
-    def params(self) -> Iterable[tuple[object, ...]]:
-        for (kind, name, hour, bucket), r in self.rows.items():
-            yield (
-                kind,
-                name,
-                hour,
-                bucket,
-                int(r[0]),
-                int(r[1]),
-                int(r[2]),
-                int(r[3]),
-                r[4],
-                int(r[5]),
-            )
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Merge into span_stats; call inside the batch's write transaction (read-modify-write)."""
+        out = []
+        for key, totals in self.rows.items():
+            row = conn.execute(
+                "SELECT calls, errors, input_tokens, output_tokens, cost_usd, duration_ns, buckets"
+                " FROM span_stats WHERE kind = ? AND name = ? AND hour = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                out.append((*key, *totals.row()))
+                continue
+            merged = Totals.from_row(row)
+            merged.merge(totals)
+            out.append((*key, *merged.row()))
+        conn.executemany(
+            "INSERT OR REPLACE INTO span_stats (kind, name, hour, calls, errors, input_tokens,"
+            " output_tokens, cost_usd, duration_ns, buckets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            out,
+        )
 
 
 def backfill_span_stats(conn: sqlite3.Connection) -> None:
-    """Fill span_stats from the spans already stored (schema v1 -> v2)."""
+    """Fill span_stats from the spans already stored (runs inside the migration's transaction)."""
     acc = Accumulator()
     cur = conn.execute(
         "SELECT operation, agent, tool, model, name, start_ns, duration_ns, status_code,"
-        " input_tokens, output_tokens, cost_usd, attributes FROM spans"
+        " input_tokens, output_tokens, cost_usd FROM spans"
     )
-    for op, agent, tool, model, name, start, dur, code, tin, tout, cost, _ in cur:
+    for op, agent, tool, model, name, start, dur, code, tin, tout, cost in cur:
         workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
         kn = classify(op, workflow, agent, tool, model)
         if kn is not None:
@@ -130,4 +167,4 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
                 output_tokens=tout,
                 cost_usd=cost,
             )
-    conn.executemany(UPSERT_SQL, list(acc.params()))
+    acc.write(conn)

@@ -50,6 +50,19 @@ def _float(value: object) -> float | None:
     return None
 
 
+def _s(value: object) -> str | None:
+    # The common case (a short str) without a call to _str.
+    if value.__class__ is str and len(value) < 4096:
+        return value
+    return _str(value)
+
+
+def _i(value: object) -> int | None:
+    if value.__class__ is int:
+        return _int(value) if not -(2**63) <= value < 2**63 else value
+    return _int(value)
+
+
 def _str(value: object) -> str | None:
     if value is None:
         return None
@@ -65,30 +78,43 @@ class BatchRows:
         self.events: list[tuple[object, ...]] = []
         self.stats = Accumulator()
 
-    def add_span(self, span: Any, service: str | None, resource_id: int | None) -> None:
-        """Add one SDK ``ReadableSpan`` (already exported as JSON; here only the rows)."""
+    def add_span(
+        self,
+        span: Any,
+        attrs: Mapping[str, Any],
+        service: str | None,
+        resource_id: int | None,
+        encoded: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add the rows for one SDK ``ReadableSpan`` whose attributes are ``attrs``.
+
+        ``encoded`` (its :func:`span_json`, when already built) saves formatting the ids twice.
+        """
         ctx = span.get_span_context()
-        trace_id = trace_id_hex(ctx.trace_id)
-        span_id = span_id_hex(ctx.span_id)
-        attrs: Mapping[str, Any] = span.attributes or {}
+        if encoded is not None:
+            trace_id, span_id = encoded["traceId"], encoded["spanId"]
+            parent_id = encoded.get("parentSpanId")
+        else:
+            trace_id, span_id = trace_id_hex(ctx.trace_id), span_id_hex(ctx.span_id)
+            parent_id = None if span.parent is None else span_id_hex(span.parent.span_id)
         get = attrs.get
         start = span.start_time or 0
         end = span.end_time or start
         duration = max(end - start, 0)
         status = span.status
-        code = status.status_code.value
-        message = _str(status.description)
-        operation = _str(get(semconv.GEN_AI_OPERATION_NAME))
-        agent = _str(get(semconv.GEN_AI_AGENT_NAME))
-        tool = _str(get(semconv.GEN_AI_TOOL_NAME))
-        model = _str(get(semconv.GEN_AI_REQUEST_MODEL))
-        tokens_in = _int(get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
-        tokens_out = _int(get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+        code = status.status_code._value_
+        message = _s(status.description)
+        operation = _s(get(semconv.GEN_AI_OPERATION_NAME))
+        agent = _s(get(semconv.GEN_AI_AGENT_NAME))
+        tool = _s(get(semconv.GEN_AI_TOOL_NAME))
+        model = _s(get(semconv.GEN_AI_REQUEST_MODEL))
+        tokens_in = _i(get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+        tokens_out = _i(get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
         cost = _float(get(semconv.COST_USD))
-        error_type = _str(get(semconv.ERROR_TYPE))
-        run_id = _str(get(semconv.RUN_ID))
-        session_id = _str(get(semconv.SESSION_ID))
-        user_id = _str(get(semconv.USER_ID))
+        error_type = _s(get(semconv.ERROR_TYPE))
+        run_id = _s(get(semconv.RUN_ID))
+        session_id = _s(get(semconv.SESSION_ID))
+        user_id = _s(get(semconv.USER_ID))
         parent = span.parent
         scope = span.instrumentation_scope
         links = None
@@ -107,9 +133,9 @@ class BatchRows:
             (
                 trace_id,
                 span_id,
-                span_id_hex(parent.span_id) if parent is not None else None,
+                parent_id,
                 span.name,
-                span.kind.value,
+                span.kind._value_,
                 start,
                 end,
                 duration,
@@ -123,7 +149,7 @@ class BatchRows:
                 agent,
                 tool,
                 model,
-                _str(get(semconv.GEN_AI_PROVIDER_NAME)),
+                _s(get(semconv.GEN_AI_PROVIDER_NAME)),
                 tokens_in,
                 tokens_out,
                 cost,
@@ -134,7 +160,7 @@ class BatchRows:
                 dumps_attributes(attrs),
                 links,
                 ctx.trace_state.to_header() if ctx.trace_state else None,
-                int(ctx.trace_flags),
+                ctx.trace_flags,
             )
         )
         for event in span.events:
@@ -147,7 +173,7 @@ class BatchRows:
                     dumps_attributes(event.attributes),
                 )
             )
-        workflow = _str(get(semconv.GEN_AI_WORKFLOW_NAME))
+        workflow = _s(get(semconv.GEN_AI_WORKFLOW_NAME))
         kind_name = classify(operation, workflow, agent, tool, model)
         if kind_name is not None:
             self.stats.add(

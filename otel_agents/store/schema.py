@@ -152,6 +152,24 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     CREATE INDEX span_stats_hour ON span_stats (hour);
     """,
+    # 3: one span_stats row per (kind, name, hour) with its histogram as JSON: a batch then
+    # rewrites a handful of rows instead of upserting one per duration bucket.
+    """
+    DROP TABLE span_stats;
+    CREATE TABLE span_stats (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        calls INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        duration_ns INTEGER NOT NULL,
+        buckets TEXT NOT NULL,
+        PRIMARY KEY (kind, name, hour)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST: Final = len(MIGRATIONS)
@@ -193,7 +211,8 @@ def _statements(script: str) -> list[str]:
 
 
 def _backfill(conn: sqlite3.Connection, new_version: int) -> None:
-    if new_version == 2:
+    # Version 2's table is replaced by version 3's; only the final layout is worth filling.
+    if new_version == 3:
         from otel_agents.store.rollup import backfill_span_stats
 
         backfill_span_stats(conn)

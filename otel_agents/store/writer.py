@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import os
@@ -26,9 +25,9 @@ from otel_agents.store.otlp_json import (
     trace_id_hex,
     traces_request,
 )
-from otel_agents.store.rollup import UPSERT_SQL
+from otel_agents.store.rollup import Accumulator
 from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
-from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str, scrub
+from otel_agents.store.values import attributes_of, dumps, dumps_attributes, plain, safe_str, scrub
 
 # The collector's file consumer caps a line at 1 MiB by default; stay well under it.
 MAX_LINE_ITEMS: Final = 128
@@ -57,7 +56,8 @@ class StoreWriter:
         self._pid = -1
         self._conn: sqlite3.Connection | None = None
         self._lines: dict[str, ndjson.LineWriter] = {}
-        self._resources: dict[Any, tuple[int, str | None]] = {}
+        # id(resource) -> (resource, row id, service): Resource.__hash__ is too slow per span.
+        self._resources: dict[int, tuple[Any, int | None, str | None]] = {}
         self._persisted: dict[tuple[str, str], int] = {}
         self._closed = False
         self._next_prune = time.monotonic() + 60.0
@@ -91,36 +91,44 @@ class StoreWriter:
                 stats.count_drop(DROP_SQLITE, len(spans))
                 return False
             conn = self._connection()
-            encoded = [span_json(s) for s in spans]
-            self._append("traces", spans, encoded, traces_request)
             rows = BatchRows()
+            encoded = []
             for span in spans:
+                attrs = attributes_of(span)
+                encoded.append(span_json(span, attrs))
                 rid, service = self._resource(conn, span.resource)
-                rows.add_span(span, service, rid)
+                rows.add_span(span, attrs, service, rid, encoded[-1])
+            self._append("traces", spans, encoded, traces_request)
             ok = self._commit(
                 conn,
                 [
                     (INSERT_SPAN, rows.spans),
                     (INSERT_RUN, rows.runs),
                     (INSERT_EVENT, rows.events),
-                    (UPSERT_SQL, list(rows.stats.params())),
                 ],
                 len(spans),
+                rows.stats,
             )
             if ok:
                 self._maybe_prune()
             return ok
 
     def _commit(
-        self, conn: sqlite3.Connection, work: list[tuple[str, list[tuple[Any, ...]]]], records: int
+        self,
+        conn: sqlite3.Connection,
+        work: list[tuple[str, list[tuple[Any, ...]]]],
+        records: int,
+        rollup: Accumulator | None = None,
     ) -> bool:
-        """Insert every row of ``work`` in one transaction; count ``records`` dropped on failure."""
+        """Insert every row of ``work`` (and ``rollup``) in one transaction; count drops on failure."""
         for _ in range(2):
             try:
                 with db.write_transaction(conn):
                     for sql, rows in work:
                         if rows:
                             conn.executemany(sql, rows)
+                    if rollup is not None:
+                        rollup.write(conn)
                     self._persist_counters(conn)
                 return True
             except UnicodeEncodeError:
@@ -150,12 +158,9 @@ class StoreWriter:
     def _resource(self, conn: sqlite3.Connection, resource: Any) -> tuple[int | None, str | None]:
         if resource is None:
             return None, None
-        try:
-            cached = self._resources.get(resource)
-        except TypeError:
-            cached = None
-        if cached is not None:
-            return cached
+        cached = self._resources.get(id(resource))
+        if cached is not None and cached[0] is resource:
+            return cached[1], cached[2]
         attrs = dict(resource.attributes or {})
         service = attrs.get(semconv.SERVICE_NAME)
         text = dumps_attributes(attrs) or "{}"
@@ -171,10 +176,8 @@ class StoreWriter:
                     (digest, service_s, text, schema_url),
                 )
             row = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()
-        result = (int(row[0]), service_s)
-        with contextlib.suppress(TypeError):
-            self._resources[resource] = result
-        return result
+        self._resources[id(resource)] = (resource, int(row[0]), service_s)
+        return int(row[0]), service_s
 
     def _persist_counters(self, conn: sqlite3.Connection) -> None:
         now = time.time_ns()

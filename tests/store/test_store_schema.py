@@ -19,7 +19,7 @@ def test_v1_store_is_migrated_and_stats_backfilled(home: Path) -> None:
     workflow_trace(tp, fail_tool=True)
     rows = BatchRows()
     for span in finished(mem):
-        rows.add_span(span, "old-service", None)
+        rows.add_span(span, dict(span.attributes or {}), "old-service", None)
     with db.write_transaction(conn):
         conn.executemany(INSERT_SPAN, rows.spans)
     conn.close()
