@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otel_agents.guard import never_raise
-from otel_agents.store.exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
 from otel_agents.store.paths import default_home
-from otel_agents.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from otel_agents.store.exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
 
 __all__ = ["LocalStore", "default_home", "open_store"]
 
@@ -16,11 +18,19 @@ class LocalStore:
     """One process's handle on a store: its three exporters and ``close()``."""
 
     def __init__(self, home: Path) -> None:
+        # The SDK is imported here, not at module level: the CLI reads stores without it.
+        from otel_agents.store.exporters import (
+            StoreLogExporter,
+            StoreMetricExporter,
+            StoreSpanExporter,
+        )
+        from otel_agents.store.writer import StoreWriter
+
         self.home = home
         self._writer = StoreWriter(home)
-        self.span_exporter = StoreSpanExporter(self._writer)
-        self.metric_exporter = StoreMetricExporter(self._writer)
-        self.log_exporter = StoreLogExporter(self._writer)
+        self.span_exporter: StoreSpanExporter = StoreSpanExporter(self._writer)
+        self.metric_exporter: StoreMetricExporter = StoreMetricExporter(self._writer)
+        self.log_exporter: StoreLogExporter = StoreLogExporter(self._writer)
 
     @never_raise("store.close")
     def close(self) -> None:
