@@ -1,0 +1,238 @@
+"""Collector benchmark: spans/s one otelcol-agents core accepts, and Python OTLP/HTTP vs gRPC export cost.
+
+Run with `make bench-collector` (not part of `make test`). The collector runs the bundled
+config (file + Prometheus + span metrics, no trace backend) pinned to one CPU with
+GOMAXPROCS=1; this process is pinned to the other CPU and exports pre-built spans through
+the SDK's OTLP exporters, first over HTTP/protobuf, then over gRPC, in the same run.
+
+Reported per protocol:
+  - python spans/s per core: spans exported / CPU seconds this process spent exporting
+  - collector spans/s per core: spans the collector accepted / CPU seconds it consumed
+  - wall spans/s: end-to-end rate this pair achieved on this machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (Linux only)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def accepted_spans(telemetry_url: str) -> float:
+    text = urllib.request.urlopen(telemetry_url, timeout=5).read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("otelcol_receiver_accepted_spans"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def make_spans(count: int) -> list[Any]:
+    """Agent-shaped spans (2-7 GenAI attributes each), built once and exported repeatedly."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    class Keep(SpanExporter):
+        def __init__(self) -> None:
+            self.spans: list[Any] = []
+
+        def export(self, spans: Any) -> SpanExportResult:
+            self.spans.extend(spans)
+            return SpanExportResult.SUCCESS
+
+    keep = Keep()
+    provider = TracerProvider(resource=Resource.create({"service.name": "collector-bench"}))
+    provider.add_span_processor(SimpleSpanProcessor(keep))
+    tracer = provider.get_tracer("bench")
+    for i in range(count // 4):
+        with tracer.start_as_current_span("invoke_workflow support_run") as wf:
+            wf.set_attribute("gen_ai.operation.name", "invoke_workflow")
+            wf.set_attribute("otel_agents.run.id", f"run-{i}")
+            with tracer.start_as_current_span("invoke_agent researcher") as ag:
+                ag.set_attribute("gen_ai.operation.name", "invoke_agent")
+                ag.set_attribute("gen_ai.agent.name", "researcher")
+                with tracer.start_as_current_span("chat gpt-4o-mini") as llm:
+                    llm.set_attribute("gen_ai.operation.name", "chat")
+                    llm.set_attribute("gen_ai.request.model", "gpt-4o-mini")
+                    llm.set_attribute("gen_ai.provider.name", "openai")
+                    llm.set_attribute("gen_ai.usage.input_tokens", 812)
+                    llm.set_attribute("gen_ai.usage.output_tokens", 97)
+                    llm.set_attribute("otel_agents.cost.usd", 0.00018)
+                with tracer.start_as_current_span("execute_tool lookup_customer") as tool:
+                    tool.set_attribute("gen_ai.operation.name", "execute_tool")
+                    tool.set_attribute("gen_ai.tool.name", "lookup_customer")
+                    tool.set_attribute("gen_ai.tool.call.id", f"call-{i}")
+                    tool.set_attribute("otel_agents.tool.call.arguments_summary", "x" * 200)
+    provider.shutdown()
+    return keep.spans
+
+
+@contextlib.contextmanager
+def collector(binary: str, workdir: Path) -> Iterator[dict[str, Any]]:
+    env = {
+        **os.environ,
+        "GOMAXPROCS": "1",
+        "OTEL_AGENTS_COLLECTOR_BIN": binary,
+        "OTEL_AGENTS_COLLECTOR_OTLP_GRPC_PORT": str(free_port()),
+        "OTEL_AGENTS_COLLECTOR_OTLP_HTTP_PORT": str(free_port()),
+        "OTEL_AGENTS_COLLECTOR_HEALTH_PORT": str(free_port()),
+        "OTEL_AGENTS_COLLECTOR_PROMETHEUS_PORT": str(free_port()),
+        "OTEL_AGENTS_COLLECTOR_TELEMETRY_PORT": str(free_port()),
+        "OTEL_AGENTS_COLLECTOR_DATA_DIR": str(workdir / "data"),
+        "OTEL_AGENTS_COLLECTOR_FILE_DIR": str(workdir / "files"),
+        "OTEL_AGENTS_COLLECTOR_MEMORY_LIMIT_MIB": "2048",
+        "OTEL_AGENTS_COLLECTOR_MEMORY_SPIKE_MIB": "512",
+    }
+    cpu = str(max(os.sched_getaffinity(0)))
+    argv = ["taskset", "-c", cpu, "bash", str(ROOT / "collector/run.sh")]
+    log = (workdir / "collector.log").open("wb")
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        health = f"http://{HOST}:{env['OTEL_AGENTS_COLLECTOR_HEALTH_PORT']}/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(health, timeout=1).status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield {
+            "pid": proc.pid,
+            "cpu": cpu,
+            "http": f"http://{HOST}:{env['OTEL_AGENTS_COLLECTOR_OTLP_HTTP_PORT']}/v1/traces",
+            "grpc": f"{HOST}:{env['OTEL_AGENTS_COLLECTOR_OTLP_GRPC_PORT']}",
+            "telemetry": f"http://{HOST}:{env['OTEL_AGENTS_COLLECTOR_TELEMETRY_PORT']}/metrics",
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def exporter_for(protocol: str, col: dict[str, Any]) -> Any:
+    if protocol == "http":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=col["http"], timeout=30)
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+
+    return Grpc(endpoint=col["grpc"], insecure=True, timeout=30)
+
+
+def measure(protocol: str, col: dict[str, Any], spans: list[Any], batch: int) -> dict[str, float]:
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    exporter = exporter_for(protocol, col)
+    batches = [spans[i : i + batch] for i in range(0, len(spans), batch)]
+    for b in batches[:5]:  # warm-up: connections, code paths
+        assert exporter.export(b) is SpanExportResult.SUCCESS
+    time.sleep(1.5)
+    accepted0 = accepted_spans(col["telemetry"])
+    col_cpu0 = proc_cpu_seconds(col["pid"])
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    sent = 0
+    for b in batches:
+        if exporter.export(b) is not SpanExportResult.SUCCESS:
+            raise RuntimeError(f"{protocol} export failed")
+        sent += len(b)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    # The collector's counters and the file exporter settle within a second or two.
+    time.sleep(2.5)
+    accepted = accepted_spans(col["telemetry"]) - accepted0
+    col_cpu = proc_cpu_seconds(col["pid"]) - col_cpu0
+    exporter.shutdown()
+    return {
+        "spans": sent,
+        "accepted": accepted,
+        "wall_s": wall,
+        "python_cpu_s": cpu,
+        "collector_cpu_s": col_cpu,
+        "python_spans_per_core_s": sent / cpu,
+        "collector_spans_per_core_s": accepted / col_cpu if col_cpu else float("nan"),
+        "wall_spans_per_s": sent / wall,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    if shutil.which("taskset") is None or len(os.sched_getaffinity(0)) < 2:
+        print("needs taskset and 2 CPUs (collector on one, this process on another)")
+        return 2
+    build = subprocess.run(
+        ["bash", str(ROOT / "collector/build.sh")], capture_output=True, text=True, check=False
+    )
+    if build.returncode != 0:
+        print(build.stderr)
+        return build.returncode
+    binary = build.stdout.strip()
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[0]})
+
+    spans = make_spans(args.spans)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="collector-bench-") as tmp:
+        with collector(binary, Path(tmp)) as col:
+            for protocol in ("http", "grpc"):
+                results[protocol] = measure(protocol, col, spans, args.batch)
+        log = (Path(tmp) / "collector.log").read_text()
+    noisy = [line for line in log.splitlines() if re.search(r"\t(warn|error)\t", line)]
+
+    print(f"otelcol-agents ({binary}) on CPU {cpus[-1]}, GOMAXPROCS=1; Python on CPU {cpus[0]}")
+    print(f"{len(spans)} spans, batches of {args.batch}, bundled config (file + prometheus)\n")
+    header = ("protocol", "python spans/s/core", "collector spans/s/core", "wall spans/s", "lost")
+    print("{:<9} {:>20} {:>23} {:>13} {:>6}".format(*header))
+    for protocol, r in results.items():
+        print(
+            f"{protocol:<9} {r['python_spans_per_core_s']:>20,.0f} "
+            f"{r['collector_spans_per_core_s']:>23,.0f} {r['wall_spans_per_s']:>13,.0f} "
+            f"{int(r['spans'] - r['accepted']):>6}"
+        )
+    if noisy:
+        print("\ncollector warnings/errors during the run:\n" + "\n".join(noisy[:10]))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
