@@ -57,12 +57,15 @@ class AgentsConfigurator:
         """Called once by the launcher before the application's code is imported."""
         from otel_agents.integrations import prometheus
         from otel_agents.pipeline import configure
+        from otel_agents.signals import flush_on_sigterm
 
         readers = []
         if os.environ.get(PROMETHEUS_ENV, "").strip().lower() not in _FALSE and prometheus.available():
             # Meter readers are fixed when the provider is built: /metrics needs it from the start.
             readers.append(prometheus.reader())
-        configure(metric_readers=readers)
+        telemetry = configure(metric_readers=readers)
+        # uvicorn ends by re-raising SIGTERM with the default action, which skips atexit.
+        flush_on_sigterm(telemetry)
 
 
 @never_raise("distro.verify")
