@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal, cast
 
 try:
@@ -26,6 +28,7 @@ from otel_agents.integrations.setup import (
     env_excluded_urls,
     excluded_url_patterns,
 )
+from otel_agents.pipeline import Telemetry
 
 __all__ = ["Monitoring", "RequestIdMiddleware", "setup_monitoring"]
 
@@ -102,9 +105,27 @@ def setup_monitoring(
             excluded_urls=",".join(patterns),
             exclude_spans=list(exclude_spans) or None,
         )
+    _flush_at_shutdown(app, telemetry)
     monitoring = Monitoring(telemetry=telemetry, health=registry)
     setattr(app.state, _STATE_KEY, monitoring)
     return monitoring
+
+
+def _flush_at_shutdown(app: FastAPI, telemetry: Telemetry) -> None:
+    # uvicorn ends by re-raising SIGTERM with the default action, which skips atexit: export at
+    # lifespan shutdown instead, the last moment the server gives the app.
+    original = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(target: Any) -> AsyncIterator[Any]:
+        try:
+            async with original(target) as state:
+                yield state
+        finally:
+            with never_raise("integrations.fastapi.flush"):
+                await asyncio.to_thread(telemetry.force_flush)
+
+    app.router.lifespan_context = lifespan
 
 
 def _health_endpoint(registry: HealthRegistry) -> Any:
