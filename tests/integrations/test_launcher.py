@@ -85,3 +85,19 @@ def test_launcher_and_configure_in_script_share_one_pipeline(tmp_path: Path, rec
     assert names == Counter({"invoke_agent solo": 1, "execute_tool echo": 1}), names
     assert all(s.resource["service.name"] == "script-svc" for s in spans)
     assert all(s.attributes.get("otel_agents.run.id") == "script-run" for s in spans)
+
+
+def test_another_configurator_chosen_is_reported(tmp_path: Path) -> None:
+    """When the user picks the upstream distro and configurator, otel-agents says clearly at start-up that it is not active."""
+    env = server_env(tmp_path / "home", OTEL_PYTHON_DISTRO="distro", OTEL_PYTHON_CONFIGURATOR="configurator")
+    result = subprocess.run(
+        launcher(sys.executable, "-c", "pass"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "did not configure otel-agents" in result.stderr
+    assert "OTEL_PYTHON_DISTRO=otel_agents" in result.stderr
