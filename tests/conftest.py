@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 )
 
 from otel_agents import stats  # noqa: E402
-from otel_agents.pipeline import Telemetry, configure  # noqa: E402
+from otel_agents.pipeline import Telemetry, configure, current  # noqa: E402
 from otel_agents.settings import switches  # noqa: E402
 
 
@@ -93,6 +93,10 @@ def make_pipeline() -> Iterator[Any]:
         made.append(telemetry)
         return Captured(telemetry, spans, reader, logs)
 
+    leftover = current()
+    if leftover is not None:
+        # An app module imported by another test configured at import time: start clean.
+        leftover.shutdown(1)
     reset_otel_globals()
     stats.reset()
     yield make

@@ -1,0 +1,41 @@
+"""The run-context processor: stamps ids and agent names on foreign spans, whatever the baggage holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import baggage, trace
+from opentelemetry import context as otel_context
+
+import otel_agents as oa
+from otel_agents import semconv
+
+
+def test_foreign_span_keeps_its_own_agent_name(pipeline: Any) -> None:
+    """A foreign span that names its own agent keeps it; the stamp only fills what is missing."""
+    own = {semconv.GEN_AI_AGENT_NAME: "own"}
+    with oa.agent("outer"), trace.get_tracer("agents-sdk").start_as_current_span("x", attributes=own):
+        pass
+    assert pipeline.span("x").attributes[semconv.GEN_AI_AGENT_NAME] == "own"
+
+
+def test_run_context_processor_hostile_input_never_raises(pipeline: Any) -> None:
+    """Odd baggage (non-ASCII, empty, huge, control characters) never makes stamping raise."""
+    ctx = otel_context.get_current()
+    for key, value in (
+        (semconv.RUN_ID, "\u00e9\u4e2d\U0001f600"),
+        (semconv.SESSION_ID, ""),
+        (semconv.USER_ID, "x" * 100_000),
+        (semconv.REQUEST_ID, "a\nb\x00c"),
+    ):
+        ctx = baggage.set_baggage(key, value, ctx)
+    token = otel_context.attach(ctx)
+    try:
+        with trace.get_tracer("t").start_as_current_span("s"):
+            pass
+    finally:
+        otel_context.detach(token)
+    attrs = pipeline.span("s").attributes
+    assert attrs[semconv.RUN_ID] == "\u00e9\u4e2d\U0001f600"
+    assert semconv.SESSION_ID not in attrs
+    assert len(attrs[semconv.USER_ID]) == 256
