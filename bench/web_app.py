@@ -1,0 +1,70 @@
+"""The FastAPI app ``web_bench`` serves in each configuration, chosen by ``BENCH_MODE``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+import otel_agents as oa
+
+MODES = ("bare", "contrib", "contrib-lean", "distro")
+
+
+class Discard(SpanExporter):
+    """Accepts every batch and keeps nothing: the exporter every configuration shares."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+app = FastAPI()
+
+
+@app.get("/run")
+async def run() -> dict[str, int]:
+    """A small agent with one tool call."""
+    with oa.agent("bench_agent"), oa.tool("lookup", arguments={"q": "acme"}) as t:
+        t.set_result({"hits": 3})
+    return {"hits": 3}
+
+
+def _contrib(lean: bool) -> None:
+    from opentelemetry import metrics, trace
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create({"service.name": "bench"})
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(Discard()))
+    meter_provider = MeterProvider(resource=resource, metric_readers=[PrometheusMetricReader()])
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        exclude_spans=["receive", "send"] if lean else None,
+    )
+
+
+def _distro() -> None:
+    from otel_agents.integrations.fastapi import setup_monitoring
+
+    setup_monitoring(app, service_name="bench", exporter="none", span_exporters=[Discard()])
+
+
+MODE = os.environ.get("BENCH_MODE", "bare")
+if MODE not in MODES:
+    raise SystemExit(f"BENCH_MODE must be one of {', '.join(MODES)}")
+if MODE in ("contrib", "contrib-lean"):
+    _contrib(lean=MODE == "contrib-lean")
+elif MODE == "distro":
+    _distro()
