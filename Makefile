@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench bench-core clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: demo test setup lint typecheck unit bench bench-core bench-web clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: bench-core
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench
+
+# Web overhead: bare FastAPI vs contrib instrumentation vs setup_monitoring (about a minute).
+bench-web: setup
+	$(BIN)/python -m bench.web_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
