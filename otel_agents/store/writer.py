@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -62,6 +63,18 @@ class StoreWriter:
         self._closed = False
         self._next_prune = time.monotonic() + 60.0
         self.open()
+        # A fork while the export thread holds the lock would leave the child's copy locked forever.
+        ref = weakref.ref(self)
+
+        def after_fork_in_child() -> None:
+            writer = ref()
+            if writer is not None:
+                writer._reset_lock()
+
+        os.register_at_fork(after_in_child=after_fork_in_child)
+
+    def _reset_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def open(self) -> None:
         """(Re)open for the current process; a forked child gets its own connection and files."""

@@ -172,3 +172,28 @@ def test_runs_json_round_trip_is_serialisable(store: LocalStore, home: Path) -> 
     store.span_exporter.export(finished(mem))
     conn = connect(paths.db_path(home))
     assert orjson.loads(orjson.dumps(queries.runs(conn, queries.RunFilter())))[0]["name"] == "triage"
+
+
+def test_forked_child_writes_through_its_own_connection(store: LocalStore, home: Path) -> None:
+    """A child forked after the store opened (gunicorn --preload) writes safely alongside its parent."""
+    import os
+
+    tp, mem = provider()
+    plain_spans(tp, 5, tag="parent")
+    store.span_exporter.export(finished(mem))
+    pid = os.fork()
+    if pid == 0:  # child: export and leave without running the parent's atexit hooks
+        plain_spans(tp, 7, tag="child")
+        ok = store.span_exporter.export(finished(mem)) is SpanExportResult.SUCCESS
+        store.close()
+        os._exit(0 if ok else 1)
+    plain_spans(tp, 3, tag="parent")
+    store.span_exporter.export(finished(mem))
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    tags = dict(
+        query(home, "SELECT json_extract(attributes, '$.\"test.tag\"') t, count(*) FROM spans GROUP BY t")
+    )
+    assert tags == {"parent": 8, "child": 7}
+    assert query(home, "PRAGMA integrity_check") == [("ok",)]
+    assert len({ndjson.FileName.parse(f.name).pid for f in ndjson.list_files(paths.ndjson_dir(home))}) == 2  # type: ignore[union-attr]
