@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -21,8 +21,9 @@ _ACCEPTED: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
 
 
 def new_request_id() -> str:
-    """A fresh random request id."""
-    return uuid.uuid4().hex
+    """A fresh random request id (32 hex digits)."""
+    # A correlation id, not a secret: the PRNG is several times cheaper than uuid4's os.urandom.
+    return f"{random.getrandbits(128):032x}"
 
 
 def request_id_from(raw: str | bytes | None) -> str:
