@@ -130,20 +130,26 @@ def traceparent() -> tuple[str, str]:
     return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
 
-def run_request(app: str, question: str, timeout: float = 10.0) -> tuple[str, int, dict[str, Any]]:
+def run_request(
+    app: str, question: str, timeout: float = 10.0, fail_tool: bool = False
+) -> tuple[str, int, dict[str, Any]]:
     """POST /run under a caller-chosen trace id; returns (trace id, status, body)."""
+    import urllib.error
     import urllib.request
 
     trace_id, parent = traceparent()
-    body = json.dumps({"question": question, "note": f"customer key {SECRET}"}).encode()
+    payload = {"question": question, "note": f"customer key {SECRET}", "fail_tool": fail_tool}
     req = urllib.request.Request(
         f"{app}/run",
-        data=body,
+        data=json.dumps(payload).encode(),
         method="POST",
         headers={"Content-Type": "application/json", "traceparent": parent},
     )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return trace_id, resp.status, json.loads(resp.read())
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return trace_id, resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return trace_id, e.code, json.loads(e.read())
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +172,9 @@ def stack(deps: Deps, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
             assert status == 200, reply
             assert reply["trace_id"] == trace_id, "the server span must continue our traceparent"
             runs[trace_id] = reply
+        # One run whose tool fails, so error metrics and error spans exist too.
+        _, status, reply = run_request(app, "research a broken lookup", fail_tool=True)
+        assert status == 502, reply
         yield Stack(sup, col, jaeger_query, prometheus, app, app_proc, workdir, runs)
     except BaseException:
         print(sup.logs(), file=sys.stderr)
@@ -355,3 +364,36 @@ def test_collector_outage_loses_nothing_and_requests_never_fail(stack: Stack) ->
     time.sleep(3)
     dropped = prom_query(stack, f'otel_agents_dropped_total{{service_name="{SERVICE}"}}')
     assert all(float(s["value"][1]) == 0 for s in dropped), dropped
+
+
+def test_grafana_dashboard_queries_return_data(stack: Stack) -> None:
+    """Every query of the shipped Grafana dashboard runs on the real Prometheus and finds data."""
+    for trace_id in stack.runs:
+        complete_trace(stack, trace_id)
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/otel-agents.json").read_text())
+    variables = {"$job": ".*", "$service": ".*", "$__rate_interval": "1m"}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for name, value in variables.items():
+                expr = expr.replace(name, value)
+            if "otelcol_" in expr or "otel_agents_dropped" in expr:
+                prom_query(stack, expr)  # drops: none happen here, so only check it parses
+                continue
+            result = wait_until(lambda e=expr: prom_query(stack, e), 60, what=f"{panel['title']}: {expr}")
+            # A quantile over a window without new observations is NaN: fine, if not all are.
+            assert any(r["value"][1] != "NaN" for r in result), (panel["title"], result)
+    # A failing run shows up as a tool error ratio above zero for the failing tool (rate()
+    # needs the counter to grow after its first scrape, hence a second failing run now).
+    _, status, _ = run_request(stack.app, "research another broken lookup", fail_tool=True)
+    assert status == 502
+    (panel,) = [p for p in dashboard["panels"] if p["title"] == "Tool error ratio"]
+    expr = panel["targets"][0]["expr"]
+    for name, value in variables.items():
+        expr = expr.replace(name, value)
+
+    def failing_ratio() -> float:
+        ratios = {r["metric"]["gen_ai_tool_name"]: r["value"][1] for r in prom_query(stack, expr)}
+        return float(ratios.get("lookup_customer", 0))
+
+    assert 0 < wait_until(failing_ratio, 30, what="tool error ratio > 0") <= 1
