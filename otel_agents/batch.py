@@ -90,7 +90,8 @@ class BatchWorker(Generic[T]):
         queue.append(item)
         if self._thread is None:
             self._start()
-        if len(queue) >= self._max_batch:
+        # Wake the worker once, when a batch fills: it drains until empty, so later puts need not.
+        if len(queue) == self._max_batch:
             with self._cond:
                 self._cond.notify()
 

@@ -102,7 +102,7 @@ class _Active(Generic[H]):
 
     __slots__ = ("ctx", "handle", "span", "spec", "token", "totals")
 
-    def __init__(self, spec: _Spec[H]) -> None:
+    def __init__(self, spec: _Spec[H], extra: dict[str, Any] | None = None) -> None:
         self.spec = spec
         self.token: object = None
         self.totals: Totals | None = None
@@ -111,6 +111,8 @@ class _Active(Generic[H]):
         try:
             # Stamp first, then the span's own attributes: an agent keeps its own name.
             attrs = {**stamp(parent), **spec.attributes}
+            if extra:
+                attrs.update(extra)
             if spec.run_kind is not None:
                 if spec.run_kind == semconv.RUN_KIND_WORKFLOW or not chain:
                     attrs[semconv.RUN_KIND] = spec.run_kind
@@ -181,14 +183,15 @@ class _Active(Generic[H]):
 class Scope(Generic[H]):
     """Use as ``with`` / ``async with`` (yields a handle) or as a decorator of any function kind."""
 
-    __slots__ = ("_spec", "_stack")
+    __slots__ = ("_extra", "_spec", "_stack")
 
-    def __init__(self, spec: _Spec[H]) -> None:
+    def __init__(self, spec: _Spec[H], extra: dict[str, Any] | None = None) -> None:
         self._spec = spec
+        self._extra = extra
         self._stack: list[_Active[H]] = []
 
     def __enter__(self) -> H:
-        active = _Active(self._spec)
+        active = _Active(self._spec, self._extra)
         active.attach()
         self._stack.append(active)
         return active.handle
@@ -217,34 +220,36 @@ class Scope(Generic[H]):
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
-        spec = self._spec
+        spec, extra = self._spec, self._extra
         if inspect.isasyncgenfunction(fn):
-            return cast(F, _wrap_async_gen(spec, fn))
+            return cast(F, _wrap_async_gen(spec, extra, fn))
         if inspect.isgeneratorfunction(fn):
-            return cast(F, _wrap_gen(spec, fn))
+            return cast(F, _wrap_gen(spec, extra, fn))
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with Scope(spec):
+                with Scope(spec, extra):
                     return await fn(*args, **kwargs)
 
             return cast(F, async_wrapper)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with Scope(spec):
+            with Scope(spec, extra):
                 return fn(*args, **kwargs)
 
         return cast(F, wrapper)
 
 
-def _wrap_gen(spec: _Spec[Any], fn: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Any]:
+def _wrap_gen(
+    spec: _Spec[Any], extra: dict[str, Any] | None, fn: Callable[..., Generator[Any, Any, Any]]
+) -> Callable[..., Any]:
     """The span covers the generator's whole life; its body runs inside it, the consumer does not."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        active = _Active(spec)
+        active = _Active(spec, extra)
         failure: BaseException | None = None
         try:
             gen = fn(*args, **kwargs)
@@ -278,12 +283,14 @@ def _wrap_gen(spec: _Spec[Any], fn: Callable[..., Generator[Any, Any, Any]]) -> 
     return wrapper
 
 
-def _wrap_async_gen(spec: _Spec[Any], fn: Callable[..., AsyncGenerator[Any, Any]]) -> Callable[..., Any]:
+def _wrap_async_gen(
+    spec: _Spec[Any], extra: dict[str, Any] | None, fn: Callable[..., AsyncGenerator[Any, Any]]
+) -> Callable[..., Any]:
     """As ``_wrap_gen``, for async generators."""
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        active = _Active(spec)
+        active = _Active(spec, extra)
         failure: BaseException | None = None
         try:
             agen = fn(*args, **kwargs)
@@ -393,29 +400,40 @@ def tool(
     description: str | None = None,
 ) -> Scope[ToolHandle]:
     """A tool call: span ``execute_tool {name}``; arguments summarised unless capture is on."""
-    name = _name(name)
+    extra: dict[str, Any] | None = None
+    if call_id is not None or arguments is not None:
+        extra = {}
+        if call_id is not None:
+            extra[semconv.GEN_AI_TOOL_CALL_ID] = _name(call_id)
+        if arguments is not None:
+            if switches.capture_content:
+                extra[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = to_json(arguments)
+            else:
+                extra[semconv.TOOL_ARGUMENTS_SUMMARY] = summarize(arguments)
+    try:
+        spec = _tool_spec(name, tool_type, description)
+    except TypeError:  # unhashable name or description: build it uncached
+        spec = _tool_spec.__wrapped__(name, tool_type, description)
+    return Scope(spec, extra)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tool_spec(name: object, tool_type: object, description: object) -> _Spec[ToolHandle]:
+    """The static part of a tool span; tools are called far more often than they are named."""
+    clean = _name(name)
     attrs: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
-        semconv.GEN_AI_TOOL_NAME: name,
+        semconv.GEN_AI_TOOL_NAME: clean,
         semconv.GEN_AI_TOOL_TYPE: _name(tool_type),
     }
-    if call_id is not None:
-        attrs[semconv.GEN_AI_TOOL_CALL_ID] = _name(call_id)
     if description is not None:
         attrs[semconv.GEN_AI_TOOL_DESCRIPTION] = _name(description)
-    if arguments is not None:
-        if switches.capture_content:
-            attrs[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = to_json(arguments)
-        else:
-            attrs[semconv.TOOL_ARGUMENTS_SUMMARY] = summarize(arguments)
-    return Scope(
-        _Spec(
-            name=semconv.SPAN_TOOL.format(name),
-            operation=semconv.OP_EXECUTE_TOOL,
-            kind=SpanKind.INTERNAL,
-            attributes=attrs,
-            make_handle=_tool_handle,
-        )
+    return _Spec(
+        name=semconv.SPAN_TOOL.format(clean),
+        operation=semconv.OP_EXECUTE_TOOL,
+        kind=SpanKind.INTERNAL,
+        attributes=attrs,
+        make_handle=_tool_handle,
     )
 
 

@@ -151,7 +151,7 @@ class RewriteSpanProcessor(SpanProcessor):
 
     def _needs_work(self, span: ReadableSpan, attrs: dict[str, Any]) -> bool:
         unchanged = self._unchanged
-        if span.events or span.status.description:
+        if span.status.description:
             return True
         if (SPAN_NAME_KEY, span.name) not in unchanged:
             return True
@@ -177,9 +177,11 @@ class RewriteSpanProcessor(SpanProcessor):
         out = span
         try:
             attrs = attributes_of(span.attributes)
-            if self._needs_work(span, attrs):
+            # span.events builds a new tuple on each access: read it once.
+            has_events = bool(span.events)
+            if has_events or self._needs_work(span, attrs):
                 out = rewrite_span(span, self._rewriters, attrs)
-                if out is span and not span.events:
+                if out is span and not has_events:
                     self._learn(span, attrs)
         except Exception as exc:
             report("processor.rewrite.on_end", exc)
