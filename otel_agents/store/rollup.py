@@ -112,6 +112,19 @@ class Accumulator:
         output_tokens: int | None,
         cost_usd: float | None,
     ) -> None:
+        self.add_span(kind_name, start_ns, duration_ns, status_code, input_tokens, output_tokens, cost_usd)
+
+    def add_span(  # noqa: PLR0917 - positional on purpose: called for every span of every batch
+        self,
+        kind_name: tuple[str, str],
+        start_ns: int,
+        duration_ns: int,
+        status_code: int,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        cost_usd: float | None,
+    ) -> None:
+        """:meth:`add` with positional arguments (keyword calls cost more on the hot path)."""
         key = (kind_name[0], kind_name[1], start_ns // HOUR_NS)
         t = self.rows.get(key)
         if t is None:
@@ -122,7 +135,7 @@ class Accumulator:
         t.output_tokens += output_tokens or 0
         t.cost_usd += cost_usd or 0.0
         t.duration_ns += duration_ns
-        b = bucket_of(duration_ns)
+        b = int(math.log(duration_ns or 1) * _BUCKETS_PER_E) if duration_ns > 0 else 0
         t.buckets[b] = t.buckets.get(b, 0) + 1
 
     def write(self, conn: sqlite3.Connection) -> None:

@@ -31,6 +31,21 @@ INSERT_EVENT: Final = (
     "INSERT INTO events (trace_id, span_id, time_ns, name, attributes) VALUES (?, ?, ?, ?, ?)"
 )
 _STATUS_NAMES: Final = {0: "ok", 1: "ok", 2: "error"}
+# Module-level names for the keys read from every span: a global lookup beats a module attribute.
+_OPERATION: Final = semconv.GEN_AI_OPERATION_NAME
+_AGENT: Final = semconv.GEN_AI_AGENT_NAME
+_TOOL: Final = semconv.GEN_AI_TOOL_NAME
+_MODEL: Final = semconv.GEN_AI_REQUEST_MODEL
+_PROVIDER: Final = semconv.GEN_AI_PROVIDER_NAME
+_WORKFLOW: Final = semconv.GEN_AI_WORKFLOW_NAME
+_TOKENS_IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
+_TOKENS_OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+_COST: Final = semconv.COST_USD
+_ERROR_TYPE: Final = semconv.ERROR_TYPE
+_RUN_ID: Final = semconv.RUN_ID
+_SESSION_ID: Final = semconv.SESSION_ID
+_USER_ID: Final = semconv.USER_ID
+_RUN_KIND: Final = semconv.RUN_KIND
 
 
 def _int(value: object) -> int | None:
@@ -51,15 +66,17 @@ def _float(value: object) -> float | None:
 
 
 def _s(value: object) -> str | None:
-    # The common case (a short str) without a call to _str.
+    # The common cases (absent, a short str) without a call to _str.
+    if value is None:
+        return None
     if value.__class__ is str and len(value) < 4096:
         return value
     return _str(value)
 
 
 def _i(value: object) -> int | None:
-    if value.__class__ is int:
-        return _int(value) if not -(2**63) <= value < 2**63 else value
+    if value.__class__ is int and -(2**63) <= value < 2**63:
+        return value
     return _int(value)
 
 
@@ -104,17 +121,17 @@ class BatchRows:
         status = span.status
         code = status.status_code._value_
         message = _s(status.description)
-        operation = _s(get(semconv.GEN_AI_OPERATION_NAME))
-        agent = _s(get(semconv.GEN_AI_AGENT_NAME))
-        tool = _s(get(semconv.GEN_AI_TOOL_NAME))
-        model = _s(get(semconv.GEN_AI_REQUEST_MODEL))
-        tokens_in = _i(get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
-        tokens_out = _i(get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
-        cost = _float(get(semconv.COST_USD))
-        error_type = _s(get(semconv.ERROR_TYPE))
-        run_id = _s(get(semconv.RUN_ID))
-        session_id = _s(get(semconv.SESSION_ID))
-        user_id = _s(get(semconv.USER_ID))
+        operation = _s(get(_OPERATION))
+        agent = _s(get(_AGENT))
+        tool = _s(get(_TOOL))
+        model = _s(get(_MODEL))
+        tokens_in = _i(get(_TOKENS_IN))
+        tokens_out = _i(get(_TOKENS_OUT))
+        cost = _float(get(_COST))
+        error_type = _s(get(_ERROR_TYPE))
+        run_id = _s(get(_RUN_ID))
+        session_id = _s(get(_SESSION_ID))
+        user_id = _s(get(_USER_ID))
         parent = span.parent
         scope = span.instrumentation_scope
         links = None
@@ -149,7 +166,7 @@ class BatchRows:
                 agent,
                 tool,
                 model,
-                _s(get(semconv.GEN_AI_PROVIDER_NAME)),
+                _s(get(_PROVIDER)),
                 tokens_in,
                 tokens_out,
                 cost,
@@ -163,7 +180,8 @@ class BatchRows:
                 ctx.trace_flags,
             )
         )
-        for event in span.events:
+        events = span.events
+        for event in events:
             self.events.append(
                 (
                     trace_id,
@@ -173,19 +191,11 @@ class BatchRows:
                     dumps_attributes(event.attributes),
                 )
             )
-        workflow = _s(get(semconv.GEN_AI_WORKFLOW_NAME))
+        workflow = _s(get(_WORKFLOW))
         kind_name = classify(operation, workflow, agent, tool, model)
         if kind_name is not None:
-            self.stats.add(
-                kind_name,
-                start_ns=start,
-                duration_ns=duration,
-                status_code=code,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                cost_usd=cost,
-            )
-        run_kind = get(semconv.RUN_KIND)
+            self.stats.add_span(kind_name, start, duration, code, tokens_in, tokens_out, cost)
+        run_kind = get(_RUN_KIND)
         if run_kind is None and operation == semconv.OP_INVOKE_WORKFLOW:
             run_kind = semconv.RUN_KIND_WORKFLOW
         elif run_kind is None and operation == semconv.OP_INVOKE_AGENT and parent is None:
