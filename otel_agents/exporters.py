@@ -41,10 +41,24 @@ def otlp_exporters(options: Options) -> tuple[SpanExporter, MetricExporter, LogR
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    from otel_agents.forksafe_session import session_for
+
     return (
-        OTLPSpanExporter(endpoint=_http_endpoint(options, "traces"), timeout=_timeout(options, "traces")),
-        OTLPMetricExporter(endpoint=_http_endpoint(options, "metrics"), timeout=_timeout(options, "metrics")),
-        OTLPLogExporter(endpoint=_http_endpoint(options, "logs"), timeout=_timeout(options, "logs")),
+        OTLPSpanExporter(
+            endpoint=_http_endpoint(options, "traces"),
+            timeout=_timeout(options, "traces"),
+            session=session_for("traces"),
+        ),
+        OTLPMetricExporter(
+            endpoint=_http_endpoint(options, "metrics"),
+            timeout=_timeout(options, "metrics"),
+            session=session_for("metrics"),
+        ),
+        OTLPLogExporter(
+            endpoint=_http_endpoint(options, "logs"),
+            timeout=_timeout(options, "logs"),
+            session=session_for("logs"),
+        ),
     )
 
 
