@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -19,6 +21,7 @@ from otel_agents.cli import (
     cmd_trace,
 )
 from otel_agents.cli.common import CliError
+from otel_agents.guard import STRICT_ENV
 
 __all__ = ["main"]
 
@@ -82,4 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `otel-agents runs | head`: the reader left; that is not an error.
         sys.stderr.close()
         return 0
+    except (OSError, sqlite3.Error) as exc:
+        print(f"otel-agents: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # A bug of ours: still one line for the user; tests (strict mode) want the traceback.
+        if os.environ.get(STRICT_ENV) == "1":
+            raise
+        print(f"otel-agents: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return code
