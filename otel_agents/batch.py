@@ -9,7 +9,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
@@ -167,23 +167,15 @@ class BatchWorker(Generic[T]):
         return left == 0 and (thread is None or not thread.is_alive())
 
 
-class BatchSpanProcessor(SpanProcessor):
-    """Batches ended spans to one exporter through a ``BatchWorker``; bounded everywhere."""
+class _Exporter(Protocol):
+    def shutdown(self) -> Any: ...
 
-    def __init__(self, exporter: SpanExporter, name: str = "spans", **options: Any) -> None:
-        self._exporter = exporter
-        self._worker: BatchWorker[ReadableSpan] = BatchWorker(name, self._export, **options)
 
-    def _export(self, batch: Sequence[ReadableSpan]) -> bool:
-        return self._exporter.export(batch) is SpanExportResult.SUCCESS
+class _Batching(Generic[T]):
+    """What the span and log batch processors share: a worker, an exporter, bounded flush and stop."""
 
-    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        return None
-
-    @never_raise("batch.on_end")
-    def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled:
-            self._worker.put(span)
+    _worker: BatchWorker[T]
+    _exporter: _Exporter
 
     @never_raise("batch.force_flush", default=False)
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -196,12 +188,31 @@ class BatchSpanProcessor(SpanProcessor):
         run_bounded(self._exporter.shutdown, deadline - time.monotonic(), "exporter.shutdown")
 
 
-class BatchLogProcessor(LogRecordProcessor):
+class BatchSpanProcessor(_Batching[ReadableSpan], SpanProcessor):
+    """Batches ended spans to one exporter through a ``BatchWorker``; bounded everywhere."""
+
+    def __init__(self, exporter: SpanExporter, name: str = "spans", **options: Any) -> None:
+        self._exporter: SpanExporter = exporter
+        self._worker = BatchWorker(name, self._export, **options)
+
+    def _export(self, batch: Sequence[ReadableSpan]) -> bool:
+        return self._exporter.export(batch) is SpanExportResult.SUCCESS
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        return None
+
+    @never_raise("batch.on_end")
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.context is not None and span.context.trace_flags.sampled:
+            self._worker.put(span)
+
+
+class BatchLogProcessor(_Batching[ReadableLogRecord], LogRecordProcessor):
     """Batches log records to one exporter through a ``BatchWorker``; bounded everywhere."""
 
     def __init__(self, exporter: LogRecordExporter, name: str = "logs", **options: Any) -> None:
-        self._exporter = exporter
-        self._worker: BatchWorker[ReadableLogRecord] = BatchWorker(name, self._export, **options)
+        self._exporter: LogRecordExporter = exporter
+        self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableLogRecord]) -> bool:
         result = self._exporter.export(batch)
@@ -220,13 +231,3 @@ class BatchLogProcessor(LogRecordProcessor):
                 limits=log_record.limits,
             )
         )
-
-    @never_raise("batch.force_flush", default=False)
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._worker.flush(timeout_millis / 1000)
-
-    @never_raise("batch.shutdown")
-    def shutdown(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        self._worker.shutdown(timeout)
-        run_bounded(self._exporter.shutdown, deadline - time.monotonic(), "exporter.shutdown")

@@ -28,7 +28,11 @@ def safe_str(value: object, limit: int = _MAX_REPR) -> str:
     return text if len(text) <= limit else text[:limit]
 
 
-def _jsonable(value: object, depth: int, seen: set[int]) -> object:
+_NOT_SCALAR = object()
+
+
+def _scalar(value: object) -> object:
+    """``value`` made safe if it is a scalar (huge ints and NaN as text, bytes by size), else a marker."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -37,6 +41,13 @@ def _jsonable(value: object, depth: int, seen: set[int]) -> object:
         return value if math.isfinite(value) else str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<bytes len={len(value)}>"
+    return _NOT_SCALAR
+
+
+def _jsonable(value: object, depth: int, seen: set[int]) -> object:
+    scalar = _scalar(value)
+    if scalar is not _NOT_SCALAR:
+        return scalar
     if depth >= _MAX_DEPTH:
         return "<max depth>"
     if id(value) in seen:
@@ -83,14 +94,9 @@ def _homogeneous(items: Sequence[object]) -> AttributeValue | None:
 
 def to_attribute(value: object) -> AttributeValue | None:
     """The closest valid OTel attribute value for ``value`` (None means: do not set it)."""
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, int):
-        return value if -_INT64_MAX <= value <= _INT64_MAX else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<bytes len={len(value)}>"
+    scalar = _scalar(value)
+    if scalar is not _NOT_SCALAR:
+        return scalar  # type: ignore[return-value]
     if isinstance(value, (list, tuple)) and len(value) <= _MAX_ITEMS:
         homogeneous = _homogeneous(value)
         if homogeneous is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
@@ -14,6 +15,30 @@ from otel_agents.guard import never_raise
 _GUARD_START = never_raise("fanout.on_start")
 _GUARD_END = never_raise("fanout.on_end")
 _GUARD_EMIT = never_raise("fanout.on_emit")
+
+
+class _Stoppable(Protocol):
+    def shutdown(self) -> None: ...
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool: ...
+
+
+def shutdown_all(processors: Sequence[_Stoppable]) -> None:
+    """Shut every processor down; one that raises does not stop the others."""
+    for processor in processors:
+        with never_raise("fanout.shutdown"):
+            processor.shutdown()
+
+
+def flush_all(processors: Sequence[_Stoppable], timeout_millis: int) -> bool:
+    """Flush every processor within one shared deadline; True only if all of them finished."""
+    deadline = time.monotonic() + timeout_millis / 1000
+    ok = True
+    for processor in processors:
+        remaining = int(max(deadline - time.monotonic(), 0) * 1000)
+        with never_raise("fanout.force_flush"):
+            ok = processor.force_flush(remaining) and ok
+    return ok
 
 
 class FanOutSpanProcessor(SpanProcessor):
@@ -33,18 +58,10 @@ class FanOutSpanProcessor(SpanProcessor):
                 processor.on_end(span)
 
     def shutdown(self) -> None:
-        for processor in self._processors:
-            with never_raise("fanout.shutdown"):
-                processor.shutdown()
+        shutdown_all(self._processors)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        deadline = time.monotonic() + timeout_millis / 1000
-        ok = True
-        for processor in self._processors:
-            remaining = int(max(deadline - time.monotonic(), 0) * 1000)
-            with never_raise("fanout.force_flush"):
-                ok = processor.force_flush(remaining) and ok
-        return ok
+        return flush_all(self._processors, timeout_millis)
 
 
 class FanOutLogProcessor(LogRecordProcessor):
@@ -59,15 +76,7 @@ class FanOutLogProcessor(LogRecordProcessor):
                 processor.on_emit(log_record)
 
     def shutdown(self) -> None:
-        for processor in self._processors:
-            with never_raise("fanout.shutdown"):
-                processor.shutdown()
+        shutdown_all(self._processors)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        deadline = time.monotonic() + timeout_millis / 1000
-        ok = True
-        for processor in self._processors:
-            remaining = int(max(deadline - time.monotonic(), 0) * 1000)
-            with never_raise("fanout.force_flush"):
-                ok = processor.force_flush(remaining) and ok
-        return ok
+        return flush_all(self._processors, timeout_millis)
