@@ -301,7 +301,7 @@ def test_file_exporter_holds_the_same_trace_ids(stack: Stack) -> None:
 
     wait_until(lambda: set(stack.runs) <= file_trace_ids(), 30, what="trace ids in traces.jsonl")
     for trace_id in stack.runs:
-        assert jaeger_trace(stack, trace_id) is not None
+        complete_trace(stack, trace_id)
     assert (stack.collector.files / "metrics.jsonl").exists()
 
 
