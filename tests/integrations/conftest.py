@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -200,8 +201,14 @@ class Server:
 
     def start(self, ready_path: str = "/health", timeout: float = 30.0) -> Server:
         self._out = self.log.open("wb")
+        # Its own process group: teardown can then kill workers a failed test left behind.
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=self._out, stderr=subprocess.STDOUT
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
         def ready() -> bool:
@@ -222,12 +229,19 @@ class Server:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.kill()
                 raise AssertionError(f"server did not exit within {timeout}s:\n{self.output()}") from None
         self.exit_seconds = time.monotonic() - started
         self._out.close()
         return self.exit_seconds
+
+    def kill(self) -> None:
+        """Kill the server and every process it started, whatever state the test left them in."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -245,9 +259,7 @@ def servers(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
     yield make
     for server in made:
-        if server.proc is not None and server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        server.kill()
 
 
 def server_env(home: Path, **extra: str) -> dict[str, str]:

@@ -31,8 +31,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     server = Server(argv, server_env(home), port, tmp / "server.log")
     server.start()
     yield server, home
-    if server.proc is not None and server.proc.poll() is None:
-        server.stop()
+    server.kill()
 
 
 def test_request_trace_in_store(service: tuple[Server, Path]) -> None:
