@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import sys
 import time
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otel_agents.store import paths, queries
+
+_log = logging.getLogger("otel_agents.demo")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def _handle(ticket: Ticket, rnd: random.Random, session_id: str) -> None:
             with oa.tool("crm_lookup", arguments={"ticket": ticket.ticket_id}) as crm:
                 _pause(rnd, 5, 15)
                 if ticket.ticket_id == FAILING_TICKET:
+                    _log.warning("ticket %s: CRM lookup timed out, escalating", ticket.ticket_id)
                     raise CrmTimeout("CRM did not answer within 2s")
                 crm.set_result({"plan": "pro", "since": 2023})
             with oa.llm("gpt-4o", provider="openai") as call:

@@ -161,4 +161,6 @@ def _details(span: dict[str, Any]) -> list[str]:
     for e in span["events"]:
         if e["name"] != "exception" and semconv.ROUTE_TARGET not in e["attributes"]:
             out.append(f"event {e['name']}")
+    for log in span["logs"]:
+        out.append(f"log {log['severity_text'] or ''} {log['body'] or ''}".rstrip())
     return out

@@ -115,16 +115,25 @@ def resolve_trace(conn: sqlite3.Connection, ident: str) -> str | None:
 
 
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
-    """Every span of a trace, by start time, each with its decoded attributes and events."""
+    """Every span of a trace, by start time, with its decoded attributes, events and log records."""
     spans = _rows(conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, id", (trace_id,)))
     events: dict[str, list[Row]] = {}
     for e in _rows(conn.execute("SELECT * FROM events WHERE trace_id = ? ORDER BY time_ns, id", (trace_id,))):
         e["attributes"] = _loads(e["attributes"])
         events.setdefault(e["span_id"], []).append(e)
+    logs: dict[str, list[Row]] = {}
+    for log in _rows(
+        conn.execute(
+            "SELECT span_id, time_ns, severity_text, body FROM logs WHERE trace_id = ? ORDER BY time_ns",
+            (trace_id,),
+        )
+    ):
+        logs.setdefault(log["span_id"], []).append(log)
     for s in spans:
         s["attributes"] = _loads(s["attributes"])
         s["links"] = orjson.loads(s["links"]) if s["links"] else []
         s["events"] = events.get(s["span_id"], [])
+        s["logs"] = logs.get(s["span_id"], [])
     return spans
 
 

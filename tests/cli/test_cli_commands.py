@@ -75,6 +75,7 @@ def test_trace_shows_tree_routing_errors_tokens(demo_home: Path, cli: Cli) -> No
     assert "invoke_workflow support_triage" in text and "└─ " in text and "WATERFALL" in text
     assert "route router → billing_agent" in text and "confidence" in text
     assert "error " in text and "CRM did not answer" in text
+    assert "log WARN ticket T-1003: CRM lookup timed out" in text
     by_run = cli("trace", "demo-T-1001", home=demo_home)
     assert by_run.returncode == 0 and "chat gpt-4o" in by_run.stdout
     spans = json.loads(cli("trace", "demo-T-1001", "--json", home=demo_home).stdout)
@@ -137,6 +138,7 @@ def test_doctor_reports_health_and_unreachable_endpoint(demo_home: Path, cli: Cl
     )
     report = json.loads(cli("doctor", "--json", "--full", home=demo_home).stdout)
     assert report["store"]["torn_lines"] == 0 and report["store"]["line_records"] > 0
+    assert report["store"]["rows"]["logs"] >= 1 and report["store"]["rows"]["metric_points"] > 0
     bad = cli("doctor", "--endpoint", "http://127.0.0.1:9", home=demo_home)
     assert bad.returncode == 1 and "UNREACHABLE" in bad.stdout
 
