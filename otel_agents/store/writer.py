@@ -252,9 +252,8 @@ class StoreWriter:
                 stats.count_drop(DROP_SQLITE, 1)
                 return False
             conn = self._connection()
-            request = metrics_request(data)
             try:
-                self._lines["metrics"].write_lines([dumps(request)])
+                self._lines["metrics"].write_lines(_metric_lines(data))
             except OSError:
                 stats.count_drop(DROP_NDJSON, 1)
             rows = []
@@ -296,6 +295,31 @@ class StoreWriter:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+
+def _metric_lines(data: Any) -> list[bytes]:
+    """One line per collection, or one per metric when the collection is too big for one line."""
+    from opentelemetry.sdk.metrics.export import MetricsData, ResourceMetrics, ScopeMetrics
+
+    line = dumps(metrics_request(data))
+    if len(line) <= MAX_LINE_BYTES:
+        return [line]
+    return [
+        dumps(
+            metrics_request(
+                MetricsData(
+                    [
+                        ResourceMetrics(
+                            rm.resource, [ScopeMetrics(sm.scope, [m], sm.schema_url)], rm.schema_url
+                        )
+                    ]
+                )
+            )
+        )
+        for rm in data.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+    ]
 
 
 def _counter_snapshot() -> dict[tuple[str, str], int]:

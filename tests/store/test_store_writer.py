@@ -197,3 +197,27 @@ def test_forked_child_writes_through_its_own_connection(store: LocalStore, home:
     assert tags == {"parent": 8, "child": 7}
     assert query(home, "PRAGMA integrity_check") == [("ok",)]
     assert len({ndjson.FileName.parse(f.name).pid for f in ndjson.list_files(paths.ndjson_dir(home))}) == 2  # type: ignore[union-attr]
+
+
+def test_a_big_metrics_collection_is_split_into_lines_the_collector_accepts(
+    store: LocalStore, home: Path
+) -> None:
+    """A collection whose one-line encoding would pass 512 KiB is written one metric per line."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from otel_agents.store.writer import MAX_LINE_BYTES
+
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("big")
+    for m in range(10):
+        counter = meter.create_counter(f"calls_{m}")
+        for series in range(300):
+            counter.add(1, {"tool": f"tool-{series}", "note": "n" * 200})
+    data = reader.get_metrics_data()
+    assert data is not None
+    store.metric_exporter.export(data)
+    [path] = ndjson.list_files(paths.ndjson_dir(home), "metrics")
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == 10 and all(len(line) <= MAX_LINE_BYTES for line in lines)
+    assert query(home, "SELECT count(*) FROM metric_points") == [(3000,)]
