@@ -67,13 +67,3 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     retry(lambda: conn.execute("COMMIT"))
-
-
-@contextmanager
-def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A consistent read across several queries (WAL readers never block writers)."""
-    retry(lambda: conn.execute("BEGIN"))
-    try:
-        yield conn
-    finally:
-        conn.execute("COMMIT")

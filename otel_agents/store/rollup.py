@@ -101,20 +101,7 @@ class Accumulator:
     def __init__(self) -> None:
         self.rows: dict[StatKey, Totals] = {}
 
-    def add(
-        self,
-        kind_name: tuple[str, str],
-        *,
-        start_ns: int,
-        duration_ns: int,
-        status_code: int,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        cost_usd: float | None,
-    ) -> None:
-        self.add_span(kind_name, start_ns, duration_ns, status_code, input_tokens, output_tokens, cost_usd)
-
-    def add_span(  # noqa: PLR0917 - positional on purpose: called for every span of every batch
+    def add_span(  # noqa: PLR0917 - positional: called for every span of every batch
         self,
         kind_name: tuple[str, str],
         start_ns: int,
@@ -124,7 +111,7 @@ class Accumulator:
         output_tokens: int | None,
         cost_usd: float | None,
     ) -> None:
-        """:meth:`add` with positional arguments (keyword calls cost more on the hot path)."""
+        """Count one span towards its (kind, name, hour) row."""
         key = (kind_name[0], kind_name[1], start_ns // HOUR_NS)
         t = self.rows.get(key)
         if t is None:
@@ -135,7 +122,7 @@ class Accumulator:
         t.output_tokens += output_tokens or 0
         t.cost_usd += cost_usd or 0.0
         t.duration_ns += duration_ns
-        b = int(math.log(duration_ns or 1) * _BUCKETS_PER_E) if duration_ns > 0 else 0
+        b = bucket_of(duration_ns)
         t.buckets[b] = t.buckets.get(b, 0) + 1
 
     def write(self, conn: sqlite3.Connection) -> None:
@@ -171,13 +158,5 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
         workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
         kn = classify(op, workflow, agent, tool, model)
         if kn is not None:
-            acc.add(
-                kn,
-                start_ns=start,
-                duration_ns=dur,
-                status_code=code,
-                input_tokens=tin,
-                output_tokens=tout,
-                cost_usd=cost,
-            )
+            acc.add_span(kn, start, dur, code, tin, tout, cost)
     acc.write(conn)
