@@ -267,3 +267,23 @@ def start_collector(sup: Supervisor, col: Collector, timeout: float = 60) -> Col
     col.proc = sup.start("collector", ["bash", str(ROOT / "collector" / "run.sh")], col.env)
     wait_until(col.healthy, timeout, what=f"collector health\n{col.proc.tail()}")
     return col
+
+
+def start_jaeger(sup: Supervisor, deps: Deps) -> tuple[str, str]:
+    """Start Jaeger v2; returns (its OTLP gRPC endpoint, its query base URL)."""
+    env = {
+        "JAEGER_HOST": HOST,
+        "JAEGER_OTLP_GRPC_PORT": str(free_port()),
+        "JAEGER_OTLP_HTTP_PORT": str(free_port()),
+        "JAEGER_QUERY_HTTP_PORT": str(free_port()),
+        "JAEGER_QUERY_GRPC_PORT": str(free_port()),
+        "JAEGER_HEALTH_PORT": str(free_port()),
+    }
+    proc = sup.start("jaeger", [str(deps.jaeger), "--config", str(ROOT / "deploy/jaeger/config.yaml")], env)
+    query = f"http://{HOST}:{env['JAEGER_QUERY_HTTP_PORT']}"
+    wait_until(
+        lambda: http_get(f"{query}/api/services", 1)[0] == 200,
+        60,
+        what=f"jaeger query\n{proc.tail()}",
+    )
+    return f"{HOST}:{env['JAEGER_OTLP_GRPC_PORT']}", query

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from .conftest import (
     HOST,
     ROOT,
     Collector,

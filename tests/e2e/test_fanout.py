@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
+from .conftest import (
     HOST,
     ROOT,
     Collector,
@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
     http_json,
     port_open,
     start_collector,
+    start_jaeger,
     wait_until,
 )
 
@@ -50,26 +51,6 @@ class Stack:
     workdir: Path
     # trace id -> response body, for the requests driven while everything was up
     runs: dict[str, dict[str, Any]]
-
-
-def start_jaeger(sup: Supervisor, deps: Deps) -> tuple[str, str]:
-    """Start Jaeger v2; returns (its OTLP gRPC endpoint, its query base URL)."""
-    env = {
-        "JAEGER_HOST": HOST,
-        "JAEGER_OTLP_GRPC_PORT": str(free_port()),
-        "JAEGER_OTLP_HTTP_PORT": str(free_port()),
-        "JAEGER_QUERY_HTTP_PORT": str(free_port()),
-        "JAEGER_QUERY_GRPC_PORT": str(free_port()),
-        "JAEGER_HEALTH_PORT": str(free_port()),
-    }
-    proc = sup.start("jaeger", [str(deps.jaeger), "--config", str(ROOT / "deploy/jaeger/config.yaml")], env)
-    query = f"http://{HOST}:{env['JAEGER_QUERY_HTTP_PORT']}"
-    wait_until(
-        lambda: http_get(f"{query}/api/services", 1)[0] == 200,
-        60,
-        what=f"jaeger query\n{proc.tail()}",
-    )
-    return f"{HOST}:{env['JAEGER_OTLP_GRPC_PORT']}", query
 
 
 def start_prometheus(sup: Supervisor, deps: Deps, col: Collector, workdir: Path) -> str:

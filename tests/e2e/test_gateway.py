@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
+from .conftest import (
     HOST,
     ROOT,
     Collector,
@@ -21,9 +21,9 @@ from tests.e2e.conftest import (
     http_get,
     http_post,
     start_collector,
+    start_jaeger,
     wait_until,
 )
-from tests.e2e.test_fanout import start_jaeger
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.e2e.conftest import ROOT, Deps
+from .conftest import ROOT, Deps
 
 PROM_DIR = ROOT / "deploy" / "prometheus"
 
