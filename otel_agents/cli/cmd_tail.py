@@ -14,6 +14,7 @@ from otel_agents.store import queries
 EXAMPLE = """example:
   otel-agents tail                 # the last 10 spans, then new ones as they land (Ctrl-C stops)
   otel-agents tail -n 0 --json     # only new spans, one JSON object per line
+  otel-agents tail -n 0 --max-spans 1 --exit-after 60   # wait up to a minute for the next span
 """
 
 
@@ -29,6 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("-n", "--lines", type=int, default=10, help="spans to show first (default 10)")
     p.add_argument("--interval", type=float, default=0.5, help="poll interval in seconds")
     p.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--max-spans", type=int, default=None, metavar="N", help="stop after printing N spans")
     p.add_argument("--json", action="store_true", help="one JSON object per span")
     p.set_defaults(func=run)
 
@@ -37,11 +39,15 @@ def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
     last = queries.last_span_id(conn, back=max(args.lines, 0))
     deadline = None if args.exit_after is None else time.monotonic() + args.exit_after
+    printed = 0
     while True:
         rows = queries.spans_after(conn, last)
         for r in rows:
             print(_line(r, args.json), flush=True)
             last = r["id"]
+            printed += 1
+            if args.max_spans is not None and printed >= args.max_spans:
+                return 0
         if deadline is not None and time.monotonic() >= deadline:
             return 0
         if len(rows) < 500:

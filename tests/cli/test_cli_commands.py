@@ -117,14 +117,24 @@ def test_tail_follows_new_spans(demo_copy: Path, cli: Cli) -> None:
     last = cli("tail", "-n", "2", "--exit-after", "0", home=demo_copy)
     assert last.returncode == 0 and len(last.stdout.splitlines()) == 2
     follower = start_cli(
-        "tail", "-n", "0", "--json", "--interval", "0.1", "--exit-after", "6", home=demo_copy
+        "tail",
+        "-n",
+        "0",
+        "--json",
+        "--interval",
+        "0.1",
+        "--max-spans",
+        "23",
+        "--exit-after",
+        "60",
+        home=demo_copy,
     )
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert cli("demo", home=demo_copy).returncode == 0
     out, err = follower.communicate(timeout=30)
     assert follower.returncode == 0, err
     names = [json.loads(line)["name"] for line in out.splitlines()]
-    assert "invoke_workflow support_triage" in names and len(names) >= 20
+    assert "invoke_workflow support_triage" in names and len(names) == 23
 
 
 def test_doctor_reports_health_and_unreachable_endpoint(demo_home: Path, cli: Cli) -> None:
