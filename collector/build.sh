@@ -15,20 +15,14 @@ manifest="$here/manifest.yaml"
 cache="${OTEL_AGENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-agents}"
 
 find_go() {
-	if [[ -n "${GO:-}" ]]; then echo "$GO"; return; fi
+	if [[ -n "${GO:-}" ]]; then
+		if [[ -x "$GO" ]]; then echo "$GO"; fi
+		return
+	fi
 	if command -v go >/dev/null 2>&1; then command -v go; return; fi
 	if [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; return; fi
 	return 1
 }
-
-if ! go_bin="$(find_go)"; then
-	cat >&2 <<MSG
-collector/build.sh: Go is not installed, so the otelcol-agents collector cannot be built.
-  Needed: Go >= 1.25 on PATH (or GO=/path/to/go), plus access to the Go module proxy.
-  Install it from https://go.dev/dl/ or your distribution, then run: make collector
-MSG
-	exit 3
-fi
 
 hash="$(sha256sum "$manifest" | cut -c1-12)"
 out_dir="$cache/collector/$COLLECTOR_VERSION-$hash"
@@ -36,6 +30,16 @@ binary="$out_dir/otelcol-agents"
 if [[ -x "$binary" ]]; then
 	echo "$binary"
 	exit 0
+fi
+
+go_bin="$(find_go || true)"
+if [[ -z "$go_bin" ]]; then
+	cat >&2 <<MSG
+collector/build.sh: Go is not installed, so the otelcol-agents collector cannot be built.
+  Needed: Go >= 1.25 on PATH (or GO=/path/to/go), plus access to the Go module proxy.
+  Install Go (a distribution package or the official release tarball), then: make collector
+MSG
+	exit 3
 fi
 
 mkdir -p "$cache/collector"

@@ -4,19 +4,28 @@
 #
 # Exit 3 means Go is missing (the only reason the e2e tests may skip); any other
 # failure is a real error. Heavy builds are cached under ~/.cache/otel-agents.
+# --prometheus-only: just make sure prometheus and promtool are installed (no Go needed).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-status=0
-collector="$(bash "$root/collector/build.sh")" || status=$?
-if [[ $status -eq 3 ]]; then
-	echo "scripts/e2e-deps.sh: NO GO TOOLCHAIN: the end-to-end tests will be SKIPPED." >&2
-	exit 3
-elif [[ $status -ne 0 ]]; then
-	exit "$status"
+build() {
+	local status=0 out
+	out="$(bash "$1")" || status=$?
+	if [[ $status -eq 3 ]]; then
+		echo "scripts/e2e-deps.sh: NO GO TOOLCHAIN: the end-to-end tests will be SKIPPED." >&2
+		exit 3
+	elif [[ $status -ne 0 ]]; then
+		exit "$status"
+	fi
+	echo "$out"
+}
+prometheus_only=0
+if [[ "${1:-}" == --prometheus-only ]]; then prometheus_only=1; fi
+if [[ $prometheus_only -eq 0 ]]; then
+	collector="$(build "$root/collector/build.sh")"
+	jaeger="$(build "$root/deploy/jaeger/build.sh")"
 fi
-jaeger="$(bash "$root/deploy/jaeger/build.sh")"
 
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
 	echo "scripts/e2e-deps.sh: installing prometheus + promtool from Debian packages" >&2
@@ -29,7 +38,9 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
 		prometheus >&2
 fi
 
-echo "OTEL_AGENTS_COLLECTOR_BIN=$collector"
-echo "JAEGER_BIN=$jaeger"
+if [[ $prometheus_only -eq 0 ]]; then
+	echo "OTEL_AGENTS_COLLECTOR_BIN=$collector"
+	echo "JAEGER_BIN=$jaeger"
+fi
 echo "PROMETHEUS_BIN=$(command -v prometheus)"
 echo "PROMTOOL_BIN=$(command -v promtool)"

@@ -21,9 +21,13 @@ if [[ -x "$binary" ]]; then
 	exit 0
 fi
 
-go_bin="${GO:-$(command -v go || true)}"
-if [[ -z "$go_bin" && -x /usr/local/go/bin/go ]]; then go_bin=/usr/local/go/bin/go; fi
-if [[ -z "$go_bin" ]]; then
+if [[ -n "${GO:-}" ]]; then
+	go_bin="$GO"
+else
+	go_bin="$(command -v go || true)"
+	if [[ -z "$go_bin" && -x /usr/local/go/bin/go ]]; then go_bin=/usr/local/go/bin/go; fi
+fi
+if [[ ! -x "$go_bin" ]]; then
 	cat >&2 <<MSG
 deploy/jaeger/build.sh: Go is not installed, so Jaeger $JAEGER_V2_VERSION cannot be built.
   Needed: Go >= 1.24 on PATH (or GO=/path/to/go), plus access to the Go module proxy.

@@ -75,6 +75,24 @@ def deps() -> Deps:
     )
 
 
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    """promtool from Debian's prometheus package, installed if absent; needs no Go."""
+    found = shutil.which("promtool")
+    if found is None:
+        proc = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "e2e-deps.sh"), "--prometheus-only"],
+            capture_output=True,
+            text=True,
+            timeout=DEPS_TIMEOUT_S,
+            check=False,
+        )
+        assert proc.returncode == 0, f"installing prometheus failed:\n{proc.stderr[-4000:]}"
+        found = shutil.which("promtool")
+    assert found is not None
+    return Path(found)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
