@@ -36,7 +36,7 @@ from otel_agents.store import db, open_store, paths, schema
 from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
 
 BATCH = 512
-RESOURCE = Resource.create({semconv.SERVICE_NAME: "bench", "service.instance.id": "bench-1"})
+RESOURCE = Resource.create({semconv.SERVICE_NAME: "bench", semconv.SERVICE_INSTANCE_ID: "bench-1"})
 SCOPE = InstrumentationScope("otel_agents", "0.1.0")
 AGENTS = ("planner", "researcher", "writer", "critic")
 TOOLS = ("web_search", "kb_lookup", "crm_lookup", "calculator", "send_email")

@@ -20,7 +20,7 @@ from otel_agents.store import queries
 
 EXAMPLE = """example:
   otel-agents trace 4bf92f3577b3          # a trace id or a unique prefix of one
-  otel-agents trace r-42                  # or a run id (otel_agents.run.id)
+  otel-agents trace r-42                  # or a run id
 """
 _BAR = 28
 _STATUS = {0: "", 1: "ok", 2: "ERROR"}
