@@ -268,19 +268,31 @@ def read_all(directory: Path) -> str:
     return "".join(p.read_text(errors="replace") for p in sorted(directory.glob("*.jsonl*")))
 
 
+def file_trace_ids(path: Path, outer: str, middle: str, inner: str) -> set[str]:
+    """Trace ids of the records in an OTLP/JSON lines file written by the file exporter."""
+    ids = set()
+    for line in path.read_text().splitlines() if path.exists() else []:
+        for resource in json.loads(line).get(outer, []):
+            for scope in resource.get(middle, []):
+                ids.update(r.get("traceId", "") for r in scope.get(inner, []))
+    return ids
+
+
 def test_file_exporter_holds_the_same_trace_ids(stack: Stack) -> None:
-    """traces.jsonl, written by the collector's file exporter, holds every trace id Jaeger has."""
-    path = stack.collector.files / "traces.jsonl"
-
-    def file_trace_ids() -> set[str]:
-        ids = set()
-        for line in path.read_text().splitlines() if path.exists() else []:
-            for rs in json.loads(line).get("resourceSpans", []):
-                for ss in rs.get("scopeSpans", []):
-                    ids.update(s["traceId"] for s in ss.get("spans", []))
-        return ids
-
-    wait_until(lambda: set(stack.runs) <= file_trace_ids(), 30, what="trace ids in traces.jsonl")
+    """traces.jsonl holds every trace id Jaeger has, and logs.jsonl the runs' correlated logs."""
+    traces = stack.collector.files / "traces.jsonl"
+    logs = stack.collector.files / "logs.jsonl"
+    wait_until(
+        lambda: set(stack.runs) <= file_trace_ids(traces, "resourceSpans", "scopeSpans", "spans"),
+        30,
+        what="trace ids in traces.jsonl",
+    )
+    # agent_service logs "run ... routed to ..." inside each run: same trace id in the logs.
+    wait_until(
+        lambda: set(stack.runs) <= file_trace_ids(logs, "resourceLogs", "scopeLogs", "logRecords"),
+        30,
+        what="trace ids in logs.jsonl",
+    )
     for trace_id in stack.runs:
         complete_trace(stack, trace_id)
     assert (stack.collector.files / "metrics.jsonl").exists()
