@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.store.rollup import HOUR_NS, Totals, bucket_middle_ns
+from otel_agents.store.rollup import HOUR_NS, bucket_middle_ns
 
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
@@ -161,34 +161,41 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
         clauses.append("hour <= ?")
         params.append(until_ns // HOUR_NS)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    cur = conn.execute(
-        "SELECT kind, name, calls, errors, input_tokens, output_tokens, cost_usd,"  # noqa: S608
-        f" duration_ns, buckets FROM span_stats {where}",
+    # Counters are summed by SQLite; only the histograms are merged here, as plain dicts keyed by
+    # the bucket's text (the cheapest merge measured: ~2x faster than building Totals per row).
+    sums = conn.execute(
+        "SELECT kind, name, sum(calls), sum(errors), sum(input_tokens), sum(output_tokens),"  # noqa: S608
+        f" sum(cost_usd), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
         params,
-    )
-    groups: dict[tuple[str, str], Totals] = {}
-    for kind, name, *rest in cur:
-        totals = groups.get((kind, name))
-        if totals is None:
-            groups[(kind, name)] = Totals.from_row(tuple(rest))
-        else:
-            totals.merge(Totals.from_row(tuple(rest)))
+    ).fetchall()
+    histograms: dict[tuple[str, str], dict[str, int]] = {}
+    for kind, name, text in conn.execute(
+        f"SELECT kind, name, buckets FROM span_stats {where}",  # noqa: S608
+        params,
+    ):
+        merged = histograms.get((kind, name))
+        if merged is None:
+            histograms[(kind, name)] = orjson.loads(text)
+            continue
+        get = merged.get
+        for bucket, count in orjson.loads(text).items():
+            merged[bucket] = get(bucket, 0) + count
     out: list[Row] = []
-    for (kind, name), t in groups.items():
-        buckets = sorted(t.buckets.items())
+    for kind, name, calls, errors, tokens_in, tokens_out, cost, duration in sums:
+        buckets = sorted((int(b), n) for b, n in histograms.get((kind, name), {}).items())
         out.append(
             {
                 "kind": kind,
                 "name": name,
-                "calls": t.calls,
-                "errors": t.errors,
-                "error_rate": t.errors / t.calls if t.calls else 0.0,
-                "p50_ms": _percentile(buckets, t.calls, 0.50) / 1e6,
-                "p95_ms": _percentile(buckets, t.calls, 0.95) / 1e6,
-                "mean_ms": t.duration_ns / t.calls / 1e6 if t.calls else 0.0,
-                "input_tokens": t.input_tokens,
-                "output_tokens": t.output_tokens,
-                "cost_usd": t.cost_usd,
+                "calls": calls,
+                "errors": errors,
+                "error_rate": errors / calls if calls else 0.0,
+                "p50_ms": _percentile(buckets, calls, 0.50) / 1e6,
+                "p95_ms": _percentile(buckets, calls, 0.95) / 1e6,
+                "mean_ms": duration / calls / 1e6 if calls else 0.0,
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "cost_usd": cost,
             }
         )
     order = {"workflow": 0, "agent": 1, "tool": 2, "model": 3}
