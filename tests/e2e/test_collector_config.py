@@ -121,7 +121,9 @@ def otlp_value(value: str | int) -> dict[str, str]:
     return {"intValue": str(value)} if isinstance(value, int) else {"stringValue": value}
 
 
-def otlp_trace(trace_id: str, attributes: dict[str, str | int]) -> bytes:
+def otlp_trace(
+    trace_id: str, attributes: dict[str, str | int], name: str = "execute_tool probe", kind: int = 1
+) -> bytes:
     now = time.time_ns()
     return json.dumps(
         {
@@ -136,8 +138,8 @@ def otlp_trace(trace_id: str, attributes: dict[str, str | int]) -> bytes:
                                 {
                                     "traceId": trace_id,
                                     "spanId": "00f067aa0ba902b7",
-                                    "name": "execute_tool probe",
-                                    "kind": 1,
+                                    "name": name,
+                                    "kind": kind,
                                     "startTimeUnixNano": str(now - 5_000_000),
                                     "endTimeUnixNano": str(now),
                                     "attributes": [
@@ -191,3 +193,16 @@ def test_collector_redacts_secrets_and_writes_json_files(
     assert attrs["gen_ai.usage.input_tokens"] == {"intValue": "812"}
     assert attrs["gen_ai.token.type"] == {"stringValue": "input"}
     assert HOST in col.otlp_http
+
+
+def test_collector_drops_health_check_spans(deps: Deps, tmp_path: Path, supervisor: Supervisor) -> None:
+    """Server spans of GET /health are filtered out; other server spans pass."""
+    col = start_collector(supervisor, Collector(collector_env(deps, tmp_path)))
+    health, run = "11111111111111111111111111111111", "22222222222222222222222222222222"
+    for trace_id, route in ((health, "/health"), (run, "/run")):
+        body = otlp_trace(trace_id, {"http.route": route}, name=f"GET {route}", kind=2)
+        status, reply = http_post(f"{col.otlp_http}/v1/traces", body, "application/json")
+        assert status == 200, reply
+    traces = col.files / "traces.jsonl"
+    text = wait_until(lambda: run in (traces.read_text() if traces.exists() else ""), 20, what="/run span")
+    assert health not in traces.read_text(), text
