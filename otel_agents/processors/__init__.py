@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from otel_agents.processors.context import RunContextProcessor
+from otel_agents.processors.context import RunContextLogProcessor, RunContextProcessor
 from otel_agents.processors.metrics import SpanMetricsProcessor
 from otel_agents.processors.redaction import Redactor
 from otel_agents.processors.rewrite import RewriteLogProcessor, RewriteSpanProcessor
@@ -12,6 +12,7 @@ __all__ = [
     "Redactor",
     "RewriteLogProcessor",
     "RewriteSpanProcessor",
+    "RunContextLogProcessor",
     "RunContextProcessor",
     "SpanMetricsProcessor",
     "Truncator",

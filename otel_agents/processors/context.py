@@ -1,8 +1,11 @@
-"""Stamp the run context ids and the enclosing agent's name on every span, whoever creates it."""
+"""Stamp the run context ids and the enclosing agent's name on every span and log record."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry import context as otel_context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents import semconv
@@ -29,6 +32,26 @@ class RunContextProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class RunContextLogProcessor(LogRecordProcessor):
+    """On emit, add the run-context ids and agent name to the record (attributes it has win)."""
+
+    @never_raise("processor.run_context.on_emit")
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        attrs = stamp()
+        if not attrs:
+            return
+        record = log_record.log_record
+        merged: dict[str, Any] = dict(attrs)
+        merged.update(record.attributes or {})
+        record.attributes = merged
 
     def shutdown(self) -> None:
         return None
