@@ -32,6 +32,7 @@ from otel_agents.processors import (
     Redactor,
     RewriteLogProcessor,
     RewriteSpanProcessor,
+    RunContextLogProcessor,
     RunContextProcessor,
     SpanMetricsProcessor,
     Truncator,
@@ -235,6 +236,7 @@ def _build(options: Options) -> Telemetry:
     tracer_provider.add_span_processor(RewriteSpanProcessor(downstream, rewriters))
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(RunContextLogProcessor())
     log_processors = [BatchLogProcessor(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]
     logger_provider.add_log_record_processor(
         RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
