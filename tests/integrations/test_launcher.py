@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.integrations.conftest import (
     APPS,
+    SESSION,
     Receiver,
     assert_run_trace,
     free_port,
@@ -47,21 +48,25 @@ def test_launcher_with_setup_monitoring_makes_one_server_span_per_request(
 
 
 def test_launcher_exports_each_log_record_once(tmp_path: Path, receiver: Receiver, servers: Any) -> None:
-    """Under the launcher an application log line reaches OTLP exactly once (no second logging handler)."""
+    """Under the launcher an application log line reaches OTLP exactly once (no second logging handler), carrying the request id and run context."""
     port = free_port()
     env = server_env(tmp_path / "home", OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint)
     server = servers(launcher(*uvicorn("agent_service:app", port)), env, port).start()
     run_id = post_run(server.url, "req-log").json()["run_id"]
     server.stop()
     with receiver.lock:
-        bodies = [
-            lr.body.string_value
+        records = [
+            lr
             for r in receiver.logs
             for rl in r.resource_logs
             for sl in rl.scope_logs
             for lr in sl.log_records
         ]
-    assert sum(f"run {run_id} routed to researcher" in b for b in bodies) == 1, bodies
+    ours = [lr for lr in records if f"run {run_id} routed to researcher" in lr.body.string_value]
+    assert len(ours) == 1, [lr.body.string_value for lr in records]
+    attributes = {a.key: a.value.string_value for a in ours[0].attributes}
+    assert attributes.get("otel_agents.request.id") == "req-log", attributes
+    assert attributes.get("session.id") == SESSION and attributes.get("otel_agents.run.id") == run_id
 
 
 def test_launcher_and_configure_in_script_share_one_pipeline(tmp_path: Path, receiver: Receiver) -> None:
