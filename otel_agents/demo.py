@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -89,7 +90,8 @@ def record(home: Path, *, seed: int = 7) -> str:
 
     telemetry = oa.configure(service_name="otel-agents-demo", home=home, exporter="store")
     rnd = random.Random(seed)
-    session_id = f"demo-{int(time.time())}"
+    # Unique even for two demos in the same second: the summary selects this session's runs.
+    session_id = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     for ticket in TICKETS:
         # A failure is recorded on the tool, agent and workflow spans; the demo goes on.
         with contextlib.suppress(CrmTimeout):

@@ -20,7 +20,7 @@ from otel_agents.cli import (
     cmd_tail,
     cmd_trace,
 )
-from otel_agents.cli.common import CliError
+from otel_agents.cli.common import CliError, add_home
 from otel_agents.guard import STRICT_ENV
 
 __all__ = ["main"]
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_home(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (
         cmd_demo,

@@ -133,11 +133,12 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def add_home(parser: argparse.ArgumentParser) -> None:
-    """The ``--home`` option every store command takes."""
+def add_home(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """The ``--home`` option, accepted before or after the command name."""
     parser.add_argument(
         "--home",
         type=Path,
-        default=None,
+        # A sub-command's default would overwrite a --home given before the command name.
+        default=None if top_level else argparse.SUPPRESS,
         help="store directory (default: $OTEL_AGENTS_HOME, else ~/.otel-agents)",
     )

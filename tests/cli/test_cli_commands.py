@@ -60,6 +60,8 @@ def test_runs_table_and_filters(demo_home: Path, cli: Cli) -> None:
     )
     assert len(by_session) == 3
     assert len(json.loads(cli("runs", "--since", "1h", "--json", home=demo_home).stdout)) >= 3
+    before_command = json.loads(cli("--home", str(demo_home), "runs", "--json", "--limit", "100").stdout)
+    assert len(before_command) == len(runs)
     none = cli("runs", "--until", "1h", home=demo_home)
     assert none.returncode == 0 and "no runs match" in none.stdout
 
