@@ -16,6 +16,7 @@ from typing import Any, Final
 import orjson
 
 from otel_agents import semconv, stats
+from otel_agents.guard import never_raise
 from otel_agents.store import db, ndjson, paths, schema
 from otel_agents.store.otlp_json import (
     log_json,
@@ -45,6 +46,7 @@ INSERT_METRIC_POINT: Final = (
 )
 DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
+DROP_UNENCODABLE: Final = "store.unencodable_span"
 
 
 class StoreWriter:
@@ -105,13 +107,20 @@ class StoreWriter:
                 return False
             conn = self._connection()
             rows = BatchRows()
-            encoded = []
+            encoded: list[dict[str, Any]] = []
+            kept: list[Any] = []
             for span in spans:
-                attrs = attributes_of(span)
-                encoded.append(span_json(span, attrs))
-                rid, service = self._resource(conn, span.resource)
-                rows.add_span(span, attrs, service, rid, encoded[-1])
-            self._append("traces", spans, encoded, traces_request)
+                # One span our code cannot handle costs that span, not the whole batch.
+                with never_raise("store.export.span"):
+                    attrs = attributes_of(span)
+                    enc = span_json(span, attrs)
+                    rid, service = self._resource(conn, span.resource)
+                    rows.add_span(span, attrs, service, rid, enc)
+                    encoded.append(enc)
+                    kept.append(span)
+            if len(kept) < len(spans):
+                stats.count_drop(DROP_UNENCODABLE, len(spans) - len(kept))
+            self._append("traces", kept, encoded, traces_request)
             ok = self._commit(
                 conn,
                 [
@@ -266,6 +275,7 @@ class StoreWriter:
 
     # --- housekeeping ---------------------------------------------------------------------------
 
+    @never_raise("store.prune")
     def _maybe_prune(self) -> None:
         if time.monotonic() < self._next_prune:
             return

@@ -141,3 +141,23 @@ def test_metric_exporter_survives_hostile_points(store: LocalStore, home: Path) 
     assert query(home, "SELECT count(*) FROM metric_points") == [(4,)]
     assert _all_lines_parse(home, "metrics") == 1
     assert stats.errors() == {}
+
+
+class BrokenSpan(ReadableSpan):
+    def get_span_context(self) -> SpanContext:  # type: ignore[override]
+        raise RuntimeError("a span our code cannot read")
+
+
+def test_one_unreadable_span_costs_only_itself(store: LocalStore, home: Path, lenient: None) -> None:
+    """In production mode a span that breaks our encoder is dropped and counted; its batch is kept."""
+    good = ReadableSpan(
+        name="fine",
+        context=SpanContext(0x1, 0x2, False),
+        resource=Resource.get_empty(),
+        start_time=1,
+        end_time=2,
+    )
+    assert store.span_exporter.export([good, BrokenSpan(name="broken"), good]) is SpanExportResult.SUCCESS
+    assert query(home, "SELECT count(*) FROM spans") == [(2,)]
+    assert stats.drops() == {"store.unencodable_span": 1}
+    assert stats.errors() == {"store.export.span": 1}
