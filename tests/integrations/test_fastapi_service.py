@@ -103,7 +103,7 @@ def test_health_reports_every_check(service: tuple[Server, Path]) -> None:
 
 
 def test_metrics_expose_agent_metrics(service: tuple[Server, Path]) -> None:
-    """GET /metrics is Prometheus text with the span-derived agent, tool and routing metrics and target_info."""
+    """GET /metrics is Prometheus text with target_info, the HTTP server metrics and the span-derived agent, tool, routing, token and cost metrics."""
     server, _ = service
     post_run(server.url, "req-metrics")
 
@@ -113,7 +113,14 @@ def test_metrics_expose_agent_metrics(service: tuple[Server, Path]) -> None:
 
     text = wait_for(scraped)
     assert "target_info{" in text and 'service_name="agent-service"' in text
-    for name in ("gen_ai_invoke_agent_duration", "gen_ai_client_token_usage", "otel_agents_route_decisions"):
+    for name in (
+        "gen_ai_invoke_agent_duration",
+        "gen_ai_workflow_duration",
+        "gen_ai_client_token_usage",
+        "otel_agents_route_decisions",
+        "otel_agents_cost",
+        "http_server_duration",
+    ):
         assert name in text, name
 
 
