@@ -156,6 +156,8 @@ class StoreWriter:
             except UnicodeEncodeError:
                 # A lone surrogate somewhere: SQLite stores UTF-8 only. Rare, so fix on retry.
                 work = [(sql, [tuple(scrub(v) for v in row) for row in rows]) for sql, rows in work]
+                if rollup is not None:
+                    rollup.rows = {scrub(key): totals for key, totals in rollup.rows.items()}
             except sqlite3.Error:
                 break
         stats.count_drop(DROP_SQLITE, records)
