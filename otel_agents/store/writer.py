@@ -29,7 +29,15 @@ from otel_agents.store.otlp_json import (
 )
 from otel_agents.store.rollup import Accumulator
 from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
-from otel_agents.store.values import attributes_of, dumps, dumps_attributes, plain, safe_str, scrub
+from otel_agents.store.values import (
+    attributes_of,
+    cap,
+    dumps,
+    dumps_attributes,
+    plain,
+    safe_str,
+    scrub,
+)
 
 # The collector's file consumer caps a line at 1 MiB by default; stay well under it.
 MAX_LINE_ITEMS: Final = 128
@@ -46,7 +54,7 @@ INSERT_METRIC_POINT: Final = (
 )
 DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
-DROP_UNENCODABLE: Final = "store.unencodable_span"
+DROP_UNENCODABLE: Final = "store.unencodable_record"
 
 
 class StoreWriter:
@@ -229,30 +237,36 @@ class StoreWriter:
                 stats.count_drop(DROP_SQLITE, len(records))
                 return False
             conn = self._connection()
-            encoded = [log_json(r) for r in records]
-            self._append("logs", records, encoded, logs_request)
-            rows = []
+            encoded: list[dict[str, Any]] = []
+            kept: list[Any] = []
+            rows: list[tuple[Any, ...]] = []
             for r in records:
-                rec = r.log_record
-                _, service = self._resource(conn, r.resource)
-                body = rec.body
-                rows.append(
-                    (
-                        rec.timestamp or rec.observed_timestamp or time.time_ns(),
-                        rec.observed_timestamp,
-                        rec.severity_number.value if rec.severity_number is not None else None,
-                        None if rec.severity_text is None else safe_str(rec.severity_text),
-                        None
-                        if body is None
-                        else (body if isinstance(body, str) else dumps(plain(body)).decode()),
-                        trace_id_hex(rec.trace_id) if rec.trace_id else None,
-                        span_id_hex(rec.span_id) if rec.span_id else None,
-                        service,
-                        None if rec.event_name is None else safe_str(rec.event_name),
-                        dumps_attributes(rec.attributes),
-                    )
-                )
-            return self._commit(conn, [(INSERT_LOG, rows)], len(records))
+                with never_raise("store.export.log"):
+                    enc = log_json(r)
+                    rows.append(self._log_row(conn, r))
+                    encoded.append(enc)
+                    kept.append(r)
+            if len(kept) < len(records):
+                stats.count_drop(DROP_UNENCODABLE, len(records) - len(kept))
+            self._append("logs", kept, encoded, logs_request)
+            return self._commit(conn, [(INSERT_LOG, rows)], len(rows))
+
+    def _log_row(self, conn: sqlite3.Connection, r: Any) -> tuple[Any, ...]:
+        rec = r.log_record
+        _, service = self._resource(conn, r.resource)
+        body = rec.body
+        return (
+            rec.timestamp or rec.observed_timestamp or time.time_ns(),
+            rec.observed_timestamp,
+            rec.severity_number.value if rec.severity_number is not None else None,
+            None if rec.severity_text is None else safe_str(rec.severity_text),
+            None if body is None else (cap(body) if isinstance(body, str) else dumps(plain(body)).decode()),
+            trace_id_hex(rec.trace_id) if rec.trace_id else None,
+            span_id_hex(rec.span_id) if rec.span_id else None,
+            service,
+            None if rec.event_name is None else safe_str(rec.event_name),
+            dumps_attributes(rec.attributes),
+        )
 
     # --- metrics --------------------------------------------------------------------------------
 

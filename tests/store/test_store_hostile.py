@@ -162,5 +162,5 @@ def test_one_unreadable_span_costs_only_itself(store: LocalStore, home: Path, le
     )
     assert store.span_exporter.export([good, BrokenSpan(name="broken"), good]) is SpanExportResult.SUCCESS
     assert query(home, "SELECT count(*) FROM spans") == [(2,)]
-    assert stats.drops() == {"store.unencodable_span": 1}
+    assert stats.drops() == {"store.unencodable_record": 1}
     assert stats.errors() == {"store.export.span": 1}
