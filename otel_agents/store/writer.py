@@ -117,9 +117,10 @@ class StoreWriter:
             rows = BatchRows()
             encoded: list[dict[str, Any]] = []
             kept: list[Any] = []
+            guard = never_raise("store.export.span")
             for span in spans:
                 # One span our code cannot handle costs that span, not the whole batch.
-                with never_raise("store.export.span"):
+                with guard:
                     attrs = attributes_of(span)
                     enc = span_json(span, attrs)
                     rid, service = self._resource(conn, span.resource)
@@ -240,8 +241,9 @@ class StoreWriter:
             encoded: list[dict[str, Any]] = []
             kept: list[Any] = []
             rows: list[tuple[Any, ...]] = []
+            guard = never_raise("store.export.log")
             for r in records:
-                with never_raise("store.export.log"):
+                with guard:
                     enc = log_json(r)
                     rows.append(self._log_row(conn, r))
                     encoded.append(enc)
