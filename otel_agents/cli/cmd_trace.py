@@ -52,11 +52,31 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode())
         return 0
-    print(render(trace_id, spans))
+    print(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
     return 0
 
 
-def render(trace_id: str, spans: list[dict[str, Any]]) -> str:
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    """What a run row adds beyond its span: items, summaries, custom metrics, metadata."""
+    out = []
+    items = [
+        f"{run[f'items_{k}']} {k}"
+        for k in ("discovered", "succeeded", "failed")
+        if run.get(f"items_{k}") is not None
+    ]
+    if items:
+        out.append("items " + ", ".join(items))
+    for label, key in (("input", "input_summary"), ("output", "output_summary")):
+        if run.get(key):
+            out.append(f"{label} {run[key]}")
+    if run.get("metrics"):
+        out.append("metrics " + orjson.dumps(run["metrics"]).decode())
+    if run.get("metadata"):
+        out.append("metadata " + ", ".join(f"{k}={v}" for k, v in run["metadata"].items()))
+    return out
+
+
+def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]] | None = None) -> str:
     """The text tree for a trace's spans."""
     ids = {s["span_id"] for s in spans}
     children: dict[str | None, list[dict[str, Any]]] = {}
@@ -80,6 +100,9 @@ def render(trace_id: str, spans: list[dict[str, Any]]) -> str:
     ]
     if ctx:
         lines.append("  " + " · ".join(ctx))
+    for run in runs or []:
+        run_detail = _run_lines(run)
+        lines.extend(f"  {line}" for line in run_detail)
     rows: list[tuple[str, dict[str, Any], str]] = []
 
     def walk(span: dict[str, Any], prefix: str, last: bool, depth: int) -> None:

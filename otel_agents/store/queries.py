@@ -114,6 +114,12 @@ def resolve_trace(conn: sqlite3.Connection, ident: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def runs_of_trace(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
+    """The run rows (usually one) recorded in a trace, oldest first."""
+    cur = conn.execute("SELECT * FROM runs WHERE trace_id = ? ORDER BY start_ns", (trace_id,))
+    return [_decode_run(r) for r in _rows(cur)]
+
+
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     """Every span of a trace, by start time, with its decoded attributes, events and log records."""
     spans = _rows(conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, id", (trace_id,)))

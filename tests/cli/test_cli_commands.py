@@ -80,6 +80,8 @@ def test_trace_shows_tree_routing_errors_tokens(demo_home: Path, cli: Cli) -> No
     assert "log WARN ticket T-1003: CRM lookup timed out" in text
     by_run = cli("trace", "demo-T-1001", home=demo_home)
     assert by_run.returncode == 0 and "chat gpt-4o" in by_run.stdout
+    assert "items 1 discovered, 1 succeeded, 0 failed" in by_run.stdout
+    assert "metadata product=helpdesk" in by_run.stdout and "metrics {" in by_run.stdout
     spans = json.loads(cli("trace", "demo-T-1001", "--json", home=demo_home).stdout)
     assert len(spans) == 8
 
