@@ -1,8 +1,4 @@
-"""Encode SDK spans, log records and metrics as OTLP/JSON export requests (the otlpjsonfile format).
-
-Follows the OTLP/JSON mapping: lowerCamelCase field names, trace and span ids as lowercase hex,
-enums as integers, 64-bit integers as decimal strings, default-valued fields omitted.
-"""
+"""Encode SDK spans, log records and metrics as OTLP/JSON export requests (the otlpjsonfile format)."""
 
 from __future__ import annotations
 
@@ -29,6 +25,8 @@ from opentelemetry.trace import SpanContext
 
 from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING_CHARS, cap, safe_str
 
+# The OTLP/JSON mapping: lowerCamelCase field names, trace and span ids as lowercase hex, enums as
+# integers, 64-bit integers as decimal strings, default-valued fields omitted.
 Json = dict[str, Any]
 T = TypeVar("T")
 

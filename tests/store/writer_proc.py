@@ -1,7 +1,6 @@
-"""A store writer process for the crash and concurrency tests; prints a line per acknowledged batch.
+"""A store writer process for the crash and concurrency tests; prints a line per acknowledged batch."""
 
-usage: writer_proc.py HOME TAG BATCHES SIZE   (BATCHES < 0: write until killed)
-"""
+# usage: writer_proc.py HOME TAG BATCHES SIZE   (BATCHES < 0: write until killed)
 
 from __future__ import annotations
 
