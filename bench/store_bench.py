@@ -1,14 +1,4 @@
-"""Local store benchmark: batched ingest vs a raw sqlite3 floor, and `runs`/`stats` on 1M spans.
-
-    .venv/bin/python bench/store_bench.py                 # full: 1,000,000-span query store
-    .venv/bin/python bench/store_bench.py --spans 100000  # quicker
-
-Ingest: the store's span exporter (OTLP/JSON line + SQLite rows, runs, events, stats rollup) on
-one thread, 512-span batches, against inserting the same span rows with plain ``sqlite3``
-``executemany`` into the same table and indexes in 512-row transactions (WAL, synchronous=NORMAL),
-in interleaved rounds in one process. Queries: the CLI's `runs` and `stats` code paths (query and
-rendering) on a store holding the requested number of spans, median of repeated runs.
-"""
+"""Local store benchmark: batched ingest vs a raw sqlite3 floor, and `runs`/`stats` on 1M spans."""
 
 from __future__ import annotations
 
@@ -35,6 +25,15 @@ from otel_agents.cli import main as cli_main
 from otel_agents.store import db, open_store, paths, schema
 from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
 
+# Usage:
+#     .venv/bin/python bench/store_bench.py                 # full: 1,000,000-span query store
+#     .venv/bin/python bench/store_bench.py --spans 100000  # quicker
+#
+# Ingest: the store's span exporter (OTLP/JSON line + SQLite rows, runs, events, stats rollup) on
+# one thread, 512-span batches, against inserting the same span rows with plain sqlite3
+# executemany into the same table and indexes in 512-row transactions (WAL, synchronous=NORMAL),
+# in interleaved rounds in one process. Queries: the CLI's `runs` and `stats` code paths (query
+# and rendering) on a store holding the requested number of spans, median of repeated runs.
 BATCH = 512
 RESOURCE = Resource.create({semconv.SERVICE_NAME: "bench", semconv.SERVICE_INSTANCE_ID: "bench-1"})
 SCOPE = InstrumentationScope("otel_agents", "0.1.0")
@@ -336,7 +335,7 @@ def bench_queries(home: Path, repeats: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ingest-spans", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--spans", type=int, default=1_000_000, help="spans in the query store")
