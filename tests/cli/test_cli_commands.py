@@ -290,3 +290,18 @@ def test_help_runs_in_a_subprocess(cli: Cli) -> None:
     assert (
         result.returncode == 0 and "example:" in result.stdout and "otel-agents runs --name" in result.stdout
     )
+
+
+def test_doctor_shows_drops_an_app_process_counted(demo_copy: Path, cli: Cli) -> None:
+    """Drops counted in an application process are visible to `doctor` (and make it exit 1)."""
+    from otel_agents import stats
+    from otel_agents.store import open_store
+
+    stats.reset()
+    store = open_store(demo_copy)
+    stats.count_drop("queue_full", 42)
+    store.close()
+    stats.reset()
+    result = cli("doctor", home=demo_copy)
+    assert result.returncode == 1
+    assert "drop  queue_full: 42" in result.stdout and "42 record(s) dropped" in result.stdout

@@ -67,3 +67,21 @@ def test_policy_reads_limits_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(retention.RETENTION_DAYS_ENV, "3")
     monkeypatch.setenv(retention.MAX_MB_ENV, "0")
     assert retention.Policy.from_env() == retention.Policy(max_age_days=3, max_bytes=None)
+
+
+def test_writer_prunes_automatically_from_the_export_thread(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When its hourly turn comes, an export applies the environment's retention to the store."""
+    monkeypatch.setenv(retention.RETENTION_DAYS_ENV, "1")
+    _fill(home, 100)
+    conn = db.connect(paths.db_path(home))
+    with db.write_transaction(conn):
+        conn.execute("UPDATE spans SET start_ns = start_ns - ?", (3 * DAY_NS,))
+    store = open_store(home)
+    store._writer._next_prune = 0.0
+    tp, mem = provider()
+    plain_spans(tp, 5)
+    store.span_exporter.export(finished(mem))
+    store.close()
+    assert query(home, "SELECT count(*) FROM spans") == [(5,)]
