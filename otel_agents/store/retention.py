@@ -90,7 +90,12 @@ def prune(
     report = PruneReport(bytes_before=store_bytes(conn, home))
     if policy.max_age_days is not None:
         cutoff = now_ns - int(policy.max_age_days * _DAY_NS)
-        say(f"pruning data older than {policy.max_age_days:g} days")
+        days = policy.max_age_days
+        say(
+            f"pruning data older than {days:g} days"
+            if days >= 1
+            else f"pruning data older than {days * 24:g} hours"
+        )
         for table, column in _TIMED:
             _delete_before(conn, table, column, cutoff, report=report, say=say)
         _delete_stats_before(conn, cutoff)
