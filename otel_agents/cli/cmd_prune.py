@@ -70,4 +70,6 @@ def run(args: argparse.Namespace) -> int:
         f"pruned {removed}; {report.files} line file(s); store "
         f"{report.bytes_before / 1e6:.1f} MB -> {report.bytes_after / 1e6:.1f} MB"
     )
+    if report.over_limit:
+        print("still above --max-size: data from the last 10 minutes and files being written are kept")
     return 0

@@ -18,6 +18,7 @@ DEFAULT_DAYS: Final = 14.0
 DEFAULT_MAX_MB: Final = 2048.0
 # Small chunks keep each write transaction short, so live writers never wait long for us.
 CHUNK: Final = 5000
+KEEP_RECENT_NS: Final = 10 * 60 * 10**9
 _DAY_NS: Final = 86_400 * 10**9
 # (table, time column) pairs pruned by age; runs and span_stats follow their spans.
 _TIMED: Final = (
@@ -61,6 +62,8 @@ class PruneReport:
     files: int = 0
     bytes_before: int = 0
     bytes_after: int = 0
+    # Still above the size limit: what is left is recent (last 10 minutes or live line files).
+    over_limit: bool = False
 
 
 def store_bytes(conn: sqlite3.Connection, home: Path) -> int:
@@ -109,6 +112,7 @@ def prune(
     say("reclaiming free pages")
     db.retry(lambda: conn.execute("PRAGMA incremental_vacuum").fetchall())
     report.bytes_after = store_bytes(conn, home)
+    report.over_limit = policy.max_bytes is not None and report.bytes_after > policy.max_bytes
     return report
 
 
@@ -169,14 +173,17 @@ def _prune_to_size(
         except OSError:
             continue
         report.files += _unlink(f)
+    # The newest data is never pruned for size: it is what someone is most likely looking at,
+    # and live line files cannot go anyway.
+    keep_from = now_ns - KEEP_RECENT_NS
     rounds = 0
     while store_bytes(conn, home) > max_bytes and rounds < 100:
         rounds += 1
         oldest = conn.execute("SELECT min(start_ns), max(start_ns) FROM spans").fetchone()
-        if oldest[0] is None:
+        if oldest[0] is None or oldest[0] >= keep_from:
             break
         # Drop the oldest tenth of the remaining time range, then measure again.
-        cutoff = oldest[0] + max((oldest[1] - oldest[0]) // 10, 1)
+        cutoff = min(oldest[0] + max((oldest[1] - oldest[0]) // 10, 1), keep_from)
         say(f"store above {max_bytes} bytes: deleting data before {cutoff}")
         for table, column in _TIMED:
             _delete_before(conn, table, column, cutoff, report=report, say=say)

@@ -227,13 +227,18 @@ def test_replay_to_a_dead_endpoint_fails_with_one_line(demo_home: Path, cli: Cli
 
 
 def test_prune_by_age_and_size(demo_copy: Path, cli: Cli) -> None:
-    """`prune` keeps recent data under an age limit and empties the store under a tiny size limit."""
+    """`prune` keeps recent data under an age limit; a tiny size limit removes all but the last 10 minutes."""
     kept = cli("prune", "--older-than", "1d", home=demo_copy)
     assert kept.returncode == 0 and "pruned no rows" in kept.stdout
     before = _span_count(demo_copy)
+    conn = db.connect(paths.db_path(demo_copy))
+    with db.write_transaction(conn):  # age half of the traces by a day
+        conn.execute("UPDATE spans SET start_ns = start_ns - 86400000000000 WHERE id % 2 = 0")
+    conn.close()
     shrunk = cli("prune", "--max-size", "1KB", home=demo_copy)
     assert shrunk.returncode == 0, shrunk.stderr
-    assert _span_count(demo_copy) < before
+    assert 0 < _span_count(demo_copy) < before
+    assert "last 10 minutes" in shrunk.stdout
 
 
 @pytest.mark.parametrize(
