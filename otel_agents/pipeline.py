@@ -25,7 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from otel_agents import fork, semconv
+from otel_agents import fork, pricing, semconv
 from otel_agents.batch import BatchLogProcessor, BatchSpanProcessor, run_bounded
 from otel_agents.options import Options, resolve
 from otel_agents.processors import (
@@ -201,6 +201,7 @@ def _rewriters(options: Options) -> list[Rewriter]:
 def _build(options: Options) -> Telemetry:
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
+    threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporter, log_exporters, store = _exporters(options)
     span_exporters += list(options.span_exporters)

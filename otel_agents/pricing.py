@@ -43,6 +43,14 @@ def _lookup(model: str, provider: str | None) -> Any:
     return result.model_price
 
 
+def warm_up() -> None:
+    """Load the price table now (it takes ~0.3 s), so the first priced LLM call does not wait."""
+    try:
+        _lookup("gpt-4o-mini", "openai")
+    except Exception as exc:  # noqa: BLE001 - a broken table only costs us prices, never the app
+        report("pricing.warm_up", exc)
+
+
 def cost_usd(
     model: str,
     provider: str | None,

@@ -138,3 +138,21 @@ def test_quickstart_prints_spans_to_the_console() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     for name in ("invoke_workflow lead_sync", "route planner", "chat gpt-4o-mini", "execute_tool web_search"):
         assert f'"name": "{name}"' in result.stdout
+
+
+def test_price_table_is_loaded_off_the_request_path() -> None:
+    """configure() loads the price table in the background: the first priced call does not pay for it."""
+    script = textwrap.dedent(
+        """
+        import time, otel_agents as oa
+        oa.configure(exporter="none")
+        time.sleep(2)  # the application starting up
+        start = time.perf_counter()
+        with oa.llm("gpt-4o-mini", provider="openai") as call:
+            call.record_usage(input_tokens=10, output_tokens=10)
+        print(time.perf_counter() - start)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.strip().splitlines()[-1]) < 0.05
