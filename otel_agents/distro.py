@@ -27,7 +27,7 @@ _FALSE: Final = frozenset({"0", "false", "no", "off"})
 def instrumentor_defaults(name: str) -> dict[str, Any]:
     """Our defaults for one contrib instrumentor; a standard variable the user set always wins."""
     defaults: dict[str, Any] = {}
-    if name in ("fastapi", "flask", "starlette") and not env_excluded_urls(name.upper()):
+    if name in ("fastapi", "flask") and not env_excluded_urls(name.upper()):
         defaults["excluded_urls"] = ",".join(excluded_url_patterns(MONITORING_PATHS))
     if name == "fastapi":
         # One span per request instead of three: the ASGI send/receive spans carry no agent data.
