@@ -287,11 +287,11 @@ def start_collector(sup: Supervisor, col: Collector, timeout: float = 60) -> Col
     return col
 
 
-def start_jaeger(sup: Supervisor, deps: Deps) -> tuple[str, str]:
+def start_jaeger(sup: Supervisor, deps: Deps, otlp_grpc_port: int | None = None) -> tuple[str, str]:
     """Start Jaeger v2; returns (its OTLP gRPC endpoint, its query base URL)."""
     env = {
         "JAEGER_HOST": HOST,
-        "JAEGER_OTLP_GRPC_PORT": str(free_port()),
+        "JAEGER_OTLP_GRPC_PORT": str(otlp_grpc_port or free_port()),
         "JAEGER_OTLP_HTTP_PORT": str(free_port()),
         "JAEGER_QUERY_HTTP_PORT": str(free_port()),
         "JAEGER_QUERY_GRPC_PORT": str(free_port()),
