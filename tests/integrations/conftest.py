@@ -131,6 +131,18 @@ class Receiver:
                 for m in sm.metrics
             }
 
+    def metric_instance_ids(self, name: str) -> set[str]:
+        """The ``service.instance.id`` of every resource that exported metric ``name``."""
+        with self.lock:
+            return {
+                str(_value(a.value))
+                for r in self.metrics
+                for rm in r.resource_metrics
+                if any(m.name == name for sm in rm.scope_metrics for m in sm.metrics)
+                for a in rm.resource.attributes
+                if a.key == "service.instance.id"
+            }
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

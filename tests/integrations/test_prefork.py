@@ -69,7 +69,7 @@ CASES = [
 def test_every_worker_exports_with_its_own_instance_id(
     case: str, under_launcher: bool, tmp_path: Path, receiver: Receiver, servers: Any
 ) -> None:
-    """Every worker of a pre-fork server exports under its own service.instance.id, and every request's spans arrive after a bounded exit."""
+    """Every worker of a pre-fork server exports under its own service.instance.id, and every request's spans and each worker's metrics arrive after a bounded exit."""
     port = free_port()
     env = server_env(
         tmp_path / "home",
@@ -91,6 +91,8 @@ def test_every_worker_exports_with_its_own_instance_id(
     received = sorted(str(s.attributes.get("otel_agents.request.id")) for s in server_spans(spans))
     assert received == sorted(sent), f"lost {len(sent) - len(received)} of {len(sent)}"
     assert len(_instance_ids(receiver)) == WORKERS, _instance_ids(receiver)
+    # Metrics are exported at exit (the 60 s interval never elapsed), by every worker that served.
+    assert receiver.metric_instance_ids("gen_ai.execute_tool.duration") >= _instance_ids(receiver)
     assert_run_trace(spans, sent[0])
     assert_run_trace(spans, sent[-1])
 
