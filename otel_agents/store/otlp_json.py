@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import orjson
 from opentelemetry.sdk._logs import ReadableLogRecord
@@ -28,7 +28,6 @@ from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING
 # The OTLP/JSON mapping: lowerCamelCase field names, trace and span ids as lowercase hex, enums as
 # integers, 64-bit integers as decimal strings, default-valued fields omitted.
 Json = dict[str, Any]
-T = TypeVar("T")
 
 # Mirrors the SDK's OTLP encoder: SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and ..._IS_REMOTE_MASK.
 _HAS_IS_REMOTE: Final = 0x100
@@ -217,21 +216,37 @@ def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -
         "flags": _HAS_IS_REMOTE if parent is None else _flags(parent),
     }
     if ctx.trace_state:
-        out["traceState"] = ",".join(f"{k}={v}" for k, v in ctx.trace_state.items())
+        out["traceState"] = trace_state_text(ctx.trace_state)
     if parent is not None:
         out["parentSpanId"] = f"{parent.span_id:016x}"
     attrs = span.attributes if attributes is None else attributes
     if attrs:
         out["attributes"] = key_values_fragment(attrs)
+    add_span_details(span, out, span.events, span.links)
+    status = span.status
+    out["status"] = status_json(status.status_code._value_, status.description)
+    return out
+
+
+def flags_of(parent: SpanContext | None) -> int:
+    """The OTLP ``flags`` of a span or link whose parent (or target) is ``parent``."""
+    return _HAS_IS_REMOTE if parent is None else _flags(parent)
+
+
+def trace_state_text(trace_state: Any) -> str:
+    """A W3C ``tracestate`` header value."""
+    return ",".join(f"{k}={v}" for k, v in trace_state.items())
+
+
+def add_span_details(span: ReadableSpan, out: Json, events: Sequence[Any], links: Sequence[Any]) -> None:
+    """Add ``span``'s dropped counts, events and links (mostly absent) to its OTLP ``Span``."""
     if span.dropped_attributes:
         out["droppedAttributesCount"] = span.dropped_attributes
-    events = span.events
     # With the SDK's non-zero limits, something dropped implies something kept.
     if events:
         out["events"] = [_event_json(e.name, e.timestamp, e.attributes) for e in events]
         if span.dropped_events:
             out["droppedEventsCount"] = span.dropped_events
-    links = span.links
     if links:
         out["links"] = [
             _strip(
@@ -246,15 +261,13 @@ def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -
         ]
         if span.dropped_links:
             out["droppedLinksCount"] = span.dropped_links
-    status = span.status
-    code = status.status_code._value_
-    if code or status.description:
-        out["status"] = (
-            {"message": safe_str(status.description), "code": code} if status.description else {"code": code}
-        )
-    else:
-        out["status"] = {}
-    return out
+
+
+def status_json(code: int, description: str | None) -> Json:
+    """OTLP ``Status`` (empty when unset)."""
+    if description:
+        return {"message": safe_str(description), "code": code}
+    return {"code": code} if code else {}
 
 
 def _event_json(name: str, timestamp: int, attributes: Mapping[str, Any] | None) -> Json:
@@ -272,31 +285,35 @@ def _strip(d: Json) -> Json:
 
 
 def _group(
-    items: Iterable[T],
-    resource_of: Callable[[T], Resource | None],
-    scope_of: Callable[[T], InstrumentationScope | None],
-) -> list[tuple[Resource | None, list[tuple[InstrumentationScope | None, list[T]]]]]:
+    items: Sequence[Any], encoded: Sequence[Json]
+) -> list[tuple[Resource | None, list[tuple[InstrumentationScope | None, list[Json]]]]]:
+    """``encoded`` grouped by the resource, then the scope, of the matching ``items``."""
     # Keyed by identity: Resource.__hash__ serialises every attribute (~4 us a call), and a
     # process has one resource object, so identity groups exactly as equality would.
-    by_id: dict[int, tuple[Resource | None, dict[int, tuple[InstrumentationScope | None, list[T]]]]] = {}
-    for item in items:
-        resource, scope = resource_of(item), scope_of(item)
-        scopes = by_id.setdefault(id(resource), (resource, {}))[1]
-        scopes.setdefault(id(scope), (scope, []))[1].append(item)
+    by_id: dict[int, tuple[Resource | None, dict[int, tuple[InstrumentationScope | None, list[Json]]]]] = {}
+    last_key: tuple[int, int] | None = None
+    group: list[Json] = []
+    for item, enc in zip(items, encoded, strict=True):
+        resource, scope = item.resource, item.instrumentation_scope
+        key = (id(resource), id(scope))
+        if key != last_key:
+            scopes = by_id.setdefault(key[0], (resource, {}))[1]
+            group = scopes.setdefault(key[1], (scope, []))[1]
+            last_key = key
+        group.append(enc)
     return [(r, list(scopes.values())) for r, scopes in by_id.values()]
 
 
 def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Json] | None = None) -> Json:
     """OTLP ``ExportTraceServiceRequest`` for ``spans`` (``encoded``: their span_json, if known)."""
-    pairs = list(zip(spans, encoded or [span_json(s) for s in spans], strict=True))
     out = []
-    for resource, scopes in _group(pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope):
+    for resource, scopes in _group(spans, encoded or [span_json(s) for s in spans]):
         out.append(
             _with_schema(
                 {
                     "resource": resource_json(resource),
                     "scopeSpans": [
-                        _with_schema({"scope": scope_json(scope), "spans": [p[1] for p in group]}, scope)
+                        _with_schema({"scope": scope_json(scope), "spans": group}, scope)
                         for scope, group in scopes
                     ],
                 },
@@ -345,15 +362,14 @@ def log_json(record: ReadableLogRecord) -> Json:
 
 def logs_request(records: Sequence[ReadableLogRecord], encoded: Sequence[Json] | None = None) -> Json:
     """OTLP ``ExportLogsServiceRequest`` for ``records`` (``encoded``: their log_json, if known)."""
-    pairs = list(zip(records, encoded or [log_json(r) for r in records], strict=True))
     out = []
-    for resource, scopes in _group(pairs, lambda p: p[0].resource, lambda p: p[0].instrumentation_scope):
+    for resource, scopes in _group(records, encoded or [log_json(r) for r in records]):
         out.append(
             _with_schema(
                 {
                     "resource": resource_json(resource),
                     "scopeLogs": [
-                        _with_schema({"scope": scope_json(scope), "logRecords": [p[1] for p in group]}, scope)
+                        _with_schema({"scope": scope_json(scope), "logRecords": group}, scope)
                         for scope, group in scopes
                     ],
                 },

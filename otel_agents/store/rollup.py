@@ -19,6 +19,12 @@ HOUR_NS: Final = 3600 * 10**9
 # the bucket's geometric middle is within 2.5% of the exact value.
 _BUCKETS_PER_E: Final = 20
 _ERROR: Final = 2
+# Stays far below SQLite's bound-parameter limit (three per key).
+_KEYS_PER_QUERY: Final = 300
+_SELECT_STATS: Final = (
+    "SELECT kind, name, hour, calls, errors, input_tokens, output_tokens, cost_usd, duration_ns,"
+    " buckets FROM span_stats"
+)
 
 StatKey = tuple[str, str, int]
 
@@ -70,11 +76,6 @@ class Totals:
         )
 
 
-def bucket_of(duration_ns: int) -> int:
-    """The histogram bucket of a duration."""
-    return int(math.log(max(duration_ns, 1)) * _BUCKETS_PER_E)
-
-
 def bucket_middle_ns(bucket: int) -> float:
     """A representative duration for ``bucket`` (its geometric middle)."""
     return math.exp((bucket + 0.5) / _BUCKETS_PER_E)
@@ -103,7 +104,8 @@ class Accumulator:
 
     def add_span(  # noqa: PLR0917 - positional: called for every span of every batch
         self,
-        kind_name: tuple[str, str],
+        kind: str,
+        name: str,
         start_ns: int,
         duration_ns: int,
         status_code: int,
@@ -112,7 +114,7 @@ class Accumulator:
         cost_usd: float | None,
     ) -> None:
         """Count one span towards its (kind, name, hour) row."""
-        key = (kind_name[0], kind_name[1], start_ns // HOUR_NS)
+        key = (kind, name, start_ns // HOUR_NS)
         t = self.rows.get(key)
         if t is None:
             t = self.rows[key] = Totals()
@@ -122,24 +124,47 @@ class Accumulator:
         t.output_tokens += output_tokens or 0
         t.cost_usd += cost_usd or 0.0
         t.duration_ns += duration_ns
-        b = bucket_of(duration_ns)
+        b = int(math.log(duration_ns if duration_ns > 1 else 1) * _BUCKETS_PER_E)
         t.buckets[b] = t.buckets.get(b, 0) + 1
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Merge into span_stats; call inside the batch's write transaction (read-modify-write)."""
+        keys = list(self.rows)
+        stored: dict[StatKey, tuple[object, ...]] = {}
+        # One query per chunk of keys instead of one per key.
+        for i in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[i : i + _KEYS_PER_QUERY]
+            values = ", ".join(["(?, ?, ?)"] * len(chunk))
+            cur = conn.execute(
+                f"{_SELECT_STATS} WHERE (kind, name, hour) IN (VALUES {values})",
+                [v for key in chunk for v in key],
+            )
+            for row in cur:
+                stored[(row[0], row[1], row[2])] = row[3:]
         out = []
-        for key, totals in self.rows.items():
-            row = conn.execute(
-                "SELECT calls, errors, input_tokens, output_tokens, cost_usd, duration_ns, buckets"
-                " FROM span_stats WHERE kind = ? AND name = ? AND hour = ?",
-                key,
-            ).fetchone()
-            if row is None:
-                out.append((*key, *totals.row()))
+        for key, t in self.rows.items():
+            old = stored.get(key)
+            if old is None:
+                out.append((*key, *t.row()))
                 continue
-            merged = Totals.from_row(row)
-            merged.merge(totals)
-            out.append((*key, *merged.row()))
+            calls, errors, tin, tout, cost, dur, text = old
+            # Merge with the stored histogram's string keys as they are: no round trip through int.
+            buckets: dict[str, int] = orjson.loads(str(text))
+            for b, n in t.buckets.items():
+                k = str(b)
+                buckets[k] = buckets.get(k, 0) + n
+            out.append(
+                (
+                    *key,
+                    int(str(calls)) + t.calls,
+                    int(str(errors)) + t.errors,
+                    int(str(tin)) + t.input_tokens,
+                    int(str(tout)) + t.output_tokens,
+                    float(str(cost)) + t.cost_usd,
+                    int(str(dur)) + t.duration_ns,
+                    orjson.dumps(buckets).decode(),
+                )
+            )
         conn.executemany(
             "INSERT OR REPLACE INTO span_stats (kind, name, hour, calls, errors, input_tokens,"
             " output_tokens, cost_usd, duration_ns, buckets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -158,5 +183,5 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
         workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
         kn = classify(op, workflow, agent, tool, model)
         if kn is not None:
-            acc.add_span(kn, start, dur, code, tin, tout, cost)
+            acc.add_span(kn[0], kn[1], start, dur, code, tin, tout, cost)
     acc.write(conn)

@@ -1,4 +1,4 @@
-"""Turn SDK spans into the rows of the spans, runs and events tables."""
+"""Turn SDK spans into the rows of the spans, runs and events tables and their OTLP/JSON form."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from typing import Any, Final
 import orjson
 
 from otel_agents import semconv
-from otel_agents.store.otlp_json import span_id_hex, trace_id_hex
-from otel_agents.store.rollup import Accumulator, classify
+from otel_agents.store.otlp_json import (
+    Json,
+    add_span_details,
+    flags_of,
+    key_values_fragment,
+    span_id_hex,
+    status_json,
+    trace_id_hex,
+    trace_state_text,
+)
+from otel_agents.store.rollup import KIND_AGENT, KIND_MODEL, KIND_TOOL, KIND_WORKFLOW, Accumulator
 from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str
 
 SPAN_COLUMNS: Final = (
@@ -46,6 +55,13 @@ _RUN_ID: Final = semconv.RUN_ID
 _SESSION_ID: Final = semconv.SESSION_ID
 _USER_ID: Final = semconv.USER_ID
 _RUN_KIND: Final = semconv.RUN_KIND
+_OP_WORKFLOW: Final = semconv.OP_INVOKE_WORKFLOW
+_OP_AGENT: Final = semconv.OP_INVOKE_AGENT
+_OP_TOOL: Final = semconv.OP_EXECUTE_TOOL
+# Longer strings in the filterable columns are truncated (the attributes column keeps them whole).
+_MAX_COLUMN: Final = 4096
+_I64_MIN: Final = -(2**63)
+_I64_MAX: Final = 2**63 - 1
 
 
 def _int(value: object) -> int | None:
@@ -69,21 +85,15 @@ def _s(value: object) -> str | None:
     # The common cases (absent, a short str) without a call to _str.
     if value is None:
         return None
-    if value.__class__ is str and len(value) < 4096:
+    if value.__class__ is str and len(value) < _MAX_COLUMN:
         return value
     return _str(value)
-
-
-def _i(value: object) -> int | None:
-    if value.__class__ is int and -(2**63) <= value < 2**63:
-        return value
-    return _int(value)
 
 
 def _str(value: object) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) and len(value) < 4096 else safe_str(value)[:4096]
+    return value if isinstance(value, str) and len(value) < _MAX_COLUMN else safe_str(value)[:_MAX_COLUMN]
 
 
 class BatchRows:
@@ -95,64 +105,105 @@ class BatchRows:
         self.events: list[tuple[object, ...]] = []
         self.stats = Accumulator()
 
-    def add_span(
+    def add_span(  # noqa: PLR0915 - one pass over the span on purpose: it runs for every span
         self,
         span: Any,
         attrs: Mapping[str, Any],
         service: str | None,
         resource_id: int | None,
-        encoded: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Add the rows for one SDK ``ReadableSpan`` whose attributes are ``attrs``.
+    ) -> Json:
+        """Add the rows for one SDK ``ReadableSpan`` whose attributes are ``attrs``; its OTLP ``Span``.
 
-        ``encoded`` (its :func:`span_json`, when already built) saves formatting the ids twice.
+        One pass feeds both copies: the ids, times and status are read and formatted once.
         """
         ctx = span.get_span_context()
-        if encoded is not None:
-            trace_id, span_id = encoded["traceId"], encoded["spanId"]
-            parent_id = encoded.get("parentSpanId")
-        else:
-            trace_id, span_id = trace_id_hex(ctx.trace_id), span_id_hex(ctx.span_id)
-            parent_id = None if span.parent is None else span_id_hex(span.parent.span_id)
-        get = attrs.get
-        start = span.start_time or 0
-        end = span.end_time or start
-        duration = max(end - start, 0)
+        trace_id = f"{ctx.trace_id:032x}"
+        span_id = f"{ctx.span_id:016x}"
+        parent = span.parent
+        start_time = span.start_time
+        end_time = span.end_time
+        start = start_time or 0
+        end = end_time or start
+        duration = end - start if end > start else 0
+        kind = span.kind._value_
         status = span.status
         code = status.status_code._value_
-        message = _s(status.description)
-        operation = _s(get(_OPERATION))
-        agent = _s(get(_AGENT))
-        tool = _s(get(_TOOL))
-        model = _s(get(_MODEL))
-        tokens_in = _i(get(_TOKENS_IN))
-        tokens_out = _i(get(_TOKENS_OUT))
-        cost = _float(get(_COST))
-        error_type = _s(get(_ERROR_TYPE))
+        description = status.description
+        name = span.name
+        enc: Json = {
+            "traceId": trace_id,
+            "spanId": span_id,
+            "name": name,
+            "kind": kind + 1,
+            "startTimeUnixNano": str(start),
+            "endTimeUnixNano": str(end_time or 0),
+            "flags": flags_of(parent),
+        }
+        trace_state = ctx.trace_state
+        if trace_state:
+            enc["traceState"] = trace_state_text(trace_state)
+        parent_id = None
+        if parent is not None:
+            parent_id = enc["parentSpanId"] = f"{parent.span_id:016x}"
+        if attrs:
+            enc["attributes"] = key_values_fragment(attrs)
+        events = span.events
+        links = span.links
+        add_span_details(span, enc, events, links)
+        enc["status"] = status_json(code, description)
+
+        get = attrs.get
+        # The common case (absent, or a short str) inline; anything else through _str / _int.
+        operation = get(_OPERATION)
+        if operation is not None and (operation.__class__ is not str or len(operation) >= _MAX_COLUMN):
+            operation = _str(operation)
+        agent = get(_AGENT)
+        if agent is not None and (agent.__class__ is not str or len(agent) >= _MAX_COLUMN):
+            agent = _str(agent)
+        tool = get(_TOOL)
+        if tool is not None and (tool.__class__ is not str or len(tool) >= _MAX_COLUMN):
+            tool = _str(tool)
+        model = get(_MODEL)
+        if model is not None and (model.__class__ is not str or len(model) >= _MAX_COLUMN):
+            model = _str(model)
+        tokens_in = get(_TOKENS_IN)
+        if tokens_in is not None and (
+            tokens_in.__class__ is not int or not _I64_MIN <= tokens_in <= _I64_MAX
+        ):
+            tokens_in = _int(tokens_in)
+        tokens_out = get(_TOKENS_OUT)
+        if tokens_out is not None and (
+            tokens_out.__class__ is not int or not _I64_MIN <= tokens_out <= _I64_MAX
+        ):
+            tokens_out = _int(tokens_out)
+        cost = get(_COST)
+        if cost is not None:
+            cost = _float(cost)
         run_id = _s(get(_RUN_ID))
         session_id = _s(get(_SESSION_ID))
         user_id = _s(get(_USER_ID))
-        parent = span.parent
-        scope = span.instrumentation_scope
-        links = None
-        if span.links:
-            links = dumps(
+        error_type = _s(get(_ERROR_TYPE))
+        message = None if description is None else _str(description)
+        links_text = None
+        if links:
+            links_text = dumps(
                 [
                     {
                         "trace_id": trace_id_hex(link.context.trace_id),
                         "span_id": span_id_hex(link.context.span_id),
                         "attributes": plain(dict(link.attributes or {})),
                     }
-                    for link in span.links
+                    for link in links
                 ]
             ).decode()
+        scope = span.instrumentation_scope
         self.spans.append(
             (
                 trace_id,
                 span_id,
                 parent_id,
-                span.name,
-                span.kind._value_,
+                name,
+                kind,
                 start,
                 end,
                 duration,
@@ -160,8 +211,8 @@ class BatchRows:
                 message,
                 service,
                 resource_id,
-                scope.name if scope is not None else None,
-                scope.version if scope is not None else None,
+                None if scope is None else scope.name,
+                None if scope is None else scope.version,
                 operation,
                 agent,
                 tool,
@@ -175,67 +226,87 @@ class BatchRows:
                 session_id,
                 user_id,
                 dumps_attributes(attrs),
-                links,
-                ctx.trace_state.to_header() if ctx.trace_state else None,
+                links_text,
+                trace_state.to_header() if trace_state else None,
                 ctx.trace_flags,
             )
         )
-        events = span.events
         for event in events:
             self.events.append(
-                (
-                    trace_id,
-                    span_id,
-                    event.timestamp,
-                    _str(event.name),
-                    dumps_attributes(event.attributes),
-                )
+                (trace_id, span_id, event.timestamp, _str(event.name), dumps_attributes(event.attributes))
             )
-        workflow = _s(get(_WORKFLOW))
-        kind_name = classify(operation, workflow, agent, tool, model)
-        if kind_name is not None:
-            self.stats.add_span(kind_name, start, duration, code, tokens_in, tokens_out, cost)
+        # Which stats row the span counts towards (see rollup.classify), inline: every span asks.
+        if operation == _OP_TOOL:
+            self.stats.add_span(KIND_TOOL, tool or "?", start, duration, code, tokens_in, tokens_out, cost)
+        elif operation == _OP_AGENT:
+            self.stats.add_span(KIND_AGENT, agent or "?", start, duration, code, tokens_in, tokens_out, cost)
+        elif operation == _OP_WORKFLOW:
+            workflow = _s(get(_WORKFLOW))
+            self.stats.add_span(
+                KIND_WORKFLOW, workflow or "?", start, duration, code, tokens_in, tokens_out, cost
+            )
+        elif model:
+            self.stats.add_span(KIND_MODEL, model, start, duration, code, tokens_in, tokens_out, cost)
         run_kind = get(_RUN_KIND)
-        if run_kind is None and operation == semconv.OP_INVOKE_WORKFLOW:
-            run_kind = semconv.RUN_KIND_WORKFLOW
-        elif run_kind is None and operation == semconv.OP_INVOKE_AGENT and parent is None:
-            run_kind = semconv.RUN_KIND_AGENT
-        if run_kind is not None:
-            explicit = _str(get(semconv.RUN_STATUS))
-            metadata = {
-                k[len(semconv.RUN_METADATA_PREFIX) :]: plain(v)
-                for k, v in attrs.items()
-                if isinstance(k, str) and k.startswith(semconv.RUN_METADATA_PREFIX)
-            }
-            metrics = get(semconv.RUN_METRICS)
-            self.runs.append(
-                (
-                    trace_id,
-                    span_id,
-                    _str(run_kind),
-                    (workflow if run_kind == semconv.RUN_KIND_WORKFLOW else agent) or span.name,
-                    explicit or _STATUS_NAMES.get(code, "ok"),
-                    start,
-                    end,
-                    duration,
-                    tokens_in,
-                    tokens_out,
-                    cost,
-                    error_type,
-                    message,
-                    run_id,
-                    session_id,
-                    user_id,
-                    service,
-                    _int(get(semconv.RUN_ITEMS_DISCOVERED)),
-                    _int(get(semconv.RUN_ITEMS_SUCCEEDED)),
-                    _int(get(semconv.RUN_ITEMS_FAILED)),
-                    _str(get(semconv.RUN_INPUT_SUMMARY)),
-                    _str(get(semconv.RUN_OUTPUT_SUMMARY)),
-                    _json_text(metrics),
-                    dumps(metadata).decode() if metadata else None,
-                )
+        if run_kind is None:
+            if operation == _OP_WORKFLOW:
+                run_kind = semconv.RUN_KIND_WORKFLOW
+            elif operation == _OP_AGENT and parent is None:
+                run_kind = semconv.RUN_KIND_AGENT
+            else:
+                return enc
+        self._add_run(span, attrs, run_kind, agent, code, message, service, self.spans[-1])
+        return enc
+
+    def _add_run(  # noqa: PLR0917 - internal, positional
+        self,
+        span: Any,
+        attrs: Mapping[str, Any],
+        run_kind: object,
+        agent: str | None,
+        code: int,
+        message: str | None,
+        service: str | None,
+        row: tuple[Any, ...],
+    ) -> None:
+        get = attrs.get
+        explicit = _str(get(semconv.RUN_STATUS))
+        metadata = {
+            k[len(semconv.RUN_METADATA_PREFIX) :]: plain(v)
+            for k, v in attrs.items()
+            if isinstance(k, str) and k.startswith(semconv.RUN_METADATA_PREFIX)
+        }
+        workflow = _s(get(_WORKFLOW))
+        trace_id, span_id, _, name, _, start, end, duration = row[:8]
+        tokens_in, tokens_out, cost, error_type, run_id, session_id, user_id = row[19:26]
+        self.runs.append(
+            (
+                trace_id,
+                span_id,
+                _str(run_kind),
+                (workflow if run_kind == semconv.RUN_KIND_WORKFLOW else agent) or name,
+                explicit or _STATUS_NAMES.get(code, "ok"),
+                start,
+                end,
+                duration,
+                tokens_in,
+                tokens_out,
+                cost,
+                error_type,
+                message,
+                run_id,
+                session_id,
+                user_id,
+                service,
+                _int(get(semconv.RUN_ITEMS_DISCOVERED)),
+                _int(get(semconv.RUN_ITEMS_SUCCEEDED)),
+                _int(get(semconv.RUN_ITEMS_FAILED)),
+                _str(get(semconv.RUN_INPUT_SUMMARY)),
+                _str(get(semconv.RUN_OUTPUT_SUMMARY)),
+                _json_text(get(semconv.RUN_METRICS)),
+                dumps(metadata).decode() if metadata else None,
             )
+        )
 
 
 def _json_text(value: object) -> str | None:

@@ -23,7 +23,6 @@ from otel_agents.store.otlp_json import (
     logs_request,
     metrics_request,
     span_id_hex,
-    span_json,
     trace_id_hex,
     traces_request,
 )
@@ -55,6 +54,8 @@ INSERT_METRIC_POINT: Final = (
 DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
 DROP_UNENCODABLE: Final = "store.unencodable_record"
+# Never a span's resource: forces the first lookup of a batch.
+_NO_RESOURCE: Final = object()
 
 
 class StoreWriter:
@@ -118,14 +119,18 @@ class StoreWriter:
             encoded: list[dict[str, Any]] = []
             kept: list[Any] = []
             guard = never_raise("store.export.span")
+            add_span = rows.add_span
+            last_resource: Any = _NO_RESOURCE
+            rid: int | None = None
+            service: str | None = None
             for span in spans:
                 # One span our code cannot handle costs that span, not the whole batch.
                 with guard:
-                    attrs = attributes_of(span)
-                    enc = span_json(span, attrs)
-                    rid, service = self._resource(conn, span.resource)
-                    rows.add_span(span, attrs, service, rid, enc)
-                    encoded.append(enc)
+                    resource = span.resource
+                    if resource is not last_resource:
+                        rid, service = self._resource(conn, resource)
+                        last_resource = resource
+                    encoded.append(add_span(span, attributes_of(span), service, rid))
                     kept.append(span)
             if len(kept) < len(spans):
                 stats.count_drop(DROP_UNENCODABLE, len(spans) - len(kept))

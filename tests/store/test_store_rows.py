@@ -1,0 +1,65 @@
+"""The one-pass row builder encodes spans exactly as span_json does and merges stats across batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    TraceState,
+    set_span_in_context,
+)
+from store_spans import finished, provider, query, workflow_trace
+
+from otel_agents.store import LocalStore, otlp_json
+from otel_agents.store.rows import BatchRows
+from otel_agents.store.values import attributes_of
+
+
+def test_rows_encode_spans_like_span_json() -> None:
+    """Events, links, trace state, a remote parent, errors and odd values encode identically."""
+    tp, mem = provider()
+    workflow_trace(tp, fail_tool=True)
+    tracer = tp.get_tracer("other-scope", "2.0")
+    remote = SpanContext(
+        0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1), trace_state=TraceState([("vendor", "v1")])
+    )
+    with tracer.start_as_current_span(
+        "consumer",
+        context=set_span_in_context(NonRecordingSpan(remote)),
+        kind=SpanKind.CONSUMER,
+        links=[Link(remote, {"why": "batch"})],
+        attributes={"b": True, "f": 1.5, "big": 2**70, "arr": (1, 2), "long": "x" * 300},
+    ) as span:
+        span.add_event("retry", {"attempt": 2})
+    spans = finished(mem)
+    rows = BatchRows()
+    encoded = [rows.add_span(s, attributes_of(s), "svc", 1) for s in spans]
+    assert [orjson.loads(orjson.dumps(e)) for e in encoded] == [
+        orjson.loads(orjson.dumps(otlp_json.span_json(s))) for s in spans
+    ]
+    assert len(rows.spans) == len(spans) and len(rows.events) == 2 and len(rows.runs) == 1
+
+
+def test_stats_merge_across_batches(store: LocalStore, home: Path) -> None:
+    """Two batches of the same run add up in one span_stats row per (kind, name, hour)."""
+    tp, mem = provider()
+    workflow_trace(tp, fail_tool=True)
+    workflow_trace(tp)
+    spans = finished(mem)
+    store.span_exporter.export(spans[:5])
+    store.span_exporter.export(spans[5:])
+    [(calls, errors, tokens, buckets)] = query(
+        home,
+        "SELECT calls, errors, input_tokens, buckets FROM span_stats WHERE kind = 'tool' AND name = 'search'",
+    )
+    assert (calls, errors) == (2, 1)
+    assert tokens == 0
+    assert sum(orjson.loads(str(buckets)).values()) == 2
+    [(model_tokens,)] = query(home, "SELECT sum(input_tokens) FROM span_stats WHERE kind = 'model'")
+    assert model_tokens == 240
