@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -43,12 +45,37 @@ def _lookup(model: str, provider: str | None) -> Any:
     return result.model_price
 
 
+# Held while the warm-up imports the table. A fork() during that import would copy a held
+# import lock into the child (gunicorn --preload forks right after configure()), and the child's
+# first priced call would then wait forever: fork waits for the warm-up to finish instead.
+_warm_up_lock = threading.Lock()
+_held_for_fork = False
+FORK_WAIT_S = 5.0
+
+
 def warm_up() -> None:
     """Load the price table now (it takes ~0.3 s), so the first priced LLM call does not wait."""
-    try:
-        _lookup("gpt-4o-mini", "openai")
-    except Exception as exc:  # noqa: BLE001 - a broken table only costs us prices, never the app
-        report("pricing.warm_up", exc)
+    with _warm_up_lock:
+        try:
+            _lookup("gpt-4o-mini", "openai")
+        except Exception as exc:  # noqa: BLE001 - a broken table only costs us prices, never the app
+            report("pricing.warm_up", exc)
+
+
+def _before_fork() -> None:
+    global _held_for_fork  # noqa: PLW0603 - fork bookkeeping for this module's one lock
+    _held_for_fork = _warm_up_lock.acquire(timeout=FORK_WAIT_S)
+
+
+def _after_fork() -> None:
+    global _held_for_fork  # noqa: PLW0603 - fork bookkeeping for this module's one lock
+    if _held_for_fork:
+        _held_for_fork = False
+        _warm_up_lock.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def cost_usd(
