@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.integrations.conftest import (
     post_run,
     server_env,
     server_spans,
+    store_spans,
     uvicorn,
     wait_for,
 )
@@ -144,3 +146,27 @@ def test_exit_is_bounded_when_the_collector_never_answers(
     _load(server.url, "hole", 0, 16)
     wait_for(lambda: black_hole.held)
     assert server.stop() < MAX_EXIT_SECONDS, server.output()
+
+
+def test_preload_workers_write_the_local_store(tmp_path: Path, servers: Any) -> None:
+    """With no OTLP endpoint, --preload workers each write their own spans to the shared local store under their own instance id, losing none."""
+    port = free_port()
+    home = tmp_path / "home"
+    env = server_env(home, OTEL_AGENTS_SHUTDOWN_TIMEOUT="2")
+    server = servers(_argv("gunicorn-sync-preload", port), env, port).start()
+
+    def ids() -> set[str]:
+        return {s.resource["service.instance.id"] for s in server_spans(store_spans(home))}
+
+    sent: list[str] = []
+    for round_ in range(10):
+        sent += _load(server.url, "store", round_ * 24, 24)
+        time.sleep(0.3)
+        if len(ids()) >= WORKERS:
+            break
+    assert server.stop() < MAX_EXIT_SECONDS, server.output()
+    spans = store_spans(home)
+    received = sorted(str(s.attributes.get("otel_agents.request.id")) for s in server_spans(spans))
+    assert received == sorted(sent)
+    assert len(ids()) == WORKERS
+    assert_run_trace(spans, sent[-1])
