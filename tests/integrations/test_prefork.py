@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
@@ -170,3 +172,42 @@ def test_preload_workers_write_the_local_store(tmp_path: Path, servers: Any) -> 
     assert received == sorted(sent)
     assert len(ids()) == WORKERS
     assert_run_trace(spans, sent[-1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_respawned_worker_after_master_exported(tmp_path: Path, receiver: Receiver, servers: Any) -> None:
+    """A worker forked after the --preload master has exported over OTLP serves and exports normally, with a new instance id."""
+    port = free_port()
+    env = server_env(
+        tmp_path / "home",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL="300",
+        OTEL_AGENTS_SHUTDOWN_TIMEOUT="2",
+    )
+    server = servers(_argv("gunicorn-sync-preload", port), env, port).start()
+    assert server.proc is not None
+    # The master's periodic reader has exported (its connection is pooled) before the respawn.
+    wait_for(lambda: len(receiver.metrics) >= 2 * (WORKERS + 1))
+    originals = set(_children(server.proc.pid))
+    for pid in originals:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: len(set(_children(server.proc.pid)) - originals) == WORKERS)
+    sent = _load(server.url, "respawn", 0, 24)
+    assert server.stop() < MAX_EXIT_SECONDS, server.output()
+    spans = receiver.spans()
+    received = sorted(str(s.attributes.get("otel_agents.request.id")) for s in server_spans(spans))
+    assert received == sorted(sent)
+    assert_run_trace(spans, sent[-1])
+    # The respawned workers' metric exporters use connections of their own, next to the master's.
+    assert receiver.metric_instance_ids("gen_ai.execute_tool.duration") >= _instance_ids(receiver)
