@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import sys
@@ -392,3 +393,26 @@ def test_grafana_dashboard_queries_return_data(stack: Stack) -> None:
     key = json.dumps({"gen_ai_tool_name": "lookup_customer"})
     ratio = wait_until(lambda: numbers(expr).get(key), 30, what="tool error ratio > 0")
     assert 0 < ratio <= 1
+
+
+def test_collector_metric_names_in_alerts_and_dashboard_exist(stack: Stack) -> None:
+    """Every collector self-metric the alerts and the dashboard use exists in Prometheus by that name."""
+    for trace_id in stack.runs:
+        complete_trace(stack, trace_id)
+    texts = [
+        (ROOT / "deploy/prometheus/alerts.yml").read_text(),
+        (ROOT / "deploy/grafana/dashboards/otel-agents.json").read_text(),
+    ]
+    names = {n for text in texts for n in re.findall(r"\b(otelcol_[a-z_]+)\b", text)}
+    # send_failed_* only exist once an exporter has given up on something: not here.
+    always = {n for n in names if "send_failed" not in n}
+    assert len(always) >= 4, names
+
+    # Their siblings (otelcol_exporter_sent_*) share the naming scheme and do exist.
+    wanted = always | {n.replace("send_failed", "sent") for n in names - always}
+
+    def missing() -> set[str]:
+        known = set(http_json(f"{stack.prometheus}/api/v1/label/__name__/values")["data"])
+        return wanted - known
+
+    wait_until(lambda: not missing(), 60, what=f"collector metrics {sorted(wanted)}")
