@@ -10,14 +10,12 @@ import orjson
 
 from otel_agents import semconv
 from otel_agents.store.otlp_json import (
-    Json,
-    add_span_details,
     flags_of,
-    key_values_fragment,
+    key_values_bytes,
     span_id_hex,
+    span_json,
     status_json,
     trace_id_hex,
-    trace_state_text,
 )
 from otel_agents.store.rollup import KIND_AGENT, KIND_MODEL, KIND_TOOL, KIND_WORKFLOW, Accumulator
 from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str
@@ -40,6 +38,12 @@ INSERT_EVENT: Final = (
     "INSERT INTO events (trace_id, span_id, time_ns, name, attributes) VALUES (?, ?, ?, ?, ?)"
 )
 _STATUS_NAMES: Final = {0: "ok", 1: "ok", 2: "error"}
+# An OTLP/JSON ``Span`` without trace state, events, links or drops (span_json covers the rest);
+# the optional parent id and attributes come pre-formatted, keys in span_json's order.
+_SPAN_JSON: Final = (
+    b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,"startTimeUnixNano":"%d",'
+    b'"endTimeUnixNano":"%d","flags":%d%b%b,"status":%b}'
+)
 # Module-level names for the keys read from every span: a global lookup beats a module attribute.
 _OPERATION: Final = semconv.GEN_AI_OPERATION_NAME
 _AGENT: Final = semconv.GEN_AI_AGENT_NAME
@@ -111,7 +115,7 @@ class BatchRows:
         attrs: Mapping[str, Any],
         service: str | None,
         resource_id: int | None,
-    ) -> Json:
+    ) -> orjson.Fragment:
         """Add the rows for one SDK ``ReadableSpan`` whose attributes are ``attrs``; its OTLP ``Span``.
 
         One pass feeds both copies: the ids, times and status are read and formatted once.
@@ -130,27 +134,29 @@ class BatchRows:
         code = status.status_code._value_
         description = status.description
         name = span.name
-        enc: Json = {
-            "traceId": trace_id,
-            "spanId": span_id,
-            "name": name,
-            "kind": kind + 1,
-            "startTimeUnixNano": str(start),
-            "endTimeUnixNano": str(end_time or 0),
-            "flags": flags_of(parent),
-        }
         trace_state = ctx.trace_state
-        if trace_state:
-            enc["traceState"] = trace_state_text(trace_state)
-        parent_id = None
-        if parent is not None:
-            parent_id = enc["parentSpanId"] = f"{parent.span_id:016x}"
-        if attrs:
-            enc["attributes"] = key_values_fragment(attrs)
+        parent_id = None if parent is None else f"{parent.span_id:016x}"
         events = span.events
         links = span.links
-        add_span_details(span, enc, events, links)
-        enc["status"] = status_json(code, description)
+        if trace_state or events or links or span.dropped_attributes:
+            encoded = orjson.Fragment(dumps(span_json(span, attrs)))
+        else:
+            # The common span straight to bytes: no dict for orjson to walk again.
+            encoded = orjson.Fragment(
+                _SPAN_JSON
+                % (
+                    ctx.trace_id,
+                    ctx.span_id,
+                    dumps(name),
+                    kind + 1,
+                    start,
+                    end_time or 0,
+                    flags_of(parent),
+                    b"" if parent is None else b',"parentSpanId":"%016x"' % parent.span_id,
+                    b',"attributes":%b' % key_values_bytes(attrs) if attrs else b"",
+                    _status_bytes(code, description),
+                )
+            )
 
         get = attrs.get
         # The common case (absent, or a short str) inline; anything else through _str / _int.
@@ -254,9 +260,9 @@ class BatchRows:
             elif operation == _OP_AGENT and parent is None:
                 run_kind = semconv.RUN_KIND_AGENT
             else:
-                return enc
+                return encoded
         self._add_run(span, attrs, run_kind, agent, code, message, service, self.spans[-1])
-        return enc
+        return encoded
 
     def _add_run(  # noqa: PLR0917 - internal, positional
         self,
@@ -307,6 +313,12 @@ class BatchRows:
                 dumps(metadata).decode() if metadata else None,
             )
         )
+
+
+def _status_bytes(code: int, description: str | None) -> bytes:
+    if description:
+        return dumps(status_json(code, description))
+    return b'{"code":%d}' % code if code else b"{}"
 
 
 def _json_text(value: object) -> str | None:

@@ -116,7 +116,7 @@ class StoreWriter:
                 return False
             conn = self._connection()
             rows = BatchRows()
-            encoded: list[dict[str, Any]] = []
+            encoded: list[Any] = []
             kept: list[Any] = []
             guard = never_raise("store.export.span")
             add_span = rows.add_span
@@ -177,7 +177,7 @@ class StoreWriter:
         stats.count_drop(DROP_SQLITE, records)
         return False
 
-    def _append(self, signal: str, items: Sequence[Any], encoded: list[dict[str, Any]], build: Any) -> None:
+    def _append(self, signal: str, items: Sequence[Any], encoded: list[Any], build: Any) -> None:
         lines: list[bytes] = []
         start = 0
         while start < len(items):
