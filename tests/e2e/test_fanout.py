@@ -82,7 +82,7 @@ def start_prometheus(sup: Supervisor, deps: Deps, col: Collector, workdir: Path)
     return url
 
 
-def start_app(sup: Supervisor, col: Collector) -> tuple[str, Proc]:
+def start_app(sup: Supervisor, col: Collector, name: str = "app", **extra: str) -> tuple[str, Proc]:
     """Run examples/agent_service.py under opentelemetry-instrument, exporting OTLP/HTTP."""
     port = free_port()
     env = {
@@ -97,11 +97,12 @@ def start_app(sup: Supervisor, col: Collector) -> tuple[str, Proc]:
         # Long enough that the in-flight batch's retries outlast the outage test.
         "OTEL_AGENTS_EXPORT_TIMEOUT": "30",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+        **extra,
     }
     instrument = Path(sys.executable).parent / "opentelemetry-instrument"
     argv = [str(instrument), sys.executable, "-m", "uvicorn", "agent_service:app"]
     argv += ["--app-dir", str(ROOT / "examples"), "--host", HOST, "--port", str(port)]
-    proc = sup.start("app", argv, env)
+    proc = sup.start(name, argv, env)
     url = f"http://{HOST}:{port}"
     wait_until(lambda: http_get(f"{url}/health", 1)[0] == 200, 60, what=f"app\n{proc.tail()}")
     return url, proc
@@ -416,3 +417,26 @@ def test_collector_metric_names_in_alerts_and_dashboard_exist(stack: Stack) -> N
         return wanted - known
 
     wait_until(lambda: not missing(), 60, what=f"collector metrics {sorted(wanted)}")
+
+
+def test_app_drops_reach_prometheus_under_the_alerted_name(stack: Stack) -> None:
+    """Spans an app cannot deliver are counted as otel_agents_dropped_total{otel_agents_reason}."""
+    # A second app whose traces go nowhere (a closed port) but whose metrics reach the
+    # collector: its drop counter must arrive under the name the alert and the outage test use.
+    svc = "agent-e2e-drops"
+    app, _ = start_app(
+        stack.sup,
+        stack.collector,
+        name="app-drops",
+        OTEL_SERVICE_NAME=svc,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=f"http://{HOST}:{free_port()}/v1/traces",
+        OTEL_AGENTS_EXPORT_TIMEOUT="1",
+    )
+    assert run_request(app, "research into the void")[1] == 200
+    query = f'otel_agents_dropped_total{{service_name="{svc}"}}'
+
+    def counted() -> list[dict[str, Any]]:
+        return [s for s in prom_query(stack, query) if float(s["value"][1]) > 0]
+
+    dropped = wait_until(counted, 60, what=query)
+    assert all("otel_agents_reason" in s["metric"] for s in dropped), dropped
