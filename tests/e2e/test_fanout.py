@@ -440,3 +440,18 @@ def test_app_drops_reach_prometheus_under_the_alerted_name(stack: Stack) -> None
 
     dropped = wait_until(counted, 60, what=query)
     assert all("otel_agents_reason" in s["metric"] for s in dropped), dropped
+
+
+def test_app_exporting_over_grpc_reaches_jaeger(stack: Stack) -> None:
+    """The same app exporting OTLP/gRPC instead of HTTP lands its whole trace in Jaeger."""
+    app, _ = start_app(
+        stack.sup,
+        stack.collector,
+        name="app-grpc",
+        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{stack.collector.otlp_grpc}",
+    )
+    trace_id, status, reply = run_request(app, "research over grpc")
+    assert status == 200, reply
+    trace = complete_trace(stack, trace_id)
+    one(trace["spans"], "execute_tool", **{"gen_ai.tool.name": "lookup_customer"})
