@@ -26,19 +26,21 @@ T = TypeVar("T")
 
 
 def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
-    """Run ``fn`` in a daemon thread and wait at most ``timeout`` s; False if it did not finish."""
+    """Run ``fn`` in a daemon thread for at most ``timeout`` s; True only if it finished in time,
+    did not raise, and did not return False."""
     done = threading.Event()
+    outcome = [False]
 
     def target() -> None:
         try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - reported, the caller only needs "done or not"
+            outcome[0] = fn() is not False
+        except Exception as exc:  # noqa: BLE001 - reported; the caller gets False
             report(name, exc)
         finally:
             done.set()
 
     threading.Thread(target=target, name=f"otel-agents-{name}", daemon=True).start()
-    return done.wait(max(timeout, 0.0))
+    return done.wait(max(timeout, 0.0)) and outcome[0]
 
 
 class BatchWorker(Generic[T]):

@@ -12,7 +12,6 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider, set_logger_provider
-from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
@@ -27,6 +26,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents import fork, pricing, semconv
 from otel_agents.batch import BatchLogProcessor, BatchSpanProcessor, run_bounded
+from otel_agents.logbridge import Bridge
 from otel_agents.options import Options, resolve
 from otel_agents.processors import (
     Redactor,
@@ -58,7 +58,7 @@ class Telemetry:
     logger_provider: LoggerProvider
     store: Any = None
     span_metrics: SpanMetricsProcessor | None = None
-    _handler: logging.Handler | None = field(default=None, repr=False)
+    _log_bridge: Bridge | None = field(default=None, repr=False)
     _shut: bool = field(default=False, repr=False)
 
     @property
@@ -71,10 +71,14 @@ class Telemetry:
         budget = self.options.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
 
-        def flush() -> None:
-            self.tracer_provider.force_flush(int(budget * 1000))
-            self.logger_provider.force_flush(int(max(deadline - time.monotonic(), 0) * 1000))
-            self.meter_provider.force_flush(int(max(deadline - time.monotonic(), 0) * 1000))
+        def remaining_ms() -> int:
+            return int(max(deadline - time.monotonic(), 0) * 1000)
+
+        def flush() -> bool:
+            # Metrics last: spans ending now still feed the span-derived metrics.
+            spans = self.tracer_provider.force_flush(remaining_ms())
+            logs = self.logger_provider.force_flush(remaining_ms())
+            return bool(self.meter_provider.force_flush(remaining_ms()) and spans and logs)
 
         return run_bounded(flush, budget, "force_flush")
 
@@ -89,8 +93,8 @@ class Telemetry:
                 _current = None
         budget = self.options.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
-        if self._handler is not None:
-            logging.getLogger().removeHandler(self._handler)
+        if self._log_bridge is not None:
+            self._log_bridge.uninstall()
 
         def stop() -> None:
             # Spans first: their end feeds the span-derived metrics collected last.
@@ -244,10 +248,10 @@ def _build(options: Options) -> Telemetry:
     )
 
     _install_globals(tracer_provider, meter_provider, logger_provider)
-    handler = None
+    bridge = None
     if options.logs:
-        handler = LoggingHandler(level=logging.NOTSET, logger_provider=logger_provider)
-        logging.getLogger().addHandler(handler)
+        bridge = Bridge(logger_provider)
+        bridge.install()
     if options.log_events:
         logging.getLogger(semconv.EVENT_LOGGER).setLevel(logging.INFO)
     return Telemetry(
@@ -258,7 +262,7 @@ def _build(options: Options) -> Telemetry:
         logger_provider=logger_provider,
         store=store,
         span_metrics=span_metrics,
-        _handler=handler,
+        _log_bridge=bridge,
     )
 
 

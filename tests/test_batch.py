@@ -137,3 +137,14 @@ def test_run_bounded_returns_by_deadline() -> None:
     start = time.monotonic()
     assert run_bounded(lambda: time.sleep(5), 0.1, "sleep") is False
     assert time.monotonic() - start < 0.5
+
+
+def test_run_bounded_reports_failure_as_false(lenient: None) -> None:
+    """A call that raises or returns False within the deadline still counts as not done."""
+
+    def boom() -> None:
+        raise RuntimeError("flush failed")
+
+    assert run_bounded(boom, 1, "boom") is False
+    assert run_bounded(lambda: False, 1, "false") is False
+    assert run_bounded(lambda: None, 1, "none") is True

@@ -154,14 +154,15 @@ def test_preload_workers_write_the_local_store(tmp_path: Path, servers: Any) -> 
     """With no OTLP endpoint, --preload workers each write their own spans to the shared local store under their own instance id, losing none."""
     port = free_port()
     home = tmp_path / "home"
-    env = server_env(home, OTEL_AGENTS_SHUTDOWN_TIMEOUT="2")
+    # Budgets sized for a loaded 2-core CI machine: both workers must serve, then flush to SQLite.
+    env = server_env(home, OTEL_AGENTS_SHUTDOWN_TIMEOUT="4")
     server = servers(_argv("gunicorn-sync-preload", port), env, port).start()
 
     def ids() -> set[str]:
         return {s.resource["service.instance.id"] for s in server_spans(store_spans(home))}
 
     sent: list[str] = []
-    for round_ in range(10):
+    for round_ in range(20):
         sent += _load(server.url, "store", round_ * 24, 24)
         time.sleep(0.3)
         if len(ids()) >= WORKERS:
