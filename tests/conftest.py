@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
 from otel_agents import stats  # noqa: E402
 from otel_agents.pipeline import Telemetry, configure, current  # noqa: E402
 from otel_agents.settings import switches  # noqa: E402
+from tests.support.otlp_receiver import Receiver  # noqa: E402
 
 
 def reset_otel_globals() -> None:
@@ -119,90 +120,9 @@ def lenient(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTEL_AGENTS_RAISE_INTERNAL_ERRORS")
 
 
-class OTLPReceiver:
-    """A real OTLP/HTTP (protobuf) receiver on 127.0.0.1 that decodes what it is sent."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-
-        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-            ExportMetricsServiceRequest,
-        )
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-        kinds = {
-            "/v1/traces": ExportTraceServiceRequest,
-            "/v1/metrics": ExportMetricsServiceRequest,
-            "/v1/logs": ExportLogsServiceRequest,
-        }
-        self.requests: dict[str, list[Any]] = {path: [] for path in kinds}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    import gzip
-
-                    body = gzip.decompress(body)
-                message = kinds[self.path]()
-                message.ParseFromString(body)
-                with receiver.lock:
-                    receiver.requests[self.path].append(message)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def spans(self) -> list[Any]:
-        """Every span received so far, as protobuf messages with their resource attached."""
-        out = []
-        with self.lock:
-            for request in self.requests["/v1/traces"]:
-                for rs in request.resource_spans:
-                    for ss in rs.scope_spans:
-                        out.extend((rs.resource, span) for span in ss.spans)
-        return out
-
-    def metric_names(self) -> set[str]:
-        with self.lock:
-            return {
-                m.name
-                for request in self.requests["/v1/metrics"]
-                for rm in request.resource_metrics
-                for sm in rm.scope_metrics
-                for m in sm.metrics
-            }
-
-    def log_records(self) -> list[Any]:
-        with self.lock:
-            return [
-                lr
-                for request in self.requests["/v1/logs"]
-                for rl in request.resource_logs
-                for sl in rl.scope_logs
-                for lr in sl.log_records
-            ]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def otlp_receiver() -> Iterator[OTLPReceiver]:
+def otlp_receiver() -> Iterator[Receiver]:
     """A running OTLP/HTTP receiver; its ``endpoint`` is the base URL."""
-    receiver = OTLPReceiver()
+    receiver = Receiver()
     yield receiver
     receiver.close()

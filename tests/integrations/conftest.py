@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import os
 import signal
@@ -11,7 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from tests.support.otlp_receiver import Receiver, Span
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -37,115 +33,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
-
-
-def _value(v: AnyValue) -> Any:
-    kind = v.WhichOneof("value")
-    if kind == "array_value":
-        return [_value(x) for x in v.array_value.values]
-    return getattr(v, kind) if kind else None
-
-
-@dataclass
-class Span:
-    """One received span, decoded to plain Python."""
-
-    name: str
-    trace_id: str
-    span_id: str
-    parent_id: str
-    kind: int
-    scope: str
-    attributes: dict[str, Any]
-    resource: dict[str, Any]
-
-
-class Receiver:
-    """A real OTLP/HTTP protobuf receiver on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.traces: list[ExportTraceServiceRequest] = []
-        self.metrics: list[ExportMetricsServiceRequest] = []
-        self.logs: list[ExportLogsServiceRequest] = []
-        receiver = self
-        kinds: dict[str, tuple[type[Any], list[Any]]] = {
-            "/v1/traces": (ExportTraceServiceRequest, self.traces),
-            "/v1/metrics": (ExportMetricsServiceRequest, self.metrics),
-            "/v1/logs": (ExportLogsServiceRequest, self.logs),
-        }
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    import gzip
-
-                    body = gzip.decompress(body)
-                kind, sink = kinds[self.path]
-                message = kind()
-                message.ParseFromString(body)
-                with receiver.lock:
-                    sink.append(message)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-        self.endpoint = f"http://{HOST}:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def spans(self) -> list[Span]:
-        out: list[Span] = []
-        with self.lock:
-            for request in self.traces:
-                for rs in request.resource_spans:
-                    resource = {a.key: _value(a.value) for a in rs.resource.attributes}
-                    for ss in rs.scope_spans:
-                        for s in ss.spans:
-                            out.append(
-                                Span(
-                                    name=s.name,
-                                    trace_id=s.trace_id.hex(),
-                                    span_id=s.span_id.hex(),
-                                    parent_id=s.parent_span_id.hex(),
-                                    kind=s.kind,
-                                    scope=ss.scope.name,
-                                    attributes={a.key: _value(a.value) for a in s.attributes},
-                                    resource=resource,
-                                )
-                            )
-        return out
-
-    def metric_names(self) -> set[str]:
-        with self.lock:
-            return {
-                m.name
-                for r in self.metrics
-                for rm in r.resource_metrics
-                for sm in rm.scope_metrics
-                for m in sm.metrics
-            }
-
-    def metric_instance_ids(self, name: str) -> set[str]:
-        """The ``service.instance.id`` of every resource that exported metric ``name``."""
-        with self.lock:
-            return {
-                str(_value(a.value))
-                for r in self.metrics
-                for rm in r.resource_metrics
-                if any(m.name == name for sm in rm.scope_metrics for m in sm.metrics)
-                for a in rm.resource.attributes
-                if a.key == "service.instance.id"
-            }
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
