@@ -122,7 +122,9 @@ def key_values(attributes: Mapping[str, Any] | None) -> list[Json]:
     return out
 
 
-_KV_CACHE: dict[tuple[str, str], bytes] = {}
+# key -> value -> encoded KeyValue: two lookups without building a tuple key beat one with.
+_KV_CACHE: dict[str, dict[str, bytes]] = {}
+_kv_entries = [0]
 _KEY_PREFIX: dict[str, bytes] = {}
 _CACHE_LIMIT: Final = 8192
 _CACHED_VALUE_CHARS: Final = 256
@@ -135,6 +137,18 @@ def _prefix(key: str) -> bytes:
             _KEY_PREFIX.clear()
         prefix = _KEY_PREFIX[key] = b'{"key":' + orjson.dumps(key) + b',"value":'
     return prefix
+
+
+def _string_key_value(key: str, value: str) -> bytes:
+    """The encoded KeyValue of a string attribute, cached unless the value is long."""
+    kv = _prefix(key) + b'{"stringValue":' + orjson.dumps(cap(value)) + b"}}"
+    if len(value) <= _CACHED_VALUE_CHARS:
+        if _kv_entries[0] >= _CACHE_LIMIT:
+            _KV_CACHE.clear()
+            _kv_entries[0] = 0
+        _KV_CACHE.setdefault(key, {})[value] = kv
+        _kv_entries[0] += 1
+    return kv
 
 
 def key_values_fragment(attributes: Mapping[str, Any]) -> orjson.Fragment:
@@ -152,19 +166,14 @@ def key_values_bytes(attributes: Mapping[str, Any]) -> bytes:
     append = parts.append
     try:
         for k, v in attributes.items():
-            t = type(v)
+            t = v.__class__
             if t is str:
-                if len(v) <= _CACHED_VALUE_CHARS:
-                    kv = _KV_CACHE.get((k, v))
-                    if kv is None:
-                        if len(_KV_CACHE) >= _CACHE_LIMIT:
-                            _KV_CACHE.clear()
-                        kv = _KV_CACHE[(k, v)] = _prefix(k) + b'{"stringValue":' + orjson.dumps(v) + b"}}"
-                    append(kv)
-                    continue
-                value = b'{"stringValue":' + orjson.dumps(cap(v)) + b"}"
-            elif t is int and _INT64_MIN <= v <= _INT64_MAX:
-                value = b'{"intValue":"' + str(v).encode() + b'"}'
+                by_value = _KV_CACHE.get(k)
+                kv = None if by_value is None else by_value.get(v)
+                append(_string_key_value(k, v) if kv is None else kv)
+                continue
+            if t is int and _INT64_MIN <= v <= _INT64_MAX:
+                value = b'{"intValue":"%d"}' % v
             elif t is float and math.isfinite(v):
                 value = b'{"doubleValue":' + orjson.dumps(v) + b"}"
             elif t is bool:
