@@ -38,6 +38,8 @@ INSERT_EVENT: Final = (
     "INSERT INTO events (trace_id, span_id, time_ns, name, attributes) VALUES (?, ?, ?, ?, ?)"
 )
 _STATUS_NAMES: Final = {0: "ok", 1: "ok", 2: "error"}
+_NAME_JSON: dict[str, bytes] = {}
+_NAME_CACHE_LIMIT: Final = 4096
 # An OTLP/JSON ``Span`` without trace state, events, links or drops (span_json covers the rest);
 # the optional parent id and attributes come pre-formatted, keys in span_json's order.
 _SPAN_JSON: Final = (
@@ -147,14 +149,14 @@ class BatchRows:
                 % (
                     ctx.trace_id,
                     ctx.span_id,
-                    dumps(name),
+                    _NAME_JSON.get(name) or _name_json(name),
                     kind + 1,
                     start,
                     end_time or 0,
                     flags_of(parent),
                     b"" if parent is None else b',"parentSpanId":"%016x"' % parent.span_id,
                     b',"attributes":%b' % key_values_bytes(attrs) if attrs else b"",
-                    _status_bytes(code, description),
+                    _status_bytes(code, description) if code or description else b"{}",
                 )
             )
 
@@ -313,6 +315,15 @@ class BatchRows:
                 dumps(metadata).decode() if metadata else None,
             )
         )
+
+
+def _name_json(name: str) -> bytes:
+    # Span names are few (OpenTelemetry asks for low-cardinality names): encode each once.
+    text = dumps(name)
+    if len(_NAME_JSON) >= _NAME_CACHE_LIMIT:
+        _NAME_JSON.clear()
+    _NAME_JSON[name] = text
+    return text
 
 
 def _status_bytes(code: int, description: str | None) -> bytes:
