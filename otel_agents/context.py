@@ -56,10 +56,12 @@ def run_context(
         semconv.REQUEST_ID: _clean(request_id),
     }
     merged = dict(current_ids())
-    merged.update({k: v for k, v in given.items() if v is not None})
     ctx = otel_context.get_current()
-    for key, value in merged.items():
-        ctx = baggage.set_baggage(key, value, ctx)
+    # Ids inherited from an outer block or incoming baggage are already in the baggage.
+    for key, value in given.items():
+        if value is not None:
+            merged[key] = value
+            ctx = baggage.set_baggage(key, value, ctx)
     ctx_token = otel_context.attach(with_stamp(ctx))
     try:
         yield RunContext(

@@ -32,21 +32,42 @@ class Rewriter(Protocol):
     def __call__(self, key: str, value: str) -> str: ...
 
 
+class Unchanged:
+    """A bounded memory of (key, value) pairs no rewriter changes: rewriters are pure functions of both."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[str, str], bool] = {}
+
+    def remember(self, key: str, value: str) -> None:
+        if len(value) <= _CACHE_VALUE_MAX:
+            if len(self.pairs) >= _CACHE_MAX:
+                self.pairs.clear()
+            self.pairs[(key, value)] = True
+
+
 class _Pass:
     """Applies every rewriter to string values and counts the changes each one made."""
 
-    __slots__ = ("changes", "rewriters")
+    __slots__ = ("changes", "rewriters", "unchanged")
 
-    def __init__(self, rewriters: Sequence[Rewriter]) -> None:
+    def __init__(self, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None) -> None:
         self.rewriters = rewriters
         self.changes = [0] * len(rewriters)
+        self.unchanged = unchanged if unchanged is not None else Unchanged()
 
     def text(self, key: str, value: str) -> str:
+        if (key, value) in self.unchanged.pairs:
+            return value
+        original = value
         for i, rewrite in enumerate(self.rewriters):
             new = rewrite(key, value)
             if new is not value:
                 self.changes[i] += 1
                 value = new
+        if value is original:
+            self.unchanged.remember(key, value)
         return value
 
     def value(self, key: str, value: Any) -> Any:
@@ -63,8 +84,17 @@ class _Pass:
         if not attrs:
             return None
         out: dict[str, Any] | None = None
+        known = self.unchanged.pairs
         for key, value in attrs.items():
-            new = self.value(key, value)
+            # Inlined fast path: most values are strings seen before, or not strings at all.
+            if type(value) is str:
+                if (key, value) in known:
+                    continue
+                new = self.text(key, value)
+            elif isinstance(value, (tuple, list)):
+                new = self.value(key, value)
+            else:
+                continue
             if new is not value:
                 if out is None:
                     out = dict(attrs)
@@ -81,19 +111,20 @@ class _Pass:
 
 
 def rewrite_span(
-    span: ReadableSpan, rewriters: Sequence[Rewriter], attributes: dict[str, Any] | None = None
+    span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
 ) -> ReadableSpan:
     """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
-    run = _Pass(rewriters)
+    run = _Pass(rewriters, unchanged)
     name = run.text(SPAN_NAME_KEY, span.name)
-    current = attributes if attributes is not None else attributes_of(span.attributes)
+    current = attributes_of(span.attributes)
     attrs = run.mapping(current)
     events: list[Event] | None = None
-    for i, event in enumerate(span.events):
+    original_events = span.events  # a new tuple on every access: read it once
+    for i, event in enumerate(original_events):
         new_attrs = run.mapping(attributes_of(event.attributes))
         if new_attrs is not None:
             if events is None:
-                events = list(span.events)
+                events = list(original_events)
             events[i] = Event(event.name, new_attrs, event.timestamp)
     status = span.status
     if status.description:
@@ -104,7 +135,7 @@ def rewrite_span(
         return span
     final_attrs = current if attrs is None else attrs
     final_attrs.update(run.count_attributes())
-    return _rebuild(span, name, final_attrs, span.events if events is None else events, status)
+    return _rebuild(span, name, final_attrs, original_events if events is None else events, status)
 
 
 def _rebuild(
@@ -142,47 +173,15 @@ class RewriteSpanProcessor(SpanProcessor):
     def __init__(self, next_processor: SpanProcessor, rewriters: Sequence[Rewriter]) -> None:
         self._next = next_processor
         self._rewriters = tuple(rewriters)
-        # (key, value) pairs that no rewriter changes; rewriters are pure functions of both.
-        self._unchanged: dict[tuple[str, str], bool] = {}
+        self._unchanged = Unchanged()
 
     @never_raise("processor.rewrite.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         self._next.on_start(span, parent_context)
 
-    def _needs_work(self, span: ReadableSpan, attrs: dict[str, Any]) -> bool:
-        unchanged = self._unchanged
-        if span.status.description:
-            return True
-        if (SPAN_NAME_KEY, span.name) not in unchanged:
-            return True
-        for key, value in attrs.items():
-            if isinstance(value, str):
-                if (key, value) not in unchanged:
-                    return True
-            elif isinstance(value, tuple) and value and isinstance(value[0], str):
-                return True
-        return False
-
-    def _learn(self, span: ReadableSpan, attrs: dict[str, Any]) -> None:
-        """Remember the short values of a span no rewriter changed."""
-        unchanged = self._unchanged
-        if len(unchanged) > _CACHE_MAX:
-            unchanged.clear()
-        unchanged[(SPAN_NAME_KEY, span.name)] = True
-        for key, value in attrs.items():
-            if isinstance(value, str) and len(value) <= _CACHE_VALUE_MAX:
-                unchanged[(key, value)] = True
-
     def on_end(self, span: ReadableSpan) -> None:
-        out = span
         try:
-            attrs = attributes_of(span.attributes)
-            # span.events builds a new tuple on each access: read it once.
-            has_events = bool(span.events)
-            if has_events or self._needs_work(span, attrs):
-                out = rewrite_span(span, self._rewriters, attrs)
-                if out is span and not has_events:
-                    self._learn(span, attrs)
+            out = rewrite_span(span, self._rewriters, self._unchanged)
         except Exception as exc:
             report("processor.rewrite.on_end", exc)
             if strict():
@@ -206,11 +205,12 @@ class RewriteLogProcessor(LogRecordProcessor):
     def __init__(self, next_processor: LogRecordProcessor, rewriters: Sequence[Rewriter]) -> None:
         self._next = next_processor
         self._rewriters = tuple(rewriters)
+        self._unchanged = Unchanged()
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         record = log_record.log_record
         try:
-            run = _Pass(self._rewriters)
+            run = _Pass(self._rewriters, self._unchanged)
             body = record.body
             if isinstance(body, str):
                 record.body = run.text(BODY_KEY, body)

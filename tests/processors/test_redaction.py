@@ -142,3 +142,11 @@ def test_redaction_hostile_input_never_raises() -> None:
         out = r("k", value)
         assert isinstance(out, str)
     assert re.search("sk-", r("k", "sk-" + "a" * 30)) is None
+
+
+def test_list_values_in_log_records_are_redacted(pipeline: Any) -> None:
+    """A list of strings passed as a log extra has its secrets redacted like a tuple would."""
+    secret = SECRETS["api_key"]
+    logging.getLogger("app").warning("keys", extra={"candidates": ["ok", f"key {secret}"]})
+    (record,) = [r for r in pipeline.logs() if r.log_record.body == "keys"]
+    assert secret not in repr(dict(record.log_record.attributes))
