@@ -114,12 +114,14 @@ def rewrite_span(
     span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
 ) -> ReadableSpan:
     """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
+    current = attributes_of(span.attributes)
+    original_events = span.events  # a new tuple on every access: read it once
+    if unchanged is not None and not original_events and _all_known(span, current, unchanged):
+        return span
     run = _Pass(rewriters, unchanged)
     name = run.text(SPAN_NAME_KEY, span.name)
-    current = attributes_of(span.attributes)
     attrs = run.mapping(current)
     events: list[Event] | None = None
-    original_events = span.events  # a new tuple on every access: read it once
     for i, event in enumerate(original_events):
         new_attrs = run.mapping(attributes_of(event.attributes))
         if new_attrs is not None:
@@ -136,6 +138,20 @@ def rewrite_span(
     final_attrs = current if attrs is None else attrs
     final_attrs.update(run.count_attributes())
     return _rebuild(span, name, final_attrs, original_events if events is None else events, status)
+
+
+def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) -> bool:
+    """True when every text of ``span`` is a (key, value) pair no rewriter changed before."""
+    known = unchanged.pairs
+    if span.status.description or (SPAN_NAME_KEY, span.name) not in known:
+        return False
+    for key, value in attrs.items():
+        if type(value) is str:
+            if (key, value) not in known:
+                return False
+        elif isinstance(value, (tuple, list)):
+            return False
+    return True
 
 
 def _rebuild(
