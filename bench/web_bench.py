@@ -14,8 +14,9 @@ CPU 1. Rounds interleave the configurations; ratios are medians of per-round rat
 - ``distro``: ``setup_monitoring`` (the otel-agents pipeline with every processor, the request-id
   middleware, one Prometheus reader).
 
-Every configuration exports spans to the same discarding exporter. Target: ``distro`` throughput
-at least 90% of ``contrib-lean``.
+Every configuration exports spans to the same discarding exporter. Target (issue 4): ``distro``
+throughput at least 90% of ``contrib``; the ratio to ``contrib-lean`` is reported as the stricter
+like-for-like comparison.
 """
 
 from __future__ import annotations
@@ -171,11 +172,12 @@ def main() -> None:
         print(
             f"{mode:<14}{statistics.median(rps[mode]):>10.0f}{statistics.median(p99[mode]):>10.2f}{ratio:>14.3f}"
         )
-    for base in ("contrib-lean", "contrib"):
+    # The issue's baseline is the contrib instrumentation as it comes; contrib-lean (the same
+    # exclude_spans as ours) is the stricter like-for-like comparison, reported beside it.
+    for base, note in (("contrib", "issue target >= 0.90"), ("contrib-lean", "stricter, same target")):
         ratio = statistics.median(a / b for a, b in zip(rps["distro"], rps[base], strict=True))
         verdict = "meets" if ratio >= 0.9 else "misses"
-        target = " (target >= 0.90: " + verdict + ")" if base == "contrib-lean" else ""
-        print(f"distro / {base} throughput: {ratio:.3f}{target}")
+        print(f"distro / {base} throughput: {ratio:.3f} ({note}: {verdict})")
 
 
 if __name__ == "__main__":
