@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -128,10 +127,13 @@ def dumps_attributes(attributes: Mapping[str, Any] | None) -> str | None:
     """
     if not attributes:
         return None
-    with contextlib.suppress(Exception):  # orjson rejects big ints, bytes, sets, odd keys...
+    # A try statement rather than contextlib.suppress: this runs for every span and event.
+    try:
         text = orjson.dumps(attributes if isinstance(attributes, dict) else _items(attributes))
-        if len(text) <= MAX_STRING_CHARS:
-            return text.decode()
+    except Exception:  # noqa: BLE001 - orjson rejects big ints, bytes, sets, odd keys...
+        text = None
+    if text is not None and len(text) <= MAX_STRING_CHARS:
+        return text.decode()
     return dumps(plain(_items(attributes))).decode()
 
 

@@ -17,7 +17,7 @@ from opentelemetry.trace import (
 from store_spans import finished, provider, query, workflow_trace
 
 from otel_agents.store import LocalStore, otlp_json
-from otel_agents.store.rows import BatchRows
+from otel_agents.store.rows import SPAN_COLUMNS, BatchRows
 from otel_agents.store.values import attributes_of
 
 
@@ -63,3 +63,16 @@ def test_stats_merge_across_batches(store: LocalStore, home: Path) -> None:
     assert sum(orjson.loads(str(buckets)).values()) == 2
     [(model_tokens,)] = query(home, "SELECT sum(input_tokens) FROM span_stats WHERE kind = 'model'")
     assert model_tokens == 240
+
+
+def test_batch_rows_are_the_rows_the_store_writes(store: LocalStore, home: Path) -> None:
+    """BatchRows, which the benchmark's raw-insert floor replays, builds exactly the stored span rows."""
+    tp, mem = provider()
+    workflow_trace(tp, fail_tool=True)
+    spans = finished(mem)
+    store.span_exporter.export(spans)
+    [(resource_id, service)] = query(home, "SELECT id, service FROM resources")
+    rows = BatchRows()
+    for span in spans:
+        rows.add_span(span, attributes_of(span), str(service), int(str(resource_id)))
+    assert query(home, f"SELECT {SPAN_COLUMNS} FROM spans ORDER BY id") == rows.spans
