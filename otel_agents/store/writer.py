@@ -55,8 +55,6 @@ DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
 DROP_UNENCODABLE: Final = "store.unencodable_record"
 SPAN_SITE: Final = "store.export.span"
-# Never a span's resource: forces the first lookup of a batch.
-_NO_RESOURCE: Final = object()
 
 
 class StoreWriter:
@@ -117,26 +115,13 @@ class StoreWriter:
                 return False
             conn = self._connection()
             rows = BatchRows()
-            encoded: list[Any] = []
-            kept: list[Any] = []
-            add_span = rows.add_span
-            last_resource: Any = _NO_RESOURCE
-            rid: int | None = None
-            service: str | None = None
-            for span in spans:
-                # One span our code cannot handle costs that span, not the whole batch. A try
-                # block, unlike the never_raise context manager, costs nothing per span.
-                try:
-                    resource = span.resource
-                    if resource is not last_resource:
-                        rid, service = self._resource(conn, resource)
-                        last_resource = resource
-                    encoded.append(add_span(span, attributes_of(span), service, rid))
-                    kept.append(span)
-                except Exception as exc:
-                    report(SPAN_SITE, exc)
-                    if strict():
-                        raise
+            kept = list(spans)
+            try:
+                services, resource_ids = self._resources_of(conn, kept)
+                encoded = rows.add_spans(kept, list(map(attributes_of, kept)), services, resource_ids)
+            except Exception:  # noqa: BLE001 - the one-by-one pass below reports it
+                # A span our code cannot handle costs that span, not the whole batch.
+                rows, encoded, kept = self._add_one_by_one(conn, spans)
             if len(kept) < len(spans):
                 stats.count_drop(DROP_UNENCODABLE, len(spans) - len(kept))
             self._append("traces", kept, encoded, traces_request)
@@ -153,6 +138,35 @@ class StoreWriter:
             if ok:
                 self._maybe_prune()
             return ok
+
+    def _resources_of(
+        self, conn: sqlite3.Connection, spans: list[Any]
+    ) -> tuple[list[str | None], list[int | None]]:
+        """Each span's service and resource row id (a batch usually shares one resource)."""
+        resources = [s.resource for s in spans]
+        if len(set(map(id, resources))) == 1:
+            resource_id, service = self._resource(conn, resources[0])
+            return [service] * len(spans), [resource_id] * len(spans)
+        pairs = [self._resource(conn, r) for r in resources]
+        return [p[1] for p in pairs], [p[0] for p in pairs]
+
+    def _add_one_by_one(
+        self, conn: sqlite3.Connection, spans: Sequence[Any]
+    ) -> tuple[BatchRows, list[Any], list[Any]]:
+        """Rows, encodings and spans kept when encoding span by span, dropping the ones that fail."""
+        rows = BatchRows()
+        encoded: list[Any] = []
+        kept: list[Any] = []
+        for span in spans:
+            try:
+                resource_id, service = self._resource(conn, span.resource)
+                encoded.append(rows.add_span(span, attributes_of(span), service, resource_id))
+                kept.append(span)
+            except Exception as exc:
+                report(SPAN_SITE, exc)
+                if strict():
+                    raise
+        return rows, encoded, kept
 
     def _commit(
         self,
