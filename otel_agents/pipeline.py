@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents import fork, pricing, semconv
@@ -230,14 +230,16 @@ def _build(options: Options) -> Telemetry:
     span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
 
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    exporting: list[SpanProcessor] = [
-        BatchSpanProcessor(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters
-    ]
-    exporting += list(options.span_processors)
+    # Redaction and truncation sit in front of the span metrics, every exporter and every user
+    # processor: metric labels never carry a secret, and all of them share one attribute snapshot.
+    downstream = FanOutSpanProcessor(
+        [
+            span_metrics,
+            *(BatchSpanProcessor(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters),
+            *options.span_processors,
+        ]
+    )
     tracer_provider.add_span_processor(RunContextProcessor())
-    tracer_provider.add_span_processor(span_metrics)
-    # Redaction and truncation sit in front of every exporter and every user processor.
-    downstream = exporting[0] if len(exporting) == 1 else FanOutSpanProcessor(exporting)
     tracer_provider.add_span_processor(RewriteSpanProcessor(downstream, rewriters))
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)

@@ -14,7 +14,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_agents import semconv, stats
 from otel_agents.guard import never_raise
-from otel_agents.processors.snapshot import attributes_of
+from otel_agents.processors.snapshot import span_attributes
 
 # Semconv-recommended bucket boundaries (GenAI client metrics).
 DURATION_BUCKETS: Final = (
@@ -120,7 +120,7 @@ class SpanMetricsProcessor(SpanProcessor):
     @never_raise("processor.metrics.on_end")
     def on_end(self, span: ReadableSpan) -> None:
         # Copy only the few keys metrics use; labels are built at collection, off the hot path.
-        attrs = attributes_of(span.attributes)
+        attrs = span_attributes(span)
         if semconv.GEN_AI_OPERATION_NAME not in attrs and semconv.ROUTE_SOURCE not in attrs:
             return
         if len(self._pending) >= self._max_pending:

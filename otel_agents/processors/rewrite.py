@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status
 
 from otel_agents.guard import never_raise, report, strict
-from otel_agents.processors.snapshot import attributes_of
+from otel_agents.processors.snapshot import attributes_of, span_attributes
 
 _GUARD_NEXT = never_raise("processor.rewrite.next")
 
@@ -114,7 +114,7 @@ def rewrite_span(
     span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
 ) -> ReadableSpan:
     """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
-    current = attributes_of(span.attributes)
+    current = span_attributes(span)
     original_events = span.events  # a new tuple on every access: read it once
     if unchanged is not None and not original_events and _all_known(span, current, unchanged):
         return span
@@ -135,7 +135,7 @@ def rewrite_span(
             status = Status(status.status_code, description)
     if not any(run.changes):
         return span
-    final_attrs = current if attrs is None else attrs
+    final_attrs = dict(current) if attrs is None else attrs
     final_attrs.update(run.count_attributes())
     return _rebuild(span, name, final_attrs, original_events if events is None else events, status)
 

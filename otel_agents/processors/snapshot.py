@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan
+
+# The last span snapshotted: the processors after the rewrite get the same span object and
+# share its snapshot. One slot, replaced whole, so a race only costs a recomputation.
+_last: tuple[ReadableSpan | None, dict[str, Any]] = (None, {})
+
 
 def attributes_of(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     """A plain dict of ``attributes`` (a span's read-only view), copied without per-item Python calls."""
@@ -15,3 +21,14 @@ def attributes_of(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     copy = getattr(attributes, "copy", None)
     snapshot = copy() if copy is not None else None
     return snapshot if type(snapshot) is dict else dict(attributes)
+
+
+def span_attributes(span: ReadableSpan) -> dict[str, Any]:
+    """``attributes_of(span.attributes)``, computed once per span object; callers must not mutate it."""
+    global _last  # noqa: PLW0603 - the one-slot memo described above
+    last = _last
+    if last[0] is span:
+        return last[1]
+    snapshot = attributes_of(span.attributes)
+    _last = (span, snapshot)
+    return snapshot
