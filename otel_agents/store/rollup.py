@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from typing import Final
 
 import orjson
@@ -102,30 +103,35 @@ class Accumulator:
     def __init__(self) -> None:
         self.rows: dict[StatKey, Totals] = {}
 
-    def add_span(  # noqa: PLR0917 - positional: called for every span of every batch
+    def add_spans(  # noqa: PLR0917 - columns of one batch
         self,
-        kind: str,
-        name: str,
-        start_ns: int,
-        duration_ns: int,
-        status_code: int,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        cost_usd: float | None,
+        keys: Sequence[StatKey | None],
+        durations: Sequence[int],
+        status_codes: Sequence[int],
+        input_tokens: Sequence[int | None],
+        output_tokens: Sequence[int | None],
+        costs: Sequence[float | None],
     ) -> None:
-        """Count one span towards its (kind, name, hour) row."""
-        key = (kind, name, start_ns // HOUR_NS)
-        t = self.rows.get(key)
-        if t is None:
-            t = self.rows[key] = Totals()
-        t.calls += 1
-        t.errors += status_code == _ERROR
-        t.input_tokens += input_tokens or 0
-        t.output_tokens += output_tokens or 0
-        t.cost_usd += cost_usd or 0.0
-        t.duration_ns += duration_ns
-        b = int(math.log(duration_ns if duration_ns > 1 else 1) * _BUCKETS_PER_E)
-        t.buckets[b] = t.buckets.get(b, 0) + 1
+        """Count each span towards its (kind, name, hour) row; a None key counts nowhere."""
+        rows = self.rows
+        log = math.log
+        for key, duration, code, tin, tout, cost in zip(
+            keys, durations, status_codes, input_tokens, output_tokens, costs, strict=True
+        ):
+            if key is None:
+                continue
+            t = rows.get(key)
+            if t is None:
+                t = rows[key] = Totals()
+            t.calls += 1
+            t.errors += code == _ERROR
+            t.input_tokens += tin or 0
+            t.output_tokens += tout or 0
+            t.cost_usd += cost or 0.0
+            t.duration_ns += duration
+            b = int(log(duration if duration > 1 else 1) * _BUCKETS_PER_E)
+            buckets = t.buckets
+            buckets[b] = buckets.get(b, 0) + 1
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Merge into span_stats; call inside the batch's write transaction (read-modify-write)."""
@@ -179,9 +185,12 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
         "SELECT operation, agent, tool, model, name, start_ns, duration_ns, status_code,"
         " input_tokens, output_tokens, cost_usd FROM spans"
     )
-    for op, agent, tool, model, name, start, dur, code, tin, tout, cost in cur:
-        workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
-        kn = classify(op, workflow, agent, tool, model)
-        if kn is not None:
-            acc.add_span(kn[0], kn[1], start, dur, code, tin, tout, cost)
+    while chunk := cur.fetchmany(10_000):
+        keys: list[StatKey | None] = []
+        for op, agent, tool, model, name, start, *_ in chunk:
+            workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
+            kn = classify(op, workflow, agent, tool, model)
+            keys.append(None if kn is None else (kn[0], kn[1], start // HOUR_NS))
+        columns = list(zip(*chunk, strict=True))
+        acc.add_spans(keys, columns[6], columns[7], columns[8], columns[9], columns[10])
     acc.write(conn)

@@ -17,7 +17,7 @@ from otel_agents.store.otlp_json import (
     status_json,
     trace_id_hex,
 )
-from otel_agents.store.rollup import KIND_AGENT, KIND_MODEL, KIND_TOOL, KIND_WORKFLOW, Accumulator
+from otel_agents.store.rollup import HOUR_NS, KIND_AGENT, KIND_MODEL, KIND_TOOL, KIND_WORKFLOW, Accumulator
 from otel_agents.store.values import dumps, dumps_attributes, plain, safe_str
 
 SPAN_COLUMNS: Final = (
@@ -120,7 +120,7 @@ class BatchRows:
         """Add the rows for one SDK ``ReadableSpan`` whose attributes are ``attrs``; its OTLP ``Span``."""
         return self.add_spans([span], [attrs], [service], [resource_id])[0]
 
-    def add_spans(  # noqa: PLR0915 - one pass per column on purpose: it runs for every span
+    def add_spans(
         self,
         spans: Sequence[Any],
         attrs: Sequence[Mapping[str, Any]],
@@ -194,14 +194,18 @@ class BatchRows:
                 strict=True,
             )
         )
-        plain_spans = [not (t or e or ln) for t, e, ln in zip(trace_states, events, links, strict=True)]
+        plain_spans = [
+            not (t or e or ln or s.dropped_attributes)
+            for s, t, e, ln in zip(spans, trace_states, events, links, strict=True)
+        ]
         encoded = [
-            _span_bytes(span, ctx, a, name, kind, start, end_time, code, description)
+            _span_bytes(ctx, parent, a, name, kind, start, end_time, code, description)
             if simple
             else orjson.Fragment(dumps(span_json(span, a)))
-            for span, ctx, a, name, kind, start, end_time, code, description, simple in zip(
+            for span, ctx, parent, a, name, kind, start, end_time, code, description, simple in zip(
                 spans,
                 ctxs,
+                parents,
                 attrs,
                 names,
                 kinds,
@@ -218,42 +222,41 @@ class BatchRows:
             for row, span_events in zip(rows, events, strict=True)
             for e in span_events
         ]
-        run_rows: list[tuple[object, ...]] = []
-        for i, (a, operation, parent) in enumerate(zip(attrs, operations, parents, strict=True)):
-            run_kind = a.get(_RUN_KIND)
-            if run_kind is None:
-                if operation == _OP_WORKFLOW:
-                    run_kind = semconv.RUN_KIND_WORKFLOW
-                elif operation == _OP_AGENT and parent is None:
-                    run_kind = semconv.RUN_KIND_AGENT
-                else:
-                    continue
-            run_rows.append(_run_row(a, run_kind, agents[i], codes[i], messages[i], services[i], rows[i]))
+        # A run: an explicit run kind, else an invoke_workflow span or a parentless invoke_agent span.
+        run_kinds = [
+            run_kind
+            if run_kind is not None
+            else semconv.RUN_KIND_WORKFLOW
+            if operation == _OP_WORKFLOW
+            else semconv.RUN_KIND_AGENT
+            if operation == _OP_AGENT and parent is None
+            else None
+            for run_kind, operation, parent in zip(
+                [a.get(_RUN_KIND) for a in attrs], operations, parents, strict=True
+            )
+        ]
+        run_rows = [
+            _run_row(attrs[i], run_kind, agents[i], codes[i], messages[i], services[i], rows[i])
+            for i, run_kind in enumerate(run_kinds)
+            if run_kind is not None
+        ]
+        # Which stats row each span counts towards (see rollup.classify), with its hour.
+        stat_keys = [
+            (KIND_TOOL, tool or "?", start // HOUR_NS)
+            if operation == _OP_TOOL
+            else (KIND_AGENT, agent or "?", start // HOUR_NS)
+            if operation == _OP_AGENT
+            else (KIND_WORKFLOW, _s(a.get(_WORKFLOW)) or "?", start // HOUR_NS)
+            if operation == _OP_WORKFLOW
+            else (KIND_MODEL, model, start // HOUR_NS)
+            if model
+            else None
+            for operation, agent, tool, model, a, start in zip(
+                operations, agents, tools, models, attrs, starts, strict=True
+            )
+        ]
         # Stats last: everything that could raise has run, so a failure leaves the batch untouched.
-        add = self.stats.add_span
-        for operation, agent, tool, model, a, start, duration, code, tin, tout, cost in zip(
-            operations,
-            agents,
-            tools,
-            models,
-            attrs,
-            starts,
-            durations,
-            codes,
-            tokens_in,
-            tokens_out,
-            costs,
-            strict=True,
-        ):
-            # Which stats row the span counts towards (see rollup.classify).
-            if operation == _OP_TOOL:
-                add(KIND_TOOL, tool or "?", start, duration, code, tin, tout, cost)
-            elif operation == _OP_AGENT:
-                add(KIND_AGENT, agent or "?", start, duration, code, tin, tout, cost)
-            elif operation == _OP_WORKFLOW:
-                add(KIND_WORKFLOW, _s(a.get(_WORKFLOW)) or "?", start, duration, code, tin, tout, cost)
-            elif model:
-                add(KIND_MODEL, model, start, duration, code, tin, tout, cost)
+        self.stats.add_spans(stat_keys, durations, codes, tokens_in, tokens_out, costs)
         self.spans.extend(rows)
         self.events.extend(event_rows)
         self.runs.extend(run_rows)
@@ -309,8 +312,8 @@ def _run_row(  # noqa: PLR0917 - internal, positional
 
 
 def _span_bytes(  # noqa: PLR0917 - internal, positional
-    span: Any,
     ctx: Any,
+    parent: Any,
     attrs: Mapping[str, Any],
     name: str,
     kind: int,
@@ -319,10 +322,7 @@ def _span_bytes(  # noqa: PLR0917 - internal, positional
     code: int,
     description: str | None,
 ) -> orjson.Fragment:
-    """The OTLP/JSON of a span without trace state, events or links, straight to bytes."""
-    if span.dropped_attributes:
-        return orjson.Fragment(dumps(span_json(span, attrs)))
-    parent = span.parent
+    """The OTLP/JSON of a span without trace state, events, links or drops, straight to bytes."""
     return orjson.Fragment(
         _SPAN_JSON
         % (
