@@ -30,7 +30,7 @@ from otel_agents.store.values import MAX_DEPTH, MAX_ITEMS, MAX_NODES, MAX_STRING
 Json = dict[str, Any]
 
 # Mirrors the SDK's OTLP encoder: SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK and ..._IS_REMOTE_MASK.
-_HAS_IS_REMOTE: Final = 0x100
+HAS_IS_REMOTE: Final = 0x100
 _IS_REMOTE: Final = 0x200
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
@@ -211,7 +211,7 @@ def scope_json(scope: InstrumentationScope | None) -> Json:
 
 
 def _flags(parent: SpanContext | None) -> int:
-    return _HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
+    return HAS_IS_REMOTE | (_IS_REMOTE if parent is not None and parent.is_remote else 0)
 
 
 def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -> Json:
@@ -227,7 +227,7 @@ def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -
         "kind": span.kind._value_ + 1,
         "startTimeUnixNano": str(span.start_time or 0),
         "endTimeUnixNano": str(span.end_time or 0),
-        "flags": _HAS_IS_REMOTE if parent is None else _flags(parent),
+        "flags": HAS_IS_REMOTE if parent is None else _flags(parent),
     }
     if ctx.trace_state:
         out["traceState"] = trace_state_text(ctx.trace_state)
@@ -244,7 +244,7 @@ def span_json(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -
 
 def flags_of(parent: SpanContext | None) -> int:
     """The OTLP ``flags`` of a span or link whose parent (or target) is ``parent``."""
-    return _HAS_IS_REMOTE if parent is None else _flags(parent)
+    return HAS_IS_REMOTE if parent is None else _flags(parent)
 
 
 def trace_state_text(trace_state: Any) -> str:

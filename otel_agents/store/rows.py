@@ -10,6 +10,7 @@ import orjson
 
 from otel_agents import semconv
 from otel_agents.store.otlp_json import (
+    HAS_IS_REMOTE,
     flags_of,
     key_values_bytes,
     span_id_hex,
@@ -194,29 +195,38 @@ class BatchRows:
                 strict=True,
             )
         )
-        plain_spans = [
-            not (t or e or ln or s.dropped_attributes)
-            for s, t, e, ln in zip(spans, trace_states, events, links, strict=True)
-        ]
-        encoded = [
-            _span_bytes(ctx, parent, a, name, kind, start, end_time, code, description)
-            if simple
-            else orjson.Fragment(dumps(span_json(span, a)))
-            for span, ctx, parent, a, name, kind, start, end_time, code, description, simple in zip(
-                spans,
-                ctxs,
-                parents,
-                attrs,
-                names,
-                kinds,
-                starts,
-                end_times,
-                codes,
-                descriptions,
-                plain_spans,
-                strict=True,
+        # Spans without trace state, events, links or drops (nearly all) straight to bytes with
+        # one template, its parts built column by column; span_json covers the rest.
+        names_json = _NAME_JSON.get
+        encoded = list(
+            map(
+                orjson.Fragment,
+                map(
+                    _SPAN_JSON.__mod__,
+                    zip(
+                        [c.trace_id for c in ctxs],
+                        [c.span_id for c in ctxs],
+                        [names_json(n) or _name_json(n) for n in names],
+                        [k + 1 for k in kinds],
+                        starts,
+                        [e or 0 for e in end_times],
+                        [HAS_IS_REMOTE if p is None else flags_of(p) for p in parents],
+                        [b"" if p is None else b',"parentSpanId":"%016x"' % p.span_id for p in parents],
+                        [b',"attributes":%b' % key_values_bytes(a) if a else b"" for a in attrs],
+                        [
+                            _status_bytes(code, d) if code or d else b"{}"
+                            for code, d in zip(codes, descriptions, strict=True)
+                        ],
+                        strict=True,
+                    ),
+                ),
             )
-        ]
+        )
+        for i, (span, trace_state, span_events, span_links) in enumerate(
+            zip(spans, trace_states, events, links, strict=True)
+        ):
+            if trace_state or span_events or span_links or span.dropped_attributes:
+                encoded[i] = orjson.Fragment(dumps(span_json(span, attrs[i])))
         event_rows = [
             (row[0], row[1], e.timestamp, _str(e.name), dumps_attributes(e.attributes))
             for row, span_events in zip(rows, events, strict=True)
@@ -308,35 +318,6 @@ def _run_row(  # noqa: PLR0917 - internal, positional
         _str(get(semconv.RUN_OUTPUT_SUMMARY)),
         _json_text(get(semconv.RUN_METRICS)),
         dumps(metadata).decode() if metadata else None,
-    )
-
-
-def _span_bytes(  # noqa: PLR0917 - internal, positional
-    ctx: Any,
-    parent: Any,
-    attrs: Mapping[str, Any],
-    name: str,
-    kind: int,
-    start: int,
-    end_time: int | None,
-    code: int,
-    description: str | None,
-) -> orjson.Fragment:
-    """The OTLP/JSON of a span without trace state, events, links or drops, straight to bytes."""
-    return orjson.Fragment(
-        _SPAN_JSON
-        % (
-            ctx.trace_id,
-            ctx.span_id,
-            _NAME_JSON.get(name) or _name_json(name),
-            kind + 1,
-            start,
-            end_time or 0,
-            flags_of(parent),
-            b"" if parent is None else b',"parentSpanId":"%016x"' % parent.span_id,
-            b',"attributes":%b' % key_values_bytes(attrs) if attrs else b"",
-            _status_bytes(code, description) if code or description else b"{}",
-        )
     )
 
 
