@@ -193,6 +193,8 @@ class _Batching(Generic[T]):
 class BatchSpanProcessor(_Batching[ReadableSpan], SpanProcessor):
     """Batches ended spans to one exporter through a ``BatchWorker``; bounded everywhere."""
 
+    NEEDS_ON_START = False
+
     def __init__(self, exporter: SpanExporter, name: str = "spans", **options: Any) -> None:
         self._exporter: SpanExporter = exporter
         self._worker = BatchWorker(name, self._export, **options)

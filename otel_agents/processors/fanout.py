@@ -41,14 +41,22 @@ def flush_all(processors: Sequence[_Stoppable], timeout_millis: int) -> bool:
     return ok
 
 
+def needs_on_start(processor: SpanProcessor) -> bool:
+    """False for processors that declare their ``on_start`` does nothing (ours set ``NEEDS_ON_START``)."""
+    return bool(getattr(processor, "NEEDS_ON_START", True))
+
+
 class FanOutSpanProcessor(SpanProcessor):
     """Calls every processor in order; one that raises does not keep the span from the others."""
 
     def __init__(self, processors: Sequence[SpanProcessor]) -> None:
         self._processors = tuple(processors)
+        # on_start runs for every span: skip the processors whose on_start is a no-op.
+        self._starters = tuple(p for p in self._processors if needs_on_start(p))
+        self.NEEDS_ON_START = bool(self._starters)
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        for processor in self._processors:
+        for processor in self._starters:
             with _GUARD_START:
                 processor.on_start(span, parent_context)
 

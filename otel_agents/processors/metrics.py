@@ -84,6 +84,8 @@ class _Cardinality:
 class SpanMetricsProcessor(SpanProcessor):
     """On end, queue a compact record; at collection time, record it into OTel instruments."""
 
+    NEEDS_ON_START = False
+
     def __init__(self, meter: Meter, *, max_pending: int = 65536, max_series: int = 1000) -> None:
         self._pending: deque[_Pending] = deque()
         self._max_pending = max_pending

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status
 
 from otel_agents.guard import never_raise, report, strict
+from otel_agents.processors.fanout import needs_on_start
 from otel_agents.processors.snapshot import attributes_of, span_attributes
 
 _GUARD_NEXT = never_raise("processor.rewrite.next")
@@ -190,10 +191,15 @@ class RewriteSpanProcessor(SpanProcessor):
         self._next = next_processor
         self._rewriters = tuple(rewriters)
         self._unchanged = Unchanged()
+        if not needs_on_start(next_processor):
+            self.on_start = self._skip_start  # type: ignore[method-assign]
 
     @never_raise("processor.rewrite.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         self._next.on_start(span, parent_context)
+
+    def _skip_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        return None
 
     def on_end(self, span: ReadableSpan) -> None:
         try:

@@ -42,3 +42,30 @@ def test_fanout_hostile_processor_never_raises(lenient: None) -> None:
     errors = stats.errors()
     assert errors["fanout.on_start"] == 1
     assert errors["fanout.on_end"] == 1
+
+
+class Counting(SpanProcessor):
+    """A user processor that needs both hooks."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.ended: list[str] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.started.append(span.name)
+
+    def on_end(self, span: Any) -> None:
+        self.ended.append(span.name)
+
+
+def test_user_processors_get_on_start_and_redacted_on_end(make_pipeline: Any) -> None:
+    """A processor passed to configure() sees every span start, and its end only after redaction."""
+    import otel_agents as oa
+
+    user = Counting()
+    pipeline = make_pipeline(span_processors=[user])
+    with oa.tool("t") as t:
+        t.set_attribute("password", "hunter2")
+    pipeline.spans()
+    assert user.started == ["execute_tool t"]
+    assert user.ended == ["execute_tool t"]
