@@ -222,11 +222,15 @@ class BatchRows:
                 ),
             )
         )
-        for i, (span, trace_state, span_events, span_links) in enumerate(
-            zip(spans, trace_states, events, links, strict=True)
-        ):
-            if trace_state or span_events or span_links or span.dropped_attributes:
-                encoded[i] = orjson.Fragment(dumps(span_json(span, attrs[i])))
+        special = [
+            i
+            for i, (span, trace_state, span_events, span_links) in enumerate(
+                zip(spans, trace_states, events, links, strict=True)
+            )
+            if trace_state or span_events or span_links or span.dropped_attributes
+        ]
+        for i in special:
+            encoded[i] = orjson.Fragment(dumps(span_json(spans[i], attrs[i])))
         event_rows = [
             (row[0], row[1], e.timestamp, _str(e.name), dumps_attributes(e.attributes))
             for row, span_events in zip(rows, events, strict=True)
