@@ -56,6 +56,7 @@ class Counting(SpanProcessor):
 
     def on_end(self, span: Any) -> None:
         self.ended.append(span.name)
+        self.last_attributes = dict(span.attributes)
 
 
 def test_user_processors_get_on_start_and_redacted_on_end(make_pipeline: Any) -> None:
@@ -69,3 +70,4 @@ def test_user_processors_get_on_start_and_redacted_on_end(make_pipeline: Any) ->
     pipeline.spans()
     assert user.started == ["execute_tool t"]
     assert user.ended == ["execute_tool t"]
+    assert user.last_attributes["password"] == "[REDACTED:secret_key]"
