@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench bench-core bench-web clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: demo test setup lint typecheck unit bench bench-core bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,7 +31,10 @@ unit: setup
 # (minutes) belongs outside the per-test timeout.
 test: lint typecheck e2e-deps unit
 
-bench: bench-core
+bench: bench-core bench-web bench-store
+
+bench-store: setup
+	$(BIN)/python bench/store_bench.py
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench
