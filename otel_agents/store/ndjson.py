@@ -71,7 +71,8 @@ class LineWriter:
         """Append ``lines`` (each without its newline) as one write; raises OSError on failure."""
         if not lines:
             return
-        data = b"\n".join(lines) + b"\n"
+        # The empty last item gives the final newline without copying the whole batch again.
+        data = b"\n".join([*lines, b""])
         fd = self._file_for(len(data))
         view = memoryview(data)
         try:

@@ -302,20 +302,24 @@ def _group(
     items: Sequence[Any], encoded: Sequence[Any]
 ) -> list[tuple[Resource | None, list[tuple[InstrumentationScope | None, list[Any]]]]]:
     """``encoded`` grouped by the resource, then the scope, of the matching ``items``."""
+    resources = [item.resource for item in items]
+    scopes = [item.instrumentation_scope for item in items]
+    if len(set(map(id, resources))) <= 1 and len(set(map(id, scopes))) <= 1:
+        # The usual batch: one resource, one scope.
+        return [(resources[0], [(scopes[0], list(encoded))])] if items else []
     # Keyed by identity: Resource.__hash__ serialises every attribute (~4 us a call), and a
     # process has one resource object, so identity groups exactly as equality would.
     by_id: dict[int, tuple[Resource | None, dict[int, tuple[InstrumentationScope | None, list[Any]]]]] = {}
     last_key: tuple[int, int] | None = None
     group: list[Any] = []
-    for item, enc in zip(items, encoded, strict=True):
-        resource, scope = item.resource, item.instrumentation_scope
+    for resource, scope, enc in zip(resources, scopes, encoded, strict=True):
         key = (id(resource), id(scope))
         if key != last_key:
-            scopes = by_id.setdefault(key[0], (resource, {}))[1]
-            group = scopes.setdefault(key[1], (scope, []))[1]
+            by_scope = by_id.setdefault(key[0], (resource, {}))[1]
+            group = by_scope.setdefault(key[1], (scope, []))[1]
             last_key = key
         group.append(enc)
-    return [(r, list(scopes.values())) for r, scopes in by_id.values()]
+    return [(r, list(by_scope.values())) for r, by_scope in by_id.values()]
 
 
 def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Any] | None = None) -> Json:
