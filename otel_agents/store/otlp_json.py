@@ -156,6 +156,20 @@ def key_values_fragment(attributes: Mapping[str, Any]) -> orjson.Fragment:
     return orjson.Fragment(key_values_bytes(attributes))
 
 
+def _key_value(key: str, value: Any) -> bytes:
+    """The encoded KeyValue of a non-string attribute."""
+    t = value.__class__
+    if t is int and _INT64_MIN <= value <= _INT64_MAX:
+        encoded = b'{"intValue":"%d"}' % value
+    elif t is float and math.isfinite(value):
+        encoded = b'{"doubleValue":' + orjson.dumps(value) + b"}"
+    elif t is bool:
+        encoded = b'{"boolValue":true}' if value else b'{"boolValue":false}'
+    else:
+        encoded = orjson.dumps(_any(value, 1, [MAX_NODES]))
+    return _prefix(key) + encoded + b"}"
+
+
 def key_values_bytes(attributes: Mapping[str, Any]) -> bytes:
     """The JSON of :func:`key_values`, built directly: the span hot path, ~2x faster for typical spans.
 
@@ -166,21 +180,12 @@ def key_values_bytes(attributes: Mapping[str, Any]) -> bytes:
     append = parts.append
     try:
         for k, v in attributes.items():
-            t = v.__class__
-            if t is str:
+            if v.__class__ is str:
                 by_value = _KV_CACHE.get(k)
                 kv = None if by_value is None else by_value.get(v)
                 append(_string_key_value(k, v) if kv is None else kv)
-                continue
-            if t is int and _INT64_MIN <= v <= _INT64_MAX:
-                value = b'{"intValue":"%d"}' % v
-            elif t is float and math.isfinite(v):
-                value = b'{"doubleValue":' + orjson.dumps(v) + b"}"
-            elif t is bool:
-                value = b'{"boolValue":true}' if v else b'{"boolValue":false}'
             else:
-                value = orjson.dumps(_any(v, 1, [MAX_NODES]))
-            append(_prefix(k) + value + b"}")
+                append(_key_value(k, v))
     except Exception:  # noqa: BLE001 - odd keys, surrogates, hostile mappings: the careful path
         return dumps(key_values(attributes))
     return b"[%b]" % b",".join(parts)
