@@ -1,4 +1,4 @@
-"""The one-pass row builder encodes spans exactly as span_json does and merges stats across batches."""
+"""BatchRows encodes spans as span_json does, builds exactly the stored rows, and stats add up."""
 
 from __future__ import annotations
 
