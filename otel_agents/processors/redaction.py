@@ -95,8 +95,14 @@ _Gate = tuple[re.Pattern[str] | None, re.Pattern[str] | None]
 
 
 def _luhn(text: str) -> bool:
+    """True for a plausible card number: 13 to 19 digits, a card network's prefix, Luhn-valid."""
     digits = [int(c) for c in text if c.isdigit()]
     if not 13 <= len(digits) <= 19:
+        return False
+    # Card networks start with 3-6 (Amex, Diners, JCB, Visa, Mastercard, Discover, UnionPay) or
+    # 2221-2720 (Mastercard). This keeps dates (2026...) and nanosecond timestamps (17...) apart.
+    first4 = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3]
+    if not (3 <= digits[0] <= 6 or 2221 <= first4 <= 2720):
         return False
     total = 0
     for i, digit in enumerate(reversed(digits)):

@@ -16,7 +16,22 @@ from otel_agents.store.writer import StoreWriter
 SITE = "store.export"
 
 
-class StoreSpanExporter(SpanExporter):
+class _Flushing:
+    """What the span and log exporters share: flush the writer on force_flush and on shutdown."""
+
+    _writer: StoreWriter
+
+    @never_raise(SITE)
+    def shutdown(self) -> None:
+        self._writer.flush()
+
+    @never_raise(SITE, default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        self._writer.flush()
+        return True
+
+
+class StoreSpanExporter(_Flushing, SpanExporter):
     """Writes span batches to the local store."""
 
     def __init__(self, writer: StoreWriter) -> None:
@@ -29,17 +44,8 @@ class StoreSpanExporter(SpanExporter):
         ok = self._writer.write_spans(spans)
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
-    @never_raise(SITE)
-    def shutdown(self) -> None:
-        self._writer.flush()
 
-    @never_raise(SITE, default=False)
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        self._writer.flush()
-        return True
-
-
-class StoreLogExporter(LogRecordExporter):
+class StoreLogExporter(_Flushing, LogRecordExporter):
     """Writes log record batches to the local store."""
 
     def __init__(self, writer: StoreWriter) -> None:
@@ -51,15 +57,6 @@ class StoreLogExporter(LogRecordExporter):
             return LogRecordExportResult.SUCCESS
         ok = self._writer.write_logs(batch)
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
-
-    @never_raise(SITE)
-    def shutdown(self) -> None:
-        self._writer.flush()
-
-    @never_raise(SITE, default=False)
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        self._writer.flush()
-        return True
 
 
 class StoreMetricExporter(MetricExporter):

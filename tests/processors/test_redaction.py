@@ -53,6 +53,24 @@ def test_card_numbers_must_pass_luhn() -> None:
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        "demo-20261122-133303-ab12",  # a date-time id whose digits pass the Luhn check
+        "start_ns=1795354386880939706",  # a nanosecond timestamp that passes it too
+        "20261122133303",
+    ],
+)
+def test_dates_and_timestamps_are_not_card_numbers(value: str) -> None:
+    """Long digit runs without a card network's prefix are never redacted, Luhn-valid or not."""
+    assert Redactor()("session.id", value) == value
+
+
+def test_mastercard_2_series_is_a_card() -> None:
+    """A Luhn-valid number in Mastercard's 2221-2720 range is redacted."""
+    assert Redactor()("n", "pay 2223000048400011") == f"pay {marker('card_number')}"
+
+
+@pytest.mark.parametrize(
     "key",
     [
         "password",
