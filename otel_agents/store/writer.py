@@ -413,20 +413,8 @@ def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
                 {"bounds": plain(list(p.explicit_bounds)), "counts": list(p.bucket_counts)}
             ).decode()
             out.append(
-                (
-                    p.time_unix_nano,
-                    p.start_time_unix_nano,
-                    metric.name,
-                    unit,
-                    "histogram",
-                    service,
-                    attrs,
-                    None,
-                    p.count,
-                    _num(p.sum),
-                    _num(p.min),
-                    _num(p.max),
-                    extra,
+                _distribution_row(
+                    p, "histogram", extra, name=metric.name, unit=unit, service=service, attrs=attrs
                 )
             )
         elif isinstance(data, ExponentialHistogram):
@@ -445,23 +433,38 @@ def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
                 }
             ).decode()
             out.append(
-                (
-                    p.time_unix_nano,
-                    p.start_time_unix_nano,
-                    metric.name,
-                    unit,
+                _distribution_row(
+                    p,
                     "exponential_histogram",
-                    service,
-                    attrs,
-                    None,
-                    p.count,
-                    _num(p.sum),
-                    _num(p.min),
-                    _num(p.max),
                     extra,
+                    name=metric.name,
+                    unit=unit,
+                    service=service,
+                    attrs=attrs,
                 )
             )
     return out
+
+
+def _distribution_row(
+    p: Any, kind: str, extra: str, *, name: object, unit: object, service: object, attrs: object
+) -> tuple[Any, ...]:
+    """A metric_points row for one histogram-like point: count, sum, min, max and its buckets."""
+    return (
+        p.time_unix_nano,
+        p.start_time_unix_nano,
+        name,
+        unit,
+        kind,
+        service,
+        attrs,
+        None,
+        p.count,
+        _num(p.sum),
+        _num(p.min),
+        _num(p.max),
+        extra,
+    )
 
 
 def _num(value: object) -> float | None:
