@@ -27,7 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _events = logging.getLogger(semconv.EVENT_LOGGER)
 # Guards are stateless: one instance per site, not one per span.
-_GUARD_DETACH = never_raise("api.detach")
 _GUARD_FINISH = never_raise("api.finish")
 _GUARD_END = never_raise("api.end")
 _tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
@@ -138,8 +137,8 @@ class _Active(Generic[H]):
 
     def detach(self) -> None:
         if self.token is not None:
-            with _GUARD_DETACH:
-                otel_context.detach(cast(Any, self.token))
+            # No guard: opentelemetry.context.detach catches and logs its own failures.
+            otel_context.detach(cast(Any, self.token))
             self.token = None
 
     def finish(self, exc: BaseException | None) -> None:
