@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import orjson
@@ -332,21 +332,23 @@ def traces_request(spans: Sequence[ReadableSpan], encoded: Sequence[Any] | None 
 
     An encoded span may also be an ``orjson.Fragment`` of its JSON.
     """
-    out = []
-    for resource, scopes in _group(spans, encoded or [span_json(s) for s in spans]):
-        out.append(
-            _with_schema(
-                {
-                    "resource": resource_json(resource),
-                    "scopeSpans": [
-                        _with_schema({"scope": scope_json(scope), "spans": group}, scope)
-                        for scope, group in scopes
-                    ],
-                },
-                resource,
-            )
-        )
-    return {"resourceSpans": out}
+    groups = _group(spans, encoded or [span_json(s) for s in spans])
+    return {"resourceSpans": [_resource_entry(r, "scopeSpans", "spans", scopes) for r, scopes in groups]}
+
+
+def _resource_entry(
+    resource: Resource | None, scopes_key: str, items_key: str, scopes: Iterable[tuple[Any, list[Any]]]
+) -> Json:
+    """One ``resource*`` entry: the resource, then each scope with its spans, records or metrics."""
+    return _with_schema(
+        {
+            "resource": resource_json(resource),
+            scopes_key: [
+                _with_schema({"scope": scope_json(scope), items_key: items}, scope) for scope, items in scopes
+            ],
+        },
+        resource,
+    )
 
 
 def _with_schema(d: Json, owner: Resource | InstrumentationScope | None) -> Json:
@@ -388,21 +390,8 @@ def log_json(record: ReadableLogRecord) -> Json:
 
 def logs_request(records: Sequence[ReadableLogRecord], encoded: Sequence[Json] | None = None) -> Json:
     """OTLP ``ExportLogsServiceRequest`` for ``records`` (``encoded``: their log_json, if known)."""
-    out = []
-    for resource, scopes in _group(records, encoded or [log_json(r) for r in records]):
-        out.append(
-            _with_schema(
-                {
-                    "resource": resource_json(resource),
-                    "scopeLogs": [
-                        _with_schema({"scope": scope_json(scope), "logRecords": group}, scope)
-                        for scope, group in scopes
-                    ],
-                },
-                resource,
-            )
-        )
-    return {"resourceLogs": out}
+    groups = _group(records, encoded or [log_json(r) for r in records])
+    return {"resourceLogs": [_resource_entry(r, "scopeLogs", "logRecords", scopes) for r, scopes in groups]}
 
 
 def _number_point(p: Any) -> Json:
@@ -499,26 +488,14 @@ def metric_json(metric: Metric) -> Json:
 
 def metrics_request(data: MetricsData) -> Json:
     """OTLP ``ExportMetricsServiceRequest`` for one collection."""
-    out = []
-    for rm in data.resource_metrics:
-        out.append(
-            _with_schema(
-                {
-                    "resource": resource_json(rm.resource),
-                    "scopeMetrics": [
-                        _with_schema(
-                            {
-                                "scope": scope_json(sm.scope),
-                                "metrics": [metric_json(m) for m in sm.metrics],
-                            },
-                            sm.scope,
-                        )
-                        for sm in rm.scope_metrics
-                    ],
-                },
+    return {
+        "resourceMetrics": [
+            _resource_entry(
                 rm.resource,
+                "scopeMetrics",
+                "metrics",
+                [(sm.scope, [metric_json(m) for m in sm.metrics]) for sm in rm.scope_metrics],
             )
-        )
-        if rm.schema_url:
-            out[-1]["schemaUrl"] = rm.schema_url
-    return {"resourceMetrics": out}
+            for rm in data.resource_metrics
+        ]
+    }

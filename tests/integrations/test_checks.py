@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import socket
 import sqlite3
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,28 +41,10 @@ def test_unsupported_database_scheme_is_a_clear_error() -> None:
         database_check("oracle://db:1521/x")
 
 
-@pytest.fixture
-def http_server() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/up" else 500)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://{HOST}:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_http_check_follows_the_status_code(http_server: str) -> None:
+def test_http_check_follows_the_status_code(upstream_http: str) -> None:
     """http_check passes on a 2xx/3xx answer and fails on a 5xx one, and rejects non-HTTP URLs."""
-    assert "answered 200" in http_check(http_server + "/up")()
+    assert "answered 200" in http_check(upstream_http + "/up")()
     with pytest.raises(RuntimeError, match="answered 500"):
-        http_check(http_server + "/down")()
+        http_check(upstream_http + "/down")()
     with pytest.raises(ValueError):
         http_check("file:///etc/passwd")

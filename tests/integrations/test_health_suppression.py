@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,25 +11,6 @@ import requests
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
 from otel_agents.integrations.health import HealthRegistry
-from tests.integrations.conftest import HOST
-
-
-@pytest.fixture
-def upstream() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://{HOST}:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -41,20 +20,20 @@ def instrumented_requests(pipeline: Any) -> Iterator[Any]:
     RequestsInstrumentor().uninstrument()
 
 
-def test_http_calls_inside_checks_are_not_traced(instrumented_requests: Any, upstream: str) -> None:
+def test_http_calls_inside_checks_are_not_traced(instrumented_requests: Any, upstream_http: str) -> None:
     """A requests call made by a sync or async check yields no span, while the same call outside a check does."""
     health = HealthRegistry()
 
     @health.check("sync_probe")
     def sync_probe() -> None:
-        requests.get(upstream, timeout=5).raise_for_status()
+        requests.get(upstream_http, timeout=5).raise_for_status()
 
     @health.check("async_probe")
     async def async_probe() -> None:
-        await asyncio.to_thread(lambda: requests.get(upstream, timeout=5).raise_for_status())
+        await asyncio.to_thread(lambda: requests.get(upstream_http, timeout=5).raise_for_status())
 
     assert health.run().healthy
     assert asyncio.run(health.run_async()).healthy
     assert instrumented_requests.spans() == []
-    requests.get(upstream, timeout=5)
+    requests.get(upstream_http, timeout=5)
     assert [s.name for s in instrumented_requests.spans()] == ["GET"]
