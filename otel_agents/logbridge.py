@@ -11,7 +11,7 @@ from typing import Any, Final
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 
-from otel_agents.guard import report, strict
+from otel_agents.guard import contained
 from otel_agents.values import safe_str
 
 _STANDARD: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -45,8 +45,7 @@ class GuardedLoggingHandler(LoggingHandler):
             _sanitize(record)
             super().emit(record)
         except Exception as exc:
-            report("logs.emit", exc)
-            if strict():
+            if not contained("logs.emit", exc):
                 raise
 
 

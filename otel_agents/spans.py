@@ -16,7 +16,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from otel_agents import semconv
 from otel_agents.context import rollup_chain, stamp, with_agent, with_rollup
-from otel_agents.guard import never_raise, report, strict
+from otel_agents.guard import contained, never_raise
 from otel_agents.handles import LLMHandle, RunHandle, SpanHandle, ToolHandle, Totals
 from otel_agents.settings import switches
 from otel_agents.values import safe_str, summarize, to_attribute, to_json
@@ -124,8 +124,7 @@ class _Active(Generic[H]):
                 ctx = with_rollup((*chain, self.totals), ctx)
             self.ctx = ctx
         except Exception as exc:
-            report("api.start", exc)
-            if strict():
+            if not contained("api.start", exc):
                 raise
             self.span = INVALID_SPAN
             self.ctx = parent
