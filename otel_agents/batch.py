@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents import stats
-from otel_agents.guard import never_raise, report
+from otel_agents.guard import never_raise, report, strict
 
 T = TypeVar("T")
 
@@ -97,6 +97,24 @@ class BatchWorker(Generic[T]):
             with self._cond:
                 self._cond.notify()
 
+    def put_many(self, items: Sequence[T]) -> None:
+        """Queue ``items`` and wake the worker; what does not fit is dropped and counted."""
+        if not items:
+            return
+        if self._closed:
+            stats.count_drop(f"{self.name}.after_shutdown", len(items))
+            return
+        queue = self._queue
+        room = max(self._max_queue - len(queue), 0)
+        if room < len(items):
+            stats.count_drop(f"{self.name}.queue_full", len(items) - room)
+            items = items[:room]
+        queue.extend(items)
+        if self._thread is None:
+            self._start()
+        with self._cond:
+            self._cond.notify()
+
     def _start(self) -> None:
         with self._cond:
             if self._thread is None:
@@ -125,18 +143,23 @@ class BatchWorker(Generic[T]):
                     self._cond.notify_all()
                     return
             ok = False
+            error: Exception | None = None
             # Exporting must not trace itself (an instrumented HTTP client would loop forever).
             token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
             try:
                 ok = bool(self._export(batch))
             except Exception as exc:  # noqa: BLE001 - an exporter must not kill the worker
                 report(f"{self.name}.export", exc)
+                error = exc
             finally:
                 otel_context.detach(token)
             if not ok:
                 stats.count_drop(f"{self.name}.export_failed", len(batch))
             with self._cond:
                 self._inflight = 0
+                self._cond.notify_all()
+            if error is not None and strict():
+                raise error  # under the test suite a bug here must fail the test, worker or not
 
     def flush(self, timeout: float) -> bool:
         """Export everything queued now; False if that did not finish within ``timeout`` s."""
@@ -207,8 +230,17 @@ class BatchSpanProcessor(_Batching[ReadableSpan], SpanProcessor):
 
     @never_raise("batch.on_end")
     def on_end(self, span: ReadableSpan) -> None:
-        if span.context is not None and span.context.trace_flags.sampled:
+        self.accept(span)
+
+    def accept(self, span: ReadableSpan) -> None:
+        """Queue ``span`` if it is sampled; unguarded: callers guard it."""
+        context = span.context
+        if context is not None and context.trace_flags.sampled:
             self._worker.put(span)
+
+    def accept_many(self, spans: Sequence[ReadableSpan]) -> None:
+        """Queue the sampled ones of ``spans`` and start exporting them; unguarded: callers guard it."""
+        self._worker.put_many([s for s in spans if s.context is not None and s.context.trace_flags.sampled])
 
 
 class BatchLogProcessor(_Batching[ReadableLogRecord], LogRecordProcessor):
