@@ -17,6 +17,11 @@ _MAX_ITEMS: Final = 256
 _MAX_REPR: Final = 1024
 _MAX_SUMMARY_KEYS: Final = 20
 _INT64_MAX: Final = 2**63 - 1
+_MAX_CACHED_SUMMARIES: Final = 1024
+_MAX_CACHED_SUMMARY_LENGTH: Final = 512
+# Summaries of small str-keyed dicts by their key tuple; the one string object is reused, so its
+# hash is computed once for redaction's memory of unchanged values too.
+_dict_summaries: dict[tuple[object, ...], str] = {}
 
 
 def safe_str(value: object, limit: int = _MAX_REPR) -> str:
@@ -107,13 +112,23 @@ def to_attribute(value: object) -> AttributeValue | None:
 def summarize(value: object) -> str:
     """A content-free description of ``value``: its type, size and (for mappings) key names."""
     try:
+        if type(value) is dict and len(value) <= _MAX_SUMMARY_KEYS:
+            # The common case: a tool called again with the same argument names. Keys are hashable
+            # by definition; a non-str key makes a different tuple, so only str keys are cached.
+            keys = tuple(value)
+            cached = _dict_summaries.get(keys)
+            if cached is not None:
+                return cached
+            if all(type(k) is str for k in keys):
+                text = orjson.dumps({"type": "dict", "len": len(keys), "keys": keys}).decode()
+                if len(text) <= _MAX_CACHED_SUMMARY_LENGTH:  # bounded memory: only short key sets
+                    if len(_dict_summaries) >= _MAX_CACHED_SUMMARIES:
+                        _dict_summaries.clear()
+                    _dict_summaries[keys] = text
+                return text
         kind = type(value).__name__
         summary: dict[str, object] = {"type": kind}
-        if type(value) is dict and len(value) <= _MAX_SUMMARY_KEYS and all(type(k) is str for k in value):
-            # The common case, without ABC checks: a small dict of string keys.
-            summary["len"] = len(value)
-            summary["keys"] = list(value)
-        elif isinstance(value, Mapping):
+        if isinstance(value, Mapping):
             summary["len"] = len(value)
             summary["keys"] = [
                 safe_str(k, 64) for _, k in zip(range(_MAX_SUMMARY_KEYS), value.keys(), strict=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 
+from otel_agents import values
 from otel_agents.values import safe_str, summarize, to_attribute, to_json
 
 
@@ -84,3 +85,17 @@ def test_summaries_carry_no_content() -> None:
     assert summarize("secret answer") == '{"type":"str","len":13}'
     assert summarize(None) == '{"type":"NoneType"}'
     assert "secret" not in summarize([{"q": "secret"}])
+
+
+def test_dict_summaries_are_reused_per_key_set_and_bounded() -> None:
+    """Dicts with the same str keys share one summary string; other keys and long key sets still get
+    a correct summary, and the memory of summaries stays bounded."""
+    first = summarize({"q": "acme", "limit": 10})
+    assert summarize({"q": "other", "limit": 99}) is first
+    assert summarize({1: "x", "q": "y"}) == '{"type":"dict","len":2,"keys":["1","q"]}'
+    long_key = "k" * 1000
+    assert summarize({long_key: 1}) == f'{{"type":"dict","len":1,"keys":["{long_key}"]}}'
+    assert (long_key,) not in values._dict_summaries
+    for i in range(3 * values._MAX_CACHED_SUMMARIES):
+        summarize({f"key{i}": i})
+    assert len(values._dict_summaries) <= values._MAX_CACHED_SUMMARIES
