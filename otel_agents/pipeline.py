@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider, set_logger_provider
@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents import fork, pricing, semconv
@@ -31,13 +31,12 @@ from otel_agents.options import Options, resolve
 from otel_agents.processors import (
     Redactor,
     RewriteLogProcessor,
-    RewriteSpanProcessor,
     RunContextLogProcessor,
-    RunContextProcessor,
+    SpanChain,
     SpanMetricsProcessor,
     Truncator,
 )
-from otel_agents.processors.fanout import FanOutLogProcessor, FanOutSpanProcessor
+from otel_agents.processors.fanout import FanOutLogProcessor
 from otel_agents.processors.rewrite import Rewriter
 from otel_agents.settings import switches
 from otel_agents.version import __version__
@@ -229,18 +228,25 @@ def _build(options: Options) -> Telemetry:
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
 
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    # Redaction and truncation sit in front of the span metrics, every exporter and every user
-    # processor: metric labels never carry a secret, and all of them share one attribute snapshot.
-    downstream = FanOutSpanProcessor(
-        [
-            span_metrics,
-            *(BatchSpanProcessor(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters),
-            *options.span_processors,
-        ]
+    # Redaction and truncation run before the span metrics, every exporter and every user processor
+    # (those added later through the provider too): metric labels never carry a secret.
+    chain = SpanChain(
+        rewriters,
+        metrics=span_metrics,
+        exporters=[BatchSpanProcessor(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters],
+        processors=options.span_processors,
+        max_queue_size=options.max_queue_size,
+        max_batch_size=options.max_export_batch_size,
+        schedule_delay=options.schedule_delay,
+        shutdown_timeout=options.shutdown_timeout,
     )
-    tracer_provider.add_span_processor(RunContextProcessor())
-    tracer_provider.add_span_processor(RewriteSpanProcessor(downstream, rewriters))
+    tracer_provider = TracerProvider(
+        resource=resource,
+        shutdown_on_exit=False,
+        # Typed as the SDK's multi-processors, but the provider and its spans only call the
+        # SpanProcessor hooks and add_span_processor, which SpanChain implements.
+        active_span_processor=cast(SynchronousMultiSpanProcessor, chain),
+    )
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider.add_log_record_processor(RunContextLogProcessor())

@@ -13,22 +13,32 @@ from otel_agents.context import stamp
 from otel_agents.guard import never_raise
 
 
+def is_own(span: Span) -> bool:
+    """True for spans made by ``otel_agents`` itself: they are born stamped (see spans.py)."""
+    scope = span.instrumentation_scope
+    return scope is not None and scope.name == semconv.SCOPE_NAME
+
+
+def stamp_span(span: Span, parent_context: otel_context.Context | None) -> None:
+    """Copy run/session/user/request ids and ``gen_ai.agent.name`` from the context onto ``span``."""
+    if is_own(span):
+        return
+    ctx = parent_context if parent_context is not None else otel_context.get_current()
+    attrs = stamp(ctx)
+    if not attrs:
+        return
+    existing = span.attributes
+    if existing and semconv.GEN_AI_AGENT_NAME in attrs and semconv.GEN_AI_AGENT_NAME in existing:
+        attrs = {k: v for k, v in attrs.items() if k != semconv.GEN_AI_AGENT_NAME}
+    span.set_attributes(attrs)
+
+
 class RunContextProcessor(SpanProcessor):
     """On start, copy run/session/user/request ids and ``gen_ai.agent.name`` onto the span."""
 
     @never_raise("processor.run_context.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        scope = span.instrumentation_scope
-        if scope is not None and scope.name == semconv.SCOPE_NAME:
-            return  # our own spans are born with the stamp (see spans.py)
-        ctx = parent_context if parent_context is not None else otel_context.get_current()
-        attrs = stamp(ctx)
-        if not attrs:
-            return
-        existing = span.attributes
-        if existing and semconv.GEN_AI_AGENT_NAME in attrs and semconv.GEN_AI_AGENT_NAME in existing:
-            attrs = {k: v for k, v in attrs.items() if k != semconv.GEN_AI_AGENT_NAME}
-        span.set_attributes(attrs)
+        stamp_span(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

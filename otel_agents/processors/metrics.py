@@ -10,7 +10,7 @@ from typing import Any, Final
 from opentelemetry import context as otel_context
 from opentelemetry.metrics import CallbackOptions, Counter, Meter, Observation
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from otel_agents import semconv, stats
 from otel_agents.guard import never_raise
@@ -55,8 +55,8 @@ _DURATION_METRIC: Final = {
     semconv.OP_EXECUTE_TOOL: semconv.METRIC_TOOL_DURATION,
 }
 
-# One pending record: the span's metric-relevant attributes, its duration in ns, its status.
-_Pending = tuple[dict[str, Any], int, StatusCode]
+# One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, status.
+_Pending = tuple[tuple[Any, ...], int | None, int | None, Status]
 
 
 _Labels = tuple[tuple[str, Any], ...]
@@ -125,15 +125,19 @@ class SpanMetricsProcessor(SpanProcessor):
 
     @never_raise("processor.metrics.on_end")
     def on_end(self, span: ReadableSpan) -> None:
-        # Copy only the few keys metrics use; labels are built at collection, off the hot path.
+        self.note(span)
+
+    def note(self, span: ReadableSpan) -> None:
+        """Queue what the metrics need from ``span``; unguarded: callers guard it."""
         attrs = span_attributes(span)
         if semconv.GEN_AI_OPERATION_NAME not in attrs and semconv.ROUTE_SOURCE not in attrs:
             return
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
             return
-        wanted: dict[str, Any] = {k: attrs[k] for k in _WANTED if k in attrs}
-        self._pending.append((wanted, (span.end_time or 0) - (span.start_time or 0), span.status.status_code))
+        # Only the few values metrics use, fetched in C; labels are built at collection time.
+        values = tuple(map(attrs.get, _WANTED))
+        self._pending.append((values, span.start_time, span.end_time, span.status))
 
     def drain(self) -> int:
         """Record every queued span into the instruments; returns how many were recorded."""
@@ -160,7 +164,10 @@ class SpanMetricsProcessor(SpanProcessor):
             key = (counter, self._cardinality.labels(metric, labels))
             sums[key] = sums.get(key, 0) + value
 
-        attrs, duration_ns, status = record
+        values, start_ns, end_ns, span_status = record
+        duration_ns = (end_ns or 0) - (start_ns or 0)
+        status = span_status.status_code
+        attrs = {k: v for k, v in zip(_WANTED, values, strict=True) if v is not None}
         op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
         if op is None:
             edge = (

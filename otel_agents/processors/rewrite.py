@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, Protocol
 
-from opentelemetry import context as otel_context
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
-from otel_agents.guard import never_raise, report, strict
-from otel_agents.processors.fanout import needs_on_start
+from otel_agents.guard import contained, never_raise
 from otel_agents.processors.snapshot import attributes_of, span_attributes
-
-_GUARD_NEXT = never_raise("processor.rewrite.next")
 
 # Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
 SPAN_NAME_KEY = "span.name"
@@ -146,6 +142,12 @@ def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) 
     known = unchanged.pairs
     if span.status.description or (SPAN_NAME_KEY, span.name) not in known:
         return False
+    # Only text is remembered, so this C-level subset test settles spans whose values are all text.
+    try:
+        if known.keys() >= attrs.items():
+            return True
+    except TypeError:  # an unhashable value, possible in a ReadableSpan built by hand
+        return False
     for key, value in attrs.items():
         if type(value) is str:
             if (key, value) not in known:
@@ -178,47 +180,22 @@ def _rebuild(
     )
 
 
+def rewrite_or_strip(
+    span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
+) -> ReadableSpan:
+    """``rewrite_span``, or, when a rewriter fails, the span with no text left (reported, never raised)."""
+    try:
+        return rewrite_span(span, rewriters, unchanged)
+    except Exception as exc:
+        if not contained("processor.rewrite.on_end", exc):
+            raise
+        return _stripped(span)
+
+
 def _stripped(span: ReadableSpan) -> ReadableSpan:
     """What to export when rewriting failed: no text at all, so no secret can slip through."""
     attrs = {k: v for k, v in (span.attributes or {}).items() if not isinstance(v, (str, tuple))}
     return _rebuild(span, span.name.split(" ", 1)[0], attrs, (), Status(span.status.status_code))
-
-
-class RewriteSpanProcessor(SpanProcessor):
-    """Rewrites each ended span (rebuilding it only when something changed) and hands it on."""
-
-    def __init__(self, next_processor: SpanProcessor, rewriters: Sequence[Rewriter]) -> None:
-        self._next = next_processor
-        self._rewriters = tuple(rewriters)
-        self._unchanged = Unchanged()
-        if not needs_on_start(next_processor):
-            self.on_start = self._skip_start  # type: ignore[method-assign]
-
-    @never_raise("processor.rewrite.on_start")
-    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        self._next.on_start(span, parent_context)
-
-    def _skip_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        return None
-
-    def on_end(self, span: ReadableSpan) -> None:
-        try:
-            out = rewrite_span(span, self._rewriters, self._unchanged)
-        except Exception as exc:
-            report("processor.rewrite.on_end", exc)
-            if strict():
-                raise
-            out = _stripped(span)
-        with _GUARD_NEXT:
-            self._next.on_end(out)
-
-    @never_raise("processor.rewrite.shutdown")
-    def shutdown(self) -> None:
-        self._next.shutdown()
-
-    @never_raise("processor.rewrite.force_flush", default=False)
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._next.force_flush(timeout_millis)
 
 
 class RewriteLogProcessor(LogRecordProcessor):
@@ -245,8 +222,7 @@ class RewriteLogProcessor(LogRecordProcessor):
                     if value is not attrs.get(key):
                         attrs[key] = value
         except Exception as exc:
-            report("processor.rewrite_log.on_emit", exc)
-            if strict():
+            if not contained("processor.rewrite_log.on_emit", exc):
                 raise
             record.body = "[log record dropped: redaction failed]"
             record.attributes = {}

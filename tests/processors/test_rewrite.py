@@ -1,16 +1,18 @@
-"""The rewrite processors: hand spans and logs on, rebuilt only when changed, safe when a rewriter breaks."""
+"""Rewriting spans and logs: rebuilt only when changed, stripped of all text when a rewriter breaks."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agents import stats
-from otel_agents.processors.rewrite import RewriteSpanProcessor
+from otel_agents.processors import RewriteLogProcessor, SpanChain
 
 
 class Broken:
@@ -24,8 +26,11 @@ class Broken:
 
 def _provider(rewriters: list[Any]) -> tuple[TracerProvider, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(RewriteSpanProcessor(SimpleSpanProcessor(exporter), rewriters))
+    # A user processor makes the chain rewrite on the ending thread, where a bug can be seen.
+    chain = SpanChain(rewriters, processors=[SimpleSpanProcessor(exporter)])
+    provider = TracerProvider(
+        active_span_processor=cast(SynchronousMultiSpanProcessor, chain), shutdown_on_exit=False
+    )
     return provider, exporter
 
 
@@ -62,3 +67,20 @@ def test_rewrite_processor_hostile_input_never_raises() -> None:
     (span,) = exporter.get_finished_spans()
     assert span.attributes["seq"] == ("A", "B")
     assert span.events[0].attributes["x"] == "Y"
+
+
+def test_rewrite_log_processor_hostile_input_never_raises() -> None:
+    """Log records with odd bodies (bytes, nested maps, None, NaN) and attributes pass through rewritten."""
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(
+        RewriteLogProcessor(SimpleLogRecordProcessor(exporter), [lambda k, v: v.upper()])
+    )
+    logger = provider.get_logger("t")
+    for body in (b"\xff", {"a": "x", "n": {"deep": "y"}}, None, float("nan"), "text"):
+        logger.emit(body=body, attributes={"k": "v", "seq": ("a", 1), "e": ""})
+    records = [r.log_record for r in exporter.get_finished_logs()]
+    assert len(records) == 5
+    assert records[1].body["a"] == "X"
+    assert records[4].body == "TEXT"
+    assert all(r.attributes["k"] == "V" for r in records)
