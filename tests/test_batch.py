@@ -35,6 +35,32 @@ def test_full_queue_drops_and_counts() -> None:
     assert 10 <= len(exported) <= 15
 
 
+def test_put_many_keeps_what_fits_and_counts_the_rest() -> None:
+    """A whole batch handed on at once fills the queue to its bound; the rest is dropped and counted."""
+    stats.reset()
+    gate = threading.Event()
+    exported: list[int] = []
+
+    def export(batch: Sequence[int]) -> bool:
+        gate.wait(5)
+        exported.extend(batch)
+        return True
+
+    worker: BatchWorker[int] = BatchWorker(
+        "many", export, max_queue_size=10, max_batch_size=100, schedule_delay=5
+    )
+    worker.put_many(list(range(4)))
+    worker.put_many(list(range(4, 20)))
+    worker.put_many([])
+    gate.set()
+    assert worker.flush(5)  # woken by put_many, not by the 5 s schedule
+    assert exported == list(range(len(exported)))  # in order; the first items are the ones kept
+    assert stats.drops()["many.queue_full"] == 20 - len(exported)
+    # 10 if the first four were still queued, 14 if the worker had already taken them.
+    assert len(exported) in (10, 14)
+    assert worker.shutdown(5)
+
+
 def test_failing_exporter_is_counted_and_memory_stays_bounded() -> None:
     """An exporter that fails or raises loses batches to counted drops; the queue never grows past its bound."""
     stats.reset()
