@@ -26,9 +26,6 @@ H = TypeVar("H", bound=SpanHandle)
 F = TypeVar("F", bound=Callable[..., Any])
 
 _events = logging.getLogger(semconv.EVENT_LOGGER)
-# Guards are stateless: one instance per site, not one per span.
-_GUARD_FINISH = never_raise("api.finish")
-_GUARD_END = never_raise("api.end")
 _tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
 
 
@@ -142,16 +139,22 @@ class _Active(Generic[H]):
 
     def finish(self, exc: BaseException | None) -> None:
         span = self.span
+        # try/except rather than `with never_raise(...)`: free when nothing raises, on every span.
         try:
-            with _GUARD_FINISH:
-                if exc is not None and not isinstance(exc, GeneratorExit):
-                    _record_exception(span, exc)
-                self._roll_up(span)
-                if switches.log_events:
-                    self._log_event(exc)
+            if exc is not None and not isinstance(exc, GeneratorExit):
+                _record_exception(span, exc)
+            self._roll_up(span)
+            if switches.log_events:
+                self._log_event(exc)
+        except Exception as error:
+            if not contained("api.finish", error):
+                raise
         finally:
-            with _GUARD_END:
+            try:
                 span.end()
+            except Exception as error:
+                if not contained("api.end", error):
+                    raise
 
     def _roll_up(self, span: Span) -> None:
         handle = self.handle
