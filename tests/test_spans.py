@@ -316,3 +316,26 @@ def test_hostile_input_never_raises(pipeline: Any) -> None:
     assert len(wf.attributes["big"]) < 10_000
     assert wf.attributes["nan"] == "nan"
     assert wf.attributes["bytes"] == "<bytes len=2>"
+
+
+def test_failures_while_finishing_or_ending_a_span_never_reach_the_caller(
+    pipeline: Any, lenient: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the roll-up still ends and exports the span; a failing end() is contained; both are counted."""
+    from opentelemetry.sdk.trace import Span as SdkSpan
+
+    from otel_agents import stats
+    from otel_agents.handles import Totals
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Totals, "add_tool", broken)
+    with oa.agent("a"), oa.tool("rolled"):
+        pass
+    assert pipeline.span("execute_tool rolled").end_time is not None
+    monkeypatch.setattr(SdkSpan, "end", broken)
+    with oa.tool("unended"):
+        pass
+    assert stats.errors()["api.finish"] == 1
+    assert stats.errors()["api.end"] >= 1
