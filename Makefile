@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench bench-core bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-store: setup
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench
+
+bench-core-ablation: setup
+	$(BIN)/python -m bench.core_ablation
 
 # Web overhead: bare FastAPI vs contrib instrumentation vs setup_monitoring (about a minute).
 bench-web: setup

@@ -33,7 +33,7 @@ class Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def _time(fn: Callable[[], None], n: int, flush: Callable[[], None]) -> float:
+def per_call_us(fn: Callable[[], None], n: int, flush: Callable[[], None]) -> float:
     """Microseconds per call of ``fn`` over ``n`` calls, including the flush of what they queued.
 
     Counting the flush charges each side for the work its processors defer to background threads.
@@ -60,8 +60,8 @@ def _rounds(
     """
     base_us, ours_us, ratios = [], [], []
     for _ in range(rounds):
-        b = _time(baseline[0], n, baseline[1])
-        o = _time(ours[0], n, ours[1])
+        b = per_call_us(baseline[0], n, baseline[1])
+        o = per_call_us(ours[0], n, ours[1])
         settle()
         base_us.append(b)
         ours_us.append(o)
