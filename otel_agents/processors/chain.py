@@ -99,13 +99,15 @@ class SpanChain(SpanProcessor):
 
     def _hand_on(self, spans: Sequence[ReadableSpan], *, wake: bool) -> None:
         """Rewrite ``spans``, then give them to metrics, exporters and processors, each guarded."""
-        rewriters, unchanged = self._rewriters, self._unchanged
-        out = [rewrite_or_strip(span, rewriters, unchanged) for span in spans]
-        metrics = self._metrics
-        if metrics is not None:
-            for span in out:
+        rewriters, unchanged, metrics = self._rewriters, self._unchanged, self._metrics
+        out: list[ReadableSpan] = []
+        for span in spans:
+            rewritten = rewrite_or_strip(span, rewriters, unchanged)
+            out.append(rewritten)
+            if metrics is not None:
+                # Right after the rewrite, so both read the same one-slot attribute snapshot.
                 try:
-                    metrics.note(span)
+                    metrics.note(rewritten)
                 except Exception as exc:
                     if not contained("processor.metrics.on_end", exc):
                         raise
