@@ -18,7 +18,6 @@ what each part adds:
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -30,7 +29,7 @@ from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor, TracerProvide
 from opentelemetry.sdk.trace.export import BatchSpanProcessor as SdkBatchSpanProcessor
 
 import otel_agents as oa
-from bench.core_bench import Discard, per_call_us
+from bench.core_bench import Discard, measure_rounds, tool_spans
 from otel_agents.batch import BatchSpanProcessor
 from otel_agents.processors import Redactor, SpanChain, SpanMetricsProcessor, Truncator
 
@@ -76,29 +75,12 @@ def _install(variant: str) -> Callable[[], object]:
 def _measure(variant: str, rounds: int, n: int) -> None:
     flush_ours = _install(variant)
     plain = _sdk_provider()
-    plain_tracer = plain.get_tracer("bench")
-    arguments = {"q": "acme", "limit": 10}
     with oa.run_context(run_id="r-1", session_id="s-1", user_id="u-1"), oa.agent("researcher"):
-        with oa.tool("web_search", arguments=arguments) as probe:
-            pass
-        flush_ours()
-        final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
-
-        def baseline() -> None:
-            with plain_tracer.start_as_current_span("execute_tool web_search", attributes=final_attrs):
-                pass
-
-        def ours() -> None:
-            with oa.tool("web_search", arguments=arguments):
-                pass
-
-        base_us, ratios = [], []
-        for _ in range(rounds):
-            b = per_call_us(baseline, n, lambda: plain.force_flush(10_000))
-            o = per_call_us(ours, n, flush_ours)
-            base_us.append(b)
-            ratios.append(o / b)
-    print(f"{statistics.median(base_us):.2f} {statistics.median(ratios):.4f}")
+        baseline, ours, _ = tool_spans(plain.get_tracer("bench"), flush_ours)
+        base_us, _, ratio = measure_rounds(
+            (baseline, lambda: plain.force_flush(10_000)), (ours, flush_ours), rounds, n
+        )
+    print(f"{base_us:.2f} {ratio:.4f}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

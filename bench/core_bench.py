@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Tracer
 
 import otel_agents as oa
-from otel_agents import semconv
 from otel_agents.processors import RunContextProcessor, SpanMetricsProcessor
 
 
@@ -46,18 +46,15 @@ def per_call_us(fn: Callable[[], None], n: int, flush: Callable[[], None]) -> fl
     return (time.perf_counter() - start) / n * 1e6
 
 
-def _rounds(
-    label: str,
+def measure_rounds(
     baseline: tuple[Callable[[], None], Callable[[], None]],
     ours: tuple[Callable[[], None], Callable[[], None]],
     rounds: int,
     n: int,
     settle: Callable[[], None] = lambda: None,
 ) -> tuple[float, float, float]:
-    """Interleaved rounds of (span maker, its provider's flush) per side; medians and the median ratio.
-
-    ``settle`` runs untimed after each round.
-    """
+    """Interleaved rounds of (span maker, its provider's flush) per side: the median microseconds
+    per span of each side and the median per-round ratio. ``settle`` runs untimed after each round."""
     base_us, ours_us, ratios = [], [], []
     for _ in range(rounds):
         b = per_call_us(baseline[0], n, baseline[1])
@@ -66,7 +63,44 @@ def _rounds(
         base_us.append(b)
         ours_us.append(o)
         ratios.append(o / b)
-    result = (statistics.median(base_us), statistics.median(ours_us), statistics.median(ratios))
+    return statistics.median(base_us), statistics.median(ours_us), statistics.median(ratios)
+
+
+def tool_spans(
+    plain_tracer: Tracer, flush_ours: Callable[[], object]
+) -> tuple[Callable[[], None], Callable[[], None], int]:
+    """The tool span both sides make (plain SDK, ``oa.tool``) and how many attributes it has.
+
+    Call inside ``run_context`` and an agent: the plain span gets, up front, the attributes our
+    span ends with there.
+    """
+    arguments = {"q": "acme", "limit": 10}
+    with oa.tool("web_search", arguments=arguments) as probe:
+        pass
+    flush_ours()
+    final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
+
+    def baseline_tool() -> None:
+        with plain_tracer.start_as_current_span("execute_tool web_search", attributes=final_attrs):
+            pass
+
+    def ours_tool() -> None:
+        with oa.tool("web_search", arguments=arguments):
+            pass
+
+    return baseline_tool, ours_tool, len(final_attrs)
+
+
+def _rounds(
+    label: str,
+    baseline: tuple[Callable[[], None], Callable[[], None]],
+    ours: tuple[Callable[[], None], Callable[[], None]],
+    rounds: int,
+    n: int,
+    settle: Callable[[], None] = lambda: None,
+) -> tuple[float, float, float]:
+    """``measure_rounds``, printed under ``label``."""
+    result = measure_rounds(baseline, ours, rounds, n, settle)
     print(
         f"{label:<40} baseline {result[0]:7.2f} us  otel-agents {result[1]:7.2f} us  ratio {result[2]:.2f}x"
     )
@@ -123,22 +157,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     def flush_stamped() -> None:
         stamped.force_flush(10_000)
 
-    arguments = {"q": "acme", "limit": 10}
     with oa.run_context(run_id="r-1", session_id="s-1", user_id="u-1"), oa.agent("researcher"):
-        # The attributes our tool span ends with, given to the plain span up front.
-        with oa.tool("web_search", arguments=arguments) as probe:
-            pass
-        flush_ours()
-        final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
-        final_attrs.pop(semconv.LLM_CALLS, None)
-
-        def baseline_tool() -> None:
-            with plain_tracer.start_as_current_span("execute_tool web_search", attributes=final_attrs):
-                pass
-
-        def ours_tool() -> None:
-            with oa.tool("web_search", arguments=arguments):
-                pass
+        baseline_tool, ours_tool, n_attrs = tool_spans(plain_tracer, flush_ours)
 
         http_attrs = {"http.request.method": "GET", "url.full": "https://example.com/x", "server.port": 443}
 
@@ -150,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             with stamped_tracer.start_as_current_span("GET", attributes=http_attrs):
                 pass
 
-        print(f"{len(final_attrs)} attributes per tool span; {args.rounds} rounds x {args.spans} spans")
+        print(f"{n_attrs} attributes per tool span; {args.rounds} rounds x {args.spans} spans")
         tool_base, tool_ours, tool_ratio = _rounds(
             "tool span, full chain",
             (baseline_tool, flush_plain),

@@ -11,17 +11,23 @@ from otel_agents import stats
 from otel_agents.batch import BatchWorker, run_bounded
 
 
+class _Gated:
+    """An export that waits for ``gate`` before keeping each batch in ``exported``."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.exported: list[int] = []
+
+    def __call__(self, batch: Sequence[int]) -> bool:
+        self.gate.wait(5)
+        self.exported.extend(batch)
+        return True
+
+
 def test_full_queue_drops_and_counts() -> None:
     """Items beyond the queue bound are dropped and counted, never blocking the caller."""
     stats.reset()
-    gate = threading.Event()
-    exported: list[int] = []
-
-    def export(batch: Sequence[int]) -> bool:
-        gate.wait(5)
-        exported.extend(batch)
-        return True
-
+    export = _Gated()
     worker: BatchWorker[int] = BatchWorker(
         "w", export, max_queue_size=10, max_batch_size=5, schedule_delay=0.01
     )
@@ -29,35 +35,33 @@ def test_full_queue_drops_and_counts() -> None:
     for i in range(100):
         worker.put(i)
     assert time.monotonic() - start < 0.5
-    gate.set()
+    export.gate.set()
     assert worker.shutdown(5)
-    assert stats.drops()["w.queue_full"] == 100 - len(exported)
-    assert 10 <= len(exported) <= 15
+    assert stats.drops()["w.queue_full"] == 100 - len(export.exported)
+    assert 10 <= len(export.exported) <= 15
 
 
 def test_put_many_keeps_what_fits_and_counts_the_rest() -> None:
     """A whole batch handed on at once fills the queue to its bound; the rest is dropped and counted."""
     stats.reset()
-    gate = threading.Event()
-    exported: list[int] = []
-
-    def export(batch: Sequence[int]) -> bool:
-        gate.wait(5)
-        exported.extend(batch)
-        return True
-
+    export = _Gated()
     worker: BatchWorker[int] = BatchWorker(
         "many", export, max_queue_size=10, max_batch_size=100, schedule_delay=5
     )
     worker.put_many(list(range(4)))
     worker.put_many(list(range(4, 20)))
     worker.put_many([])
-    gate.set()
-    assert worker.flush(5)  # woken by put_many, not by the 5 s schedule
-    assert exported == list(range(len(exported)))  # in order; the first items are the ones kept
-    assert stats.drops()["many.queue_full"] == 20 - len(exported)
+    export.gate.set()
+    deadline = time.monotonic() + 2  # well before the 5 s schedule: put_many woke the worker
+    while len(export.exported) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(export.exported) >= 10
+    assert worker.flush(5)
+    # In order: the first items are the ones kept.
+    assert export.exported == list(range(len(export.exported)))
+    assert stats.drops()["many.queue_full"] == 20 - len(export.exported)
     # 10 if the first four were still queued, 14 if the worker had already taken them.
-    assert len(exported) in (10, 14)
+    assert len(export.exported) in (10, 14)
     assert worker.shutdown(5)
 
 
