@@ -12,11 +12,10 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from otel_agents.batch import BatchSpanProcessor, BatchWorker
 from otel_agents.guard import attempt, contained
-from otel_agents.processors.context import stamp_span
-from otel_agents.processors.fanout import flush_all, needs_on_start, shutdown_all
+from otel_agents.processors.context import is_own, stamp_span
+from otel_agents.processors.fanout import flush_all, shutdown_all
 from otel_agents.processors.metrics import SpanMetricsProcessor
 from otel_agents.processors.rewrite import Rewriter, Unchanged, rewrite_or_strip
-from otel_agents.semconv import SCOPE_NAME
 
 
 class SpanChain(SpanProcessor):
@@ -65,12 +64,12 @@ class SpanChain(SpanProcessor):
         """Add a processor after the exporters; it sees every span start, and each end after redaction."""
         with self._lock:
             self._processors += (span_processor,)
-            if needs_on_start(span_processor):
+            # on_start runs for every span: skip processors that declare theirs does nothing.
+            if getattr(span_processor, "NEEDS_ON_START", True):
                 self._starters += (span_processor,)
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        scope = span.instrumentation_scope
-        if scope is None or scope.name != SCOPE_NAME:  # our own spans are born stamped (spans.py)
+        if not is_own(span):
             try:
                 stamp_span(span, parent_context)
             except Exception as exc:

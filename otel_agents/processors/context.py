@@ -20,9 +20,8 @@ def is_own(span: Span) -> bool:
 
 
 def stamp_span(span: Span, parent_context: otel_context.Context | None) -> None:
-    """Copy run/session/user/request ids and ``gen_ai.agent.name`` from the context onto ``span``."""
-    if is_own(span):
-        return
+    """Copy run/session/user/request ids and ``gen_ai.agent.name`` from the context onto ``span``
+    (a span from another tracer: see ``is_own``)."""
     ctx = parent_context if parent_context is not None else otel_context.get_current()
     attrs = stamp(ctx)
     if not attrs:
@@ -38,7 +37,8 @@ class RunContextProcessor(SpanProcessor):
 
     @never_raise("processor.run_context.on_start")
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        stamp_span(span, parent_context)
+        if not is_own(span):
+            stamp_span(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

@@ -1,4 +1,4 @@
-"""Hand one span or log record to several processors, each one guarded from the others."""
+"""Hand one log record to several processors, and flush or stop several, each guarded from the others."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from functools import partial
 from typing import Protocol
 
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk.trace import SpanProcessor
 
 from otel_agents.guard import attempt, never_raise
 
@@ -38,11 +37,6 @@ def flush_all(processors: Sequence[_Stoppable], timeout_millis: int) -> bool:
     for processor in processors:
         ok = attempt("fanout.force_flush", partial(processor.force_flush, remaining_ms())) and ok
     return ok
-
-
-def needs_on_start(processor: SpanProcessor) -> bool:
-    """False for processors that declare their ``on_start`` does nothing (ours set ``NEEDS_ON_START``)."""
-    return bool(getattr(processor, "NEEDS_ON_START", True))
 
 
 class FanOutLogProcessor(LogRecordProcessor):

@@ -1,4 +1,4 @@
-"""Wrapping processors that apply value rewriters (redaction, truncation) to spans and log records."""
+"""Apply value rewriters (redaction, truncation) to spans and log records, rebuilding only what changed."""
 
 from __future__ import annotations
 
