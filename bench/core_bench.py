@@ -17,6 +17,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -66,6 +67,16 @@ def measure_rounds(
     return statistics.median(base_us), statistics.median(ours_us), statistics.median(ratios)
 
 
+def span_maker(tracer: Tracer, name: str, attributes: dict[str, Any]) -> Callable[[], None]:
+    """A function that makes one current span ``name`` with ``attributes`` through ``tracer``."""
+
+    def make() -> None:
+        with tracer.start_as_current_span(name, attributes=attributes):
+            pass
+
+    return make
+
+
 def tool_spans(
     plain_tracer: Tracer, flush_ours: Callable[[], object]
 ) -> tuple[Callable[[], None], Callable[[], None], int]:
@@ -80,9 +91,7 @@ def tool_spans(
     flush_ours()
     final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
 
-    def baseline_tool() -> None:
-        with plain_tracer.start_as_current_span("execute_tool web_search", attributes=final_attrs):
-            pass
+    baseline_tool = span_maker(plain_tracer, "execute_tool web_search", final_attrs)
 
     def ours_tool() -> None:
         with oa.tool("web_search", arguments=arguments):
@@ -162,13 +171,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         http_attrs = {"http.request.method": "GET", "url.full": "https://example.com/x", "server.port": 443}
 
-        def baseline_plain() -> None:
-            with plain_tracer.start_as_current_span("GET", attributes=http_attrs):
-                pass
-
-        def stamped_plain() -> None:
-            with stamped_tracer.start_as_current_span("GET", attributes=http_attrs):
-                pass
+        baseline_plain = span_maker(plain_tracer, "GET", http_attrs)
+        stamped_plain = span_maker(stamped_tracer, "GET", http_attrs)
 
         print(f"{n_attrs} attributes per tool span; {args.rounds} rounds x {args.spans} spans")
         tool_base, tool_ours, tool_ratio = _rounds(
