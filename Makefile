@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,12 +14,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Regenerate the generated parts of docs/ (a test fails while they differ from the code).
+docs: setup
+	$(BIN)/python -m otel_agents.sdk._options_doc docs/configuration.md
+
 demo: setup
 	$(BIN)/otel-agents demo
 
 lint: setup
 	$(BIN)/ruff check otel_agents tests bench examples
 	$(BIN)/ruff format --check otel_agents tests bench examples
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -30,8 +30,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor as SdkBatchSpanPro
 
 import otel_agents as oa
 from bench.core_bench import Discard, measure_rounds, tool_spans
-from otel_agents.batch import BatchSpanProcessor
-from otel_agents.processors import Redactor, SpanChain, SpanMetricsProcessor, Truncator
+from otel_agents.sdk._batching import SpanExportQueue
+from otel_agents.sdk.processors import Redactor, SpanChain, SpanMetricsProcessor, Truncator
 
 VARIANTS = ("api", "chain", "chain+rewrite", "chain+rewrite+metrics", "configure")
 _QUEUE = 1_000_000
@@ -50,7 +50,7 @@ def _chain_provider(rewrite: bool, metrics: bool) -> TracerProvider:
     chain = SpanChain(
         [Redactor(), Truncator(4096)] if rewrite else [],
         metrics=SpanMetricsProcessor(meter, max_pending=10**8) if metrics else None,
-        exporters=[BatchSpanProcessor(Discard(), max_queue_size=_QUEUE, schedule_delay=0.2)],
+        exporters=[SpanExportQueue(Discard(), max_queue_size=_QUEUE, schedule_delay=0.2)],
         max_queue_size=_QUEUE,
         schedule_delay=0.2,
     )

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.trace import Tracer
 
 import otel_agents as oa
-from otel_agents.processors import RunContextProcessor, SpanMetricsProcessor
+from otel_agents.sdk.processors import RunContextProcessor, SpanMetricsProcessor
 
 
 class Discard(SpanExporter):

@@ -20,10 +20,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
-from otel_agents import semconv
+from otel_agents.api import _semconv as semconv
 from otel_agents.cli import main as cli_main
-from otel_agents.store import db, open_store, paths, schema
-from otel_agents.store.rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
+from otel_agents.store import _schema as schema
+from otel_agents.store import open_store
+from otel_agents.store._rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
 
 # Usage:
 #     .venv/bin/python bench/store_bench.py                 # full: 1,000,000-span query store

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from otel_agents.context import run_context
-from otel_agents.spans import agent, llm, route, tool, workflow
-from otel_agents.version import __version__
+from otel_agents.api._run_context import run_context
+from otel_agents.api._spans import agent, llm, route, tool, workflow
+from otel_agents.api._version import __version__
 
 if TYPE_CHECKING:
-    from otel_agents.pipeline import Telemetry, configure
+    from otel_agents.sdk._configure import Telemetry, configure
 
 __all__ = [
     "Telemetry",
@@ -29,5 +29,5 @@ def __getattr__(name: str) -> Any:
     if name in ("configure", "Telemetry"):
         import importlib
 
-        return getattr(importlib.import_module("otel_agents.pipeline"), name)
+        return getattr(importlib.import_module("otel_agents.sdk._configure"), name)
     raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")

@@ -24,9 +24,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
     InMemorySpanExporter,
 )
 
-from otel_agents import stats  # noqa: E402
-from otel_agents.pipeline import Telemetry, configure, current  # noqa: E402
-from otel_agents.settings import switches  # noqa: E402
+from otel_agents.api import _counters as stats  # noqa: E402
+from otel_agents.api._switches import switches  # noqa: E402
+from otel_agents.sdk._configure import Telemetry, configure, current  # noqa: E402
 from tests.support.otlp_receiver import Receiver  # noqa: E402
 
 

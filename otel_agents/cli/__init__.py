@@ -9,19 +9,17 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from otel_agents.cli import (
-    cmd_demo,
-    cmd_doctor,
-    cmd_export,
-    cmd_prune,
-    cmd_replay,
-    cmd_runs,
-    cmd_stats,
-    cmd_tail,
-    cmd_trace,
-)
-from otel_agents.cli.common import CliError, add_home
-from otel_agents.guard import STRICT_ENV
+from otel_agents.api._guard import STRICT_ENV
+from otel_agents.cli import _cmd_demo as cmd_demo
+from otel_agents.cli import _cmd_doctor as cmd_doctor
+from otel_agents.cli import _cmd_export as cmd_export
+from otel_agents.cli import _cmd_prune as cmd_prune
+from otel_agents.cli import _cmd_replay as cmd_replay
+from otel_agents.cli import _cmd_runs as cmd_runs
+from otel_agents.cli import _cmd_stats as cmd_stats
+from otel_agents.cli import _cmd_tail as cmd_tail
+from otel_agents.cli import _cmd_trace as cmd_trace
+from otel_agents.cli._common import CliError, add_home
 
 __all__ = ["main"]
 

@@ -10,6 +10,8 @@ import urllib.request
 from collections.abc import Callable, Container
 from typing import Final
 
+__all__ = ["SUPPORTED_SCHEMES", "database_check", "http_check"]
+
 # Network databases are probed with a TCP connect: no driver dependency, and it proves reachability.
 TCP_SCHEMES: Final = {
     "postgresql": 5432,

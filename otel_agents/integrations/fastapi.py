@@ -18,17 +18,17 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "otel_agents.integrations.fastapi needs the fastapi extra: pip install 'otel-agents[fastapi]'"
     ) from exc
 
-from otel_agents.guard import never_raise
+from otel_agents.api._guard import never_raise
 from otel_agents.integrations import prometheus
-from otel_agents.integrations.health import BROKEN, HealthRegistry, HealthReport
-from otel_agents.integrations.request import HEADER_LOWER, request_context, request_id_from
-from otel_agents.integrations.setup import (
+from otel_agents.integrations._request import HEADER_LOWER, request_context, request_id_from
+from otel_agents.integrations._setup import (
     Monitoring,
     ensure_pipeline,
     env_excluded_urls,
     excluded_url_patterns,
 )
-from otel_agents.pipeline import Telemetry
+from otel_agents.integrations.health import BROKEN, HealthRegistry, HealthReport
+from otel_agents.sdk._configure import Telemetry
 
 __all__ = ["Monitoring", "RequestIdMiddleware", "setup_monitoring"]
 

@@ -14,16 +14,16 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "otel_agents.integrations.flask needs the flask extra: pip install 'otel-agents[flask]'"
     ) from exc
 
-from otel_agents.guard import never_raise
+from otel_agents.api._guard import never_raise
 from otel_agents.integrations import prometheus
-from otel_agents.integrations.health import BROKEN, HealthRegistry, HealthReport
-from otel_agents.integrations.request import HEADER, request_context, request_id_from
-from otel_agents.integrations.setup import (
+from otel_agents.integrations._request import HEADER, request_context, request_id_from
+from otel_agents.integrations._setup import (
     Monitoring,
     ensure_pipeline,
     env_excluded_urls,
     excluded_url_patterns,
 )
+from otel_agents.integrations.health import BROKEN, HealthRegistry, HealthReport
 
 __all__ = ["Monitoring", "setup_monitoring"]
 

@@ -16,6 +16,8 @@ import orjson
 from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
+__all__ = ["BROKEN", "FAIL", "PASS", "CheckResult", "HealthRegistry", "HealthReport", "describe"]
+
 PASS: Final = "pass"  # noqa: S105 - a health status, not a password
 FAIL: Final = "fail"
 MAX_MESSAGE: Final = 200

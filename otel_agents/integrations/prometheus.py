@@ -8,8 +8,10 @@ from typing import Final
 
 from opentelemetry.sdk.metrics.export import MetricReader
 
-from otel_agents.guard import never_raise
-from otel_agents.pipeline import Telemetry
+from otel_agents.api._guard import never_raise
+from otel_agents.sdk._configure import Telemetry
+
+__all__ = ["reader"]
 
 _log = logging.getLogger("otel_agents")
 _lock = threading.Lock()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from otel_agents.guard import never_raise
-from otel_agents.store.paths import default_home
+from otel_agents.api._guard import never_raise
+from otel_agents.store._ndjson import read_file
+from otel_agents.store._paths import default_home
 
 if TYPE_CHECKING:
-    from otel_agents.store.exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
+    from otel_agents.store._exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
 
-__all__ = ["LocalStore", "default_home", "open_store"]
+__all__ = ["LocalStore", "default_home", "open_store", "read_file"]
 
 
 class LocalStore:
@@ -19,12 +20,8 @@ class LocalStore:
 
     def __init__(self, home: Path) -> None:
         # The SDK is imported here, not at module level: the CLI reads stores without it.
-        from otel_agents.store.exporters import (
-            StoreLogExporter,
-            StoreMetricExporter,
-            StoreSpanExporter,
-        )
-        from otel_agents.store.writer import StoreWriter
+        from otel_agents.store._exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
+        from otel_agents.store._writer import StoreWriter
 
         self.home = home
         self._writer = StoreWriter(home)

@@ -19,7 +19,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from otel_agents.store import db, paths
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -299,7 +300,7 @@ def test_help_runs_in_a_subprocess(cli: Cli) -> None:
 
 def test_doctor_shows_drops_an_app_process_counted(demo_copy: Path, cli: Cli) -> None:
     """Drops counted in an application process are visible to `doctor` (and make it exit 1)."""
-    from otel_agents import stats
+    from otel_agents.api import _counters as stats
     from otel_agents.store import open_store
 
     stats.reset()

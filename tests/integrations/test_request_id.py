@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from otel_agents.integrations.request import request_id_from
+from otel_agents.integrations._request import request_id_from
 
 FRESH = re.compile(r"[0-9a-f]{32}")
 

@@ -11,7 +11,7 @@ import pytest
 # --import-mode=importlib does not put test directories on sys.path; the helper module lives here.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from otel_agents import stats
+from otel_agents.api import _counters as stats
 from otel_agents.store import LocalStore, open_store
 
 

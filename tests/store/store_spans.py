@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from otel_agents import semconv
-from otel_agents.store import paths
+from otel_agents.api import _semconv as semconv
+from otel_agents.store import _paths as paths
 
 
 def provider(service: str = "store-tests") -> tuple[TracerProvider, InMemorySpanExporter]:

@@ -26,8 +26,11 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, Status, StatusCode
 from store_spans import query
 
-from otel_agents import semconv, stats
-from otel_agents.store import LocalStore, ndjson, paths
+from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
+from otel_agents.store import LocalStore
+from otel_agents.store import _ndjson as ndjson
+from otel_agents.store import _paths as paths
 
 
 class Unprintable:
@@ -103,7 +106,7 @@ def test_span_exporter_survives_hostile_attributes(store: LocalStore, home: Path
     assert query(home, "SELECT count(*) FROM spans") == [(1,)]
     assert query(home, "SELECT count(*) FROM runs") == [(1,)]
     [(attrs,)] = query(home, "SELECT attributes FROM spans")
-    assert orjson.loads(str(attrs))["nan"] == "nan"
+    assert orjson.loads(str(attrs))["nan"] == "NaN"
     assert _all_lines_parse(home, "traces") == 1
     assert stats.errors() == {}
 

@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from store_spans import finished, provider, workflow_trace
 
-from otel_agents.store import otlp_json
+from otel_agents.store import _otlp_json as otlp_json
 
 _ID_KEYS = {"traceId", "spanId", "parentSpanId"}
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from store_spans import query
 
-from otel_agents.store import db, ndjson, paths, queries
+from otel_agents.store import _db as db
+from otel_agents.store import _ndjson as ndjson
+from otel_agents.store import _paths as paths
+from otel_agents.store import _queries as queries
 
 WRITER = Path(__file__).with_name("writer_proc.py")
 ROOT = Path(__file__).resolve().parents[2]

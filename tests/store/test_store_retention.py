@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 from store_spans import finished, plain_spans, provider, query
 
-from otel_agents.store import db, ndjson, open_store, paths, retention
+from otel_agents.store import _db as db
+from otel_agents.store import _ndjson as ndjson
+from otel_agents.store import _paths as paths
+from otel_agents.store import _retention as retention
+from otel_agents.store import open_store
 
 DAY_NS = 86_400 * 10**9
 

@@ -16,9 +16,10 @@ from opentelemetry.trace import (
 )
 from store_spans import finished, provider, query, workflow_trace
 
-from otel_agents.store import LocalStore, otlp_json
-from otel_agents.store.rows import SPAN_COLUMNS, BatchRows
-from otel_agents.store.values import attributes_of
+from otel_agents.store import LocalStore
+from otel_agents.store import _otlp_json as otlp_json
+from otel_agents.store._rows import SPAN_COLUMNS, BatchRows
+from otel_agents.store._values import attributes_of
 
 
 def test_rows_encode_spans_like_span_json() -> None:

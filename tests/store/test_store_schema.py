@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from store_spans import finished, provider, query, workflow_trace
 
-from otel_agents.store import db, open_store, paths, queries, schema
-from otel_agents.store.rows import INSERT_SPAN, BatchRows
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
+from otel_agents.store import _queries as queries
+from otel_agents.store import _schema as schema
+from otel_agents.store import open_store
+from otel_agents.store._rows import INSERT_SPAN, BatchRows
 
 
 def test_v1_store_is_migrated_and_stats_backfilled(home: Path) -> None:

@@ -9,8 +9,11 @@ import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 from store_spans import finished, plain_spans, provider, query, workflow_trace
 
-from otel_agents.store import LocalStore, ndjson, open_store, paths, queries
-from otel_agents.store.db import connect
+from otel_agents.store import LocalStore, open_store
+from otel_agents.store import _ndjson as ndjson
+from otel_agents.store import _paths as paths
+from otel_agents.store import _queries as queries
+from otel_agents.store._db import connect
 
 
 def test_workflow_run_lands_in_every_table(store: LocalStore, home: Path) -> None:
@@ -66,8 +69,8 @@ def test_lines_are_otlp_json_requests(store: LocalStore, home: Path) -> None:
 
 def test_lines_rotate_by_size(home: Path) -> None:
     """A line file that would pass the size limit is closed and the next batch starts a new file."""
-    from otel_agents.store.exporters import StoreSpanExporter
-    from otel_agents.store.writer import StoreWriter
+    from otel_agents.store._exporters import StoreSpanExporter
+    from otel_agents.store._writer import StoreWriter
 
     writer = StoreWriter(home, max_file_bytes=20_000)
     exporter = StoreSpanExporter(writer)
@@ -142,7 +145,7 @@ def test_garbage_line_in_the_middle_is_skipped(tmp_path: Path) -> None:
 
 def test_drop_counters_are_persisted_for_doctor(store: LocalStore, home: Path) -> None:
     """Drops counted in this process are written to the store so another process can show them."""
-    from otel_agents import stats
+    from otel_agents.api import _counters as stats
 
     stats.count_drop("queue_full", 7)
     tp, mem = provider()
@@ -155,7 +158,7 @@ def test_drop_counters_are_persisted_for_doctor(store: LocalStore, home: Path) -
 
 def test_export_after_close_fails_without_raising(home: Path) -> None:
     """A closed store refuses batches with FAILURE and counts them as dropped."""
-    from otel_agents import stats
+    from otel_agents.api import _counters as stats
 
     store = open_store(home)
     store.close()
@@ -206,7 +209,7 @@ def test_a_big_metrics_collection_is_split_into_lines_the_collector_accepts(
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-    from otel_agents.store.writer import MAX_LINE_BYTES
+    from otel_agents.store._writer import MAX_LINE_BYTES
 
     reader = InMemoryMetricReader()
     meter = MeterProvider(metric_readers=[reader]).get_meter("big")

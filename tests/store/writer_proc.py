@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from store_spans import finished, plain_spans, provider
 
-from otel_agents import stats
+from otel_agents.api import _counters as stats
 from otel_agents.store import open_store
 
 

@@ -1,0 +1,265 @@
+"""The handles a ``with oa.workflow/agent/tool/llm(...)`` block yields: typed, guarded span setters."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+
+from opentelemetry.trace import Span
+
+from otel_agents.api import _pricing as pricing
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._guard import never_raise
+from otel_agents.api._switches import switches
+from otel_agents.api._values import summarize, to_attribute, to_json
+
+
+class Totals:
+    """Tokens, cost and call counts rolled up from everything inside one workflow or agent."""
+
+    __slots__ = (
+        "cost_usd",
+        "input_tokens",
+        "llm_calls",
+        "lock",
+        "output_tokens",
+        "tool_calls",
+        "unknown_cost_calls",
+    )
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
+        self.unknown_cost_calls = 0
+        self.llm_calls = 0
+        self.tool_calls = 0
+
+    def add_llm(self, input_tokens: int, output_tokens: int, cost: float | None) -> None:
+        """Count one finished LLM call."""
+        with self.lock:
+            self.llm_calls += 1
+            self.input_tokens += input_tokens
+            self.output_tokens += output_tokens
+            if cost is None:
+                self.unknown_cost_calls += 1
+            else:
+                self.cost_usd += cost
+
+    def add_tool(self) -> None:
+        """Count one tool call."""
+        with self.lock:
+            self.tool_calls += 1
+
+    def attributes(self) -> dict[str, int | float | bool]:
+        """The roll-up as span attributes; cost is only claimed when every call had a price."""
+        with self.lock:
+            attrs: dict[str, int | float | bool] = {
+                semconv.LLM_CALLS: self.llm_calls,
+                semconv.TOOL_CALLS: self.tool_calls,
+            }
+            if self.llm_calls:
+                attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
+                attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
+                if self.llm_calls > self.unknown_cost_calls:
+                    attrs[semconv.COST_USD] = self.cost_usd
+                if self.unknown_cost_calls:
+                    attrs[semconv.COST_UNKNOWN_CALLS] = self.unknown_cost_calls
+            return attrs
+
+
+class SpanHandle:
+    """A running span: set attributes and events without ever raising into user code."""
+
+    __slots__ = ("_chain", "_span")
+
+    def __init__(self, span: Span, chain: tuple[Totals, ...] = ()) -> None:
+        self._span = span
+        self._chain = chain
+
+    @property
+    def span(self) -> Span:
+        """The underlying OpenTelemetry span."""
+        return self._span
+
+    @never_raise("api.set_attribute")
+    def set_attribute(self, key: str, value: object) -> None:
+        """Set one attribute; any value is accepted and coerced (JSON for containers)."""
+        coerced = to_attribute(value)
+        if coerced is not None:
+            self._span.set_attribute(str(key), coerced)
+
+    @never_raise("api.add_event")
+    def add_event(self, name: str, attributes: Mapping[str, object] | None = None) -> None:
+        """Record a timestamped event on the span."""
+        attrs = {}
+        for key, value in (attributes or {}).items():
+            coerced = to_attribute(value)
+            if coerced is not None:
+                attrs[str(key)] = coerced
+        self._span.add_event(str(name), attrs)
+
+    def _content(self, content_key: str, summary_key: str, value: object) -> None:
+        if switches.capture_content:
+            self._span.set_attribute(content_key, to_json(value))
+        else:
+            self._span.set_attribute(summary_key, summarize(value))
+
+
+class RunHandle(SpanHandle):
+    """A workflow or agent run: input/output, items, custom metrics, metadata and roll-ups."""
+
+    __slots__ = ("totals",)
+
+    def __init__(self, span: Span, chain: tuple[Totals, ...], totals: Totals) -> None:
+        super().__init__(span, chain)
+        self.totals = totals
+
+    @never_raise("api.set_input")
+    def set_input(self, value: object) -> None:
+        """Describe the run's input (content only when capture is enabled, else a summary)."""
+        self._content(semconv.RUN_INPUT_SUMMARY, semconv.RUN_INPUT_SUMMARY, value)
+
+    @never_raise("api.set_result")
+    def set_result(self, value: object) -> None:
+        """Describe the run's output (content only when capture is enabled, else a summary)."""
+        self._content(semconv.RUN_OUTPUT_SUMMARY, semconv.RUN_OUTPUT_SUMMARY, value)
+
+    @never_raise("api.set_items")
+    def set_items(
+        self,
+        *,
+        discovered: int | None = None,
+        succeeded: int | None = None,
+        failed: int | None = None,
+    ) -> None:
+        """Record how many items the run found, handled and failed."""
+        for key, value in (
+            (semconv.RUN_ITEMS_DISCOVERED, discovered),
+            (semconv.RUN_ITEMS_SUCCEEDED, succeeded),
+            (semconv.RUN_ITEMS_FAILED, failed),
+        ):
+            if value is not None:
+                self.set_attribute(key, value)
+
+    @never_raise("api.set_metrics")
+    def set_metrics(self, metrics: Mapping[str, object]) -> None:
+        """Attach custom run metrics, stored as one JSON attribute."""
+        self._span.set_attribute(semconv.RUN_METRICS, to_json(metrics))
+
+    @never_raise("api.set_metadata")
+    def set_metadata(self, **metadata: object) -> None:
+        """Attach run metadata (product, platform, git_repo, git_branch, ...)."""
+        for key, value in metadata.items():
+            self.set_attribute(semconv.RUN_METADATA_PREFIX + key, value)
+
+
+class ToolHandle(SpanHandle):
+    """A tool call: its result."""
+
+    __slots__ = ()
+
+    @never_raise("api.set_result")
+    def set_result(self, value: object) -> None:
+        """Record the tool's result (content only when capture is enabled, else a summary)."""
+        self._content(semconv.GEN_AI_TOOL_CALL_RESULT, semconv.TOOL_RESULT_SUMMARY, value)
+
+
+class LLMHandle(SpanHandle):
+    """An LLM call: token usage, cost, response metadata and (opt-in) messages."""
+
+    __slots__ = ("_model", "_provider", "_usage")
+
+    def __init__(self, span: Span, chain: tuple[Totals, ...], model: str, provider: str | None):
+        super().__init__(span, chain)
+        self._model = model
+        self._provider = provider
+        self._usage: tuple[int, int, float | None] | None = None
+
+    @never_raise("api.record_usage")
+    def record_usage(
+        self,
+        *,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_read_input_tokens: int = 0,
+        cache_creation_input_tokens: int = 0,
+        reasoning_output_tokens: int = 0,
+        cost_usd: float | None = None,
+    ) -> None:
+        """Record token usage; without ``cost_usd`` the cost comes from the bundled price table."""
+        ins, outs = _count(input_tokens), _count(output_tokens)
+        cached = _count(cache_read_input_tokens)
+        attrs: dict[str, int | float | bool] = {
+            semconv.GEN_AI_USAGE_INPUT_TOKENS: ins,
+            semconv.GEN_AI_USAGE_OUTPUT_TOKENS: outs,
+        }
+        for key, value in (
+            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cached),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, _count(cache_creation_input_tokens)),
+            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _count(reasoning_output_tokens)),
+        ):
+            if value:
+                attrs[key] = value
+        cost = _finite(cost_usd)
+        if cost is None:
+            cost = pricing.cost_usd(
+                self._model,
+                self._provider,
+                input_tokens=ins,
+                output_tokens=outs,
+                cache_read_tokens=cached,
+            )
+        if cost is None:
+            attrs[semconv.COST_UNKNOWN] = True
+        else:
+            attrs[semconv.COST_USD] = cost
+        self._span.set_attributes(attrs)
+        self._usage = (ins, outs, cost)
+
+    @never_raise("api.set_response")
+    def set_response(
+        self,
+        *,
+        model: str | None = None,
+        response_id: str | None = None,
+        finish_reasons: Sequence[str] | None = None,
+    ) -> None:
+        """Record what the provider answered with: model, response id, finish reasons."""
+        if model is not None:
+            self.set_attribute(semconv.GEN_AI_RESPONSE_MODEL, model)
+        if response_id is not None:
+            self.set_attribute(semconv.GEN_AI_RESPONSE_ID, response_id)
+        if finish_reasons is not None:
+            self.set_attribute(semconv.GEN_AI_RESPONSE_FINISH_REASONS, list(finish_reasons))
+
+    @never_raise("api.set_messages")
+    def set_messages(self, *, input: object = None, output: object = None) -> None:
+        """Record prompt and completion messages (content only when capture is enabled)."""
+        if input is not None:
+            self._content(semconv.GEN_AI_INPUT_MESSAGES, semconv.LLM_INPUT_SUMMARY, input)
+        if output is not None:
+            self._content(semconv.GEN_AI_OUTPUT_MESSAGES, semconv.LLM_OUTPUT_SUMMARY, output)
+
+    def usage(self) -> tuple[int, int, float | None] | None:
+        """(input tokens, output tokens, cost or None) once usage was recorded."""
+        return self._usage
+
+
+def _count(value: object) -> int:
+    """A token count from user input: non-negative int, anything else counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    try:
+        return max(int(value), 0)
+    except (OverflowError, ValueError):
+        return 0
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None

@@ -1,0 +1,128 @@
+"""Run context ids in W3C baggage on the OTel context, the current agent, and the stamp spans get."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from opentelemetry import baggage
+from opentelemetry import context as otel_context
+
+from otel_agents.api import _semconv as semconv
+
+# Baggage arrives from other processes: only these keys are trusted, and only this long.
+MAX_BAGGAGE_VALUE: Final = 256
+ALLOWED_KEYS: Final = frozenset(semconv.RUN_CONTEXT_KEYS)
+
+_AGENT_KEY: Final = otel_context.create_key("otel_agents.agent")
+_ROLLUP_KEY: Final = otel_context.create_key("otel_agents.rollup")
+# The attributes every span in a context gets, computed once when the context is made.
+_STAMP_KEY: Final = otel_context.create_key("otel_agents.stamp")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The ids bound by one ``run_context`` block."""
+
+    run_id: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    request_id: str | None = None
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text[:MAX_BAGGAGE_VALUE] if text else None
+
+
+@contextmanager
+def run_context(
+    *,
+    run_id: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    request_id: str | None = None,
+) -> Iterator[RunContext]:
+    """Bind run/session/user/request ids for everything inside the block, across processes too."""
+    given = {
+        semconv.RUN_ID: _clean(run_id),
+        semconv.SESSION_ID: _clean(session_id),
+        semconv.USER_ID: _clean(user_id),
+        semconv.REQUEST_ID: _clean(request_id),
+    }
+    merged = dict(current_ids())
+    ctx = otel_context.get_current()
+    # Ids inherited from an outer block or incoming baggage are already in the baggage.
+    for key, value in given.items():
+        if value is not None:
+            merged[key] = value
+            ctx = baggage.set_baggage(key, value, ctx)
+    ctx_token = otel_context.attach(with_stamp(ctx))
+    try:
+        yield RunContext(
+            run_id=merged.get(semconv.RUN_ID),
+            session_id=merged.get(semconv.SESSION_ID),
+            user_id=merged.get(semconv.USER_ID),
+            request_id=merged.get(semconv.REQUEST_ID),
+        )
+    finally:
+        otel_context.detach(ctx_token)
+
+
+def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
+    found: dict[str, str] = {}
+    entries = baggage.get_all(ctx)
+    if entries:
+        for key in ALLOWED_KEYS.intersection(entries):
+            value = _clean(entries[key])
+            if value is not None:
+                found[key] = value
+    agent = current_agent(ctx)
+    if agent is not None:
+        found[semconv.GEN_AI_AGENT_NAME] = agent
+    return MappingProxyType(found)
+
+
+def stamp(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
+    """What every span in ``ctx`` carries: allow-listed run-context ids and the innermost agent."""
+    cached = otel_context.get_value(_STAMP_KEY, ctx)
+    if isinstance(cached, MappingProxyType):
+        return cached
+    return _compute_stamp(ctx)
+
+
+def with_stamp(ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with its stamp computed once, so spans started in it need no baggage lookup."""
+    return otel_context.set_value(_STAMP_KEY, _compute_stamp(ctx), ctx)
+
+
+def current_ids(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
+    """The run-context ids in force, from this process's ``run_context`` or incoming baggage."""
+    return {k: v for k, v in stamp(ctx).items() if k in ALLOWED_KEYS}
+
+
+def current_agent(ctx: otel_context.Context | None = None) -> str | None:
+    """The name of the innermost agent running in ``ctx`` (default: the current context)."""
+    value = otel_context.get_value(_AGENT_KEY, ctx)
+    return value if isinstance(value, str) else None
+
+
+def with_agent(name: str, ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with ``name`` as the innermost agent."""
+    return with_stamp(otel_context.set_value(_AGENT_KEY, name, ctx))
+
+
+def rollup_chain(ctx: otel_context.Context | None = None) -> tuple[object, ...]:
+    """The token/cost accumulators of the enclosing workflows and agents, innermost last."""
+    value = otel_context.get_value(_ROLLUP_KEY, ctx)
+    return value if isinstance(value, tuple) else ()
+
+
+def with_rollup(chain: tuple[object, ...], ctx: otel_context.Context) -> otel_context.Context:
+    """``ctx`` with ``chain`` as the accumulators that LLM and tool calls report to."""
+    return otel_context.set_value(_ROLLUP_KEY, chain, ctx)

@@ -1,0 +1,89 @@
+"""``opentelemetry-instrument`` entry points: the otel-agents distro, configurator and a start-up check."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Final
+
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.environment_variables import (
+    OTEL_PYTHON_CONFIGURATOR,
+    OTEL_PYTHON_DISTRO,
+)
+from opentelemetry.util._importlib_metadata import EntryPoint
+
+from otel_agents.api._guard import never_raise
+from otel_agents.integrations._setup import env_excluded_urls, excluded_url_patterns
+
+_log = logging.getLogger("otel_agents")
+
+ENTRY_POINT_NAME: Final = "otel_agents"
+PROMETHEUS_ENV: Final = "OTEL_AGENTS_PROMETHEUS"
+MONITORING_PATHS: Final = ("/health", "/metrics")
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+
+def instrumentor_defaults(name: str) -> dict[str, Any]:
+    """Our defaults for one contrib instrumentor; a standard variable the user set always wins."""
+    defaults: dict[str, Any] = {}
+    if name in ("fastapi", "flask") and not env_excluded_urls(name.upper()):
+        defaults["excluded_urls"] = ",".join(excluded_url_patterns(MONITORING_PATHS))
+    if name == "fastapi":
+        # One span per request instead of three: the ASGI send/receive spans carry no agent data.
+        defaults["exclude_spans"] = ["receive", "send"]
+    if name == "logging" and "OTEL_PYTHON_LOG_AUTO_INSTRUMENTATION" not in os.environ:
+        # configure() already attached a log handler: a second one would export every record twice.
+        defaults["enable_log_auto_instrumentation"] = False
+    return defaults
+
+
+class AgentsDistro(BaseDistro):  # type: ignore[misc]
+    """Selects our configurator and tunes the contrib instrumentors the launcher loads."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        # The launcher loads the first configurator it finds unless this names one.
+        os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+
+    def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
+        """Instrument with our defaults under the caller's arguments."""
+        super().load_instrumentor(entry_point, **{**instrumentor_defaults(entry_point.name), **kwargs})
+
+
+class AgentsConfigurator:
+    """Builds the otel-agents pipeline exactly as ``otel_agents.configure()`` would, from the environment."""
+
+    def configure(self, **kwargs: Any) -> None:
+        """Called once by the launcher before the application's code is imported."""
+        from otel_agents.integrations import prometheus
+        from otel_agents.sdk._configure import configure
+        from otel_agents.sdk._sigterm import flush_on_sigterm
+
+        readers = []
+        if os.environ.get(PROMETHEUS_ENV, "").strip().lower() not in _FALSE and prometheus.available():
+            # Meter readers are fixed when the provider is built: /metrics needs it from the start.
+            readers.append(prometheus.reader())
+        telemetry = configure(metric_readers=readers)
+        # uvicorn ends by re-raising SIGTERM with the default action, which skips atexit.
+        flush_on_sigterm(telemetry)
+
+
+@never_raise("distro.verify")
+def verify() -> None:
+    """Warn when the launcher ran another distro's configurator: our processors are then not active."""
+    from otel_agents.sdk._configure import current
+
+    if current() is None:
+        _log.warning(
+            "otel_agents: opentelemetry-instrument did not configure otel-agents (another distro or "
+            "configurator was chosen: %s=%r, %s=%r). Set %s=%s and %s=%s, or uninstall "
+            "opentelemetry-distro.",
+            OTEL_PYTHON_DISTRO,
+            os.environ.get(OTEL_PYTHON_DISTRO),
+            OTEL_PYTHON_CONFIGURATOR,
+            os.environ.get(OTEL_PYTHON_CONFIGURATOR),
+            OTEL_PYTHON_DISTRO,
+            ENTRY_POINT_NAME,
+            OTEL_PYTHON_CONFIGURATOR,
+            ENTRY_POINT_NAME,
+        )

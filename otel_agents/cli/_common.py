@@ -1,0 +1,146 @@
+"""What every CLI command shares: the error type, opening the store, parsing times, formatting."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Final
+
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
+from otel_agents.store import _schema as schema
+
+_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+class CliError(Exception):
+    """A problem to report as one line on stderr with a non-zero exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def home_of(args: argparse.Namespace) -> Path:
+    """The store home: ``--home``, else ``$OTEL_AGENTS_HOME``, else ``~/.otel-agents``."""
+    home: Path | None = getattr(args, "home", None)
+    return home.expanduser() if home is not None else paths.default_home()
+
+
+def open_store_db(home: Path) -> sqlite3.Connection:
+    """A connection to an existing store, migrated to the current schema; CliError if absent."""
+    path = paths.db_path(home)
+    if not path.exists():
+        raise CliError(
+            f"no store at {home} (run `otel-agents demo`, or point --home / OTEL_AGENTS_HOME at one)"
+        )
+    try:
+        conn = db.connect(path)
+        schema.migrate(conn)
+    except schema.SchemaTooNew as exc:
+        raise CliError(str(exc)) from None
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"cannot open the store database {path}: {exc}") from None
+    return conn
+
+
+def parse_time(text: str, *, now: float | None = None) -> int:
+    """Nanoseconds since the epoch for ``30m``/``2h``/``7d`` (ago), ``now``, or an ISO 8601 time."""
+    now = time.time() if now is None else now
+    text = text.strip()
+    if text == "now":
+        return int(now * 1e9)
+    m = _DURATION_RE.match(text)
+    if m:
+        return int((now - float(m[1]) * _UNITS[m[2]]) * 1e9)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(
+            f"cannot read time {text!r}: use e.g. 30m, 2h, 7d, now or 2026-01-31T12:00:00Z", code=2
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.astimezone()
+    return int(parsed.timestamp() * 1e9)
+
+
+def fmt_time(ns: int | None) -> str:
+    """Local wall time of ``ns`` as ``YYYY-mm-dd HH:MM:SS``."""
+    if not ns:
+        return "-"
+    return datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_time(ns: int | None) -> str:
+    """UTC ISO 8601 time of ``ns`` with milliseconds."""
+    if not ns:
+        return ""
+    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def fmt_duration(ns: float | None) -> str:
+    """A human duration: ``850us``, ``12.3ms``, ``4.56s``, ``3m12s``."""
+    if ns is None:
+        return "-"
+    if ns < 1e6:
+        return f"{ns / 1e3:.0f}us"
+    if ns < 1e9:
+        return f"{ns / 1e6:.1f}ms"
+    if ns < 60e9:
+        return f"{ns / 1e9:.2f}s"
+    minutes, seconds = divmod(int(ns / 1e9), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+def fmt_cost(usd: float | None) -> str:
+    """Dollars with enough digits for fractions of a cent; ``-`` when unknown."""
+    if usd is None:
+        return "-"
+    if usd == 0:
+        return "$0"
+    if usd < 0.01:
+        return f"${usd:.6f}"
+    return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def fmt_int(n: int | None) -> str:
+    """An integer with thousands separators; ``-`` when absent."""
+    return "-" if n is None else f"{n:,}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> str:
+    """A plain aligned text table; columns in ``right`` are right-aligned."""
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, cell in enumerate(r):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def progress(message: str) -> None:
+    """Progress for long operations goes to stderr, so stdout stays clean for pipes."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def add_home(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """The ``--home`` option, accepted before or after the command name."""
+    parser.add_argument(
+        "--home",
+        type=Path,
+        # A sub-command's default would overwrite a --home given before the command name.
+        default=None if top_level else argparse.SUPPRESS,
+        help="store directory (default: $OTEL_AGENTS_HOME, else ~/.otel-agents)",
+    )

@@ -1,0 +1,269 @@
+"""Bounded, fork-safe batching off the request path, with counted drops and deadlines that hold."""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from opentelemetry import context as otel_context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_agents.api import _counters as stats
+from otel_agents.api._guard import never_raise, report, strict
+
+T = TypeVar("T")
+
+
+def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
+    """Run ``fn`` in a daemon thread for at most ``timeout`` s; True only if it finished in time,
+    did not raise, and did not return False."""
+    done = threading.Event()
+    outcome = [False]
+
+    def target() -> None:
+        try:
+            outcome[0] = fn() is not False
+        except Exception as exc:  # noqa: BLE001 - reported; the caller gets False
+            report(name, exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=f"otel-agents-{name}", daemon=True).start()
+    return done.wait(max(timeout, 0.0)) and outcome[0]
+
+
+class BatchWorker(Generic[T]):
+    """A bounded queue drained by one daemon thread that hands batches to ``export``."""
+
+    def __init__(
+        self,
+        name: str,
+        export: Callable[[Sequence[T]], bool],
+        *,
+        max_queue_size: int = 2048,
+        max_batch_size: int = 512,
+        schedule_delay: float = 1.0,
+    ) -> None:
+        self.name = name
+        self._export = export
+        self._max_queue = max_queue_size
+        self._max_batch = max_batch_size
+        self._delay = schedule_delay
+        self._init_state()
+        # A forked child inherits the queue (the parent's records) but not the thread.
+        ref = weakref.ref(self)
+
+        def reinit_in_child() -> None:
+            worker = ref()
+            if worker is not None:
+                worker._init_state()
+
+        os.register_at_fork(after_in_child=reinit_in_child)
+
+    def _init_state(self) -> None:
+        self._pid = os.getpid()
+        self._queue: deque[T] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._inflight = 0
+        self._flush_requests = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def put(self, item: T) -> None:
+        """Queue ``item``; when the queue is full or closed it is dropped and counted."""
+        if self._closed:
+            stats.count_drop(f"{self.name}.after_shutdown")
+            return
+        queue = self._queue
+        if len(queue) >= self._max_queue:
+            stats.count_drop(f"{self.name}.queue_full")
+            return
+        queue.append(item)
+        if self._thread is None:
+            self._start()
+        # Wake the worker once, when a batch fills: it drains until empty, so later puts need not.
+        if len(queue) == self._max_batch:
+            with self._cond:
+                self._cond.notify()
+
+    def put_many(self, items: Sequence[T]) -> None:
+        """Queue ``items`` and wake the worker; what does not fit is dropped and counted."""
+        if not items:
+            return
+        if self._closed:
+            stats.count_drop(f"{self.name}.after_shutdown", len(items))
+            return
+        queue = self._queue
+        room = max(self._max_queue - len(queue), 0)
+        if room < len(items):
+            stats.count_drop(f"{self.name}.queue_full", len(items) - room)
+            items = items[:room]
+        queue.extend(items)
+        if self._thread is None:
+            self._start()
+        with self._cond:
+            self._cond.notify()
+
+    def _start(self) -> None:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"otel-agents-{self.name}", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue and not self._closed and not self._flush_requests:
+                    self._cond.wait(self._delay)
+                closing = self._closed
+            self._drain()
+            if closing and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
+                self._inflight = len(batch)
+                if not batch:
+                    self._flush_requests = 0
+                    self._cond.notify_all()
+                    return
+            ok = False
+            error: Exception | None = None
+            # Exporting must not trace itself (an instrumented HTTP client would loop forever).
+            token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+            try:
+                ok = bool(self._export(batch))
+            except Exception as exc:  # noqa: BLE001 - an exporter must not kill the worker
+                report(f"{self.name}.export", exc)
+                error = exc
+            finally:
+                otel_context.detach(token)
+            if not ok:
+                stats.count_drop(f"{self.name}.export_failed", len(batch))
+            with self._cond:
+                self._inflight = 0
+                self._cond.notify_all()
+            if error is not None and strict():
+                raise error  # under the test suite a bug here must fail the test, worker or not
+
+    def flush(self, timeout: float) -> bool:
+        """Export everything queued now; False if that did not finish within ``timeout`` s."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        if self._thread is None or self._pid != os.getpid():
+            return not self._queue
+        with self._cond:
+            self._flush_requests += 1
+            self._cond.notify_all()
+            while self._queue or self._inflight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def shutdown(self, timeout: float) -> bool:
+        """Stop accepting, export what is queued within ``timeout`` s, count what is left."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is not None and self._pid == os.getpid():
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        left = len(self._queue)
+        if left:
+            self._queue.clear()
+            stats.count_drop(f"{self.name}.shutdown_timeout", left)
+        return left == 0 and (thread is None or not thread.is_alive())
+
+
+class _Exporter(Protocol):
+    def shutdown(self) -> Any: ...
+
+
+class _Batching(Generic[T]):
+    """What the span and log batch processors share: a worker, an exporter, bounded flush and stop."""
+
+    _worker: BatchWorker[T]
+    _exporter: _Exporter
+
+    @never_raise("batch.force_flush", default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._worker.flush(timeout_millis / 1000)
+
+    @never_raise("batch.shutdown")
+    def shutdown(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        self._worker.shutdown(timeout)
+        run_bounded(self._exporter.shutdown, deadline - time.monotonic(), "exporter.shutdown")
+
+
+class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
+    """One exporter's bounded queue of ended spans; not the SDK's BatchSpanProcessor (accept(), seconds)."""
+
+    NEEDS_ON_START = False
+
+    def __init__(self, exporter: SpanExporter, name: str = "spans", **options: Any) -> None:
+        self._exporter: SpanExporter = exporter
+        self._worker = BatchWorker(name, self._export, **options)
+
+    def _export(self, batch: Sequence[ReadableSpan]) -> bool:
+        return self._exporter.export(batch) is SpanExportResult.SUCCESS
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        return None
+
+    @never_raise("batch.on_end")
+    def on_end(self, span: ReadableSpan) -> None:
+        self.accept(span)
+
+    def accept(self, span: ReadableSpan) -> None:
+        """Queue ``span`` if it is sampled; unguarded: callers guard it."""
+        context = span.context
+        if context is not None and context.trace_flags.sampled:
+            self._worker.put(span)
+
+    def accept_many(self, spans: Sequence[ReadableSpan]) -> None:
+        """Queue the sampled ones of ``spans`` and start exporting them; unguarded: callers guard it."""
+        self._worker.put_many([s for s in spans if s.context is not None and s.context.trace_flags.sampled])
+
+
+class LogExportQueue(_Batching[ReadableLogRecord], LogRecordProcessor):
+    """One exporter's bounded queue of log records (not the SDK's BatchLogRecordProcessor: seconds)."""
+
+    def __init__(self, exporter: LogRecordExporter, name: str = "logs", **options: Any) -> None:
+        self._exporter: LogRecordExporter = exporter
+        self._worker = BatchWorker(name, self._export, **options)
+
+    def _export(self, batch: Sequence[ReadableLogRecord]) -> bool:
+        result = self._exporter.export(batch)
+        return result is LogRecordExportResult.SUCCESS
+
+    @never_raise("batch.on_emit")
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        # A frozen copy without the context: the queue must not keep request contexts alive.
+        record = copy.copy(log_record.log_record)
+        record.context = otel_context.Context()
+        self._worker.put(
+            ReadableLogRecord(
+                log_record=record,
+                resource=log_record.resource or Resource.get_empty(),
+                instrumentation_scope=log_record.instrumentation_scope,
+                limits=log_record.limits,
+            )
+        )

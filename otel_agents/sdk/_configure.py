@@ -1,0 +1,295 @@
+"""``configure()``: one call builds the SDK pipeline (providers, processors, exporters) exactly once."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger_provider, set_logger_provider
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from otel_agents.api import _pricing as pricing
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._switches import switches
+from otel_agents.api._version import __version__
+from otel_agents.sdk import _fork as fork
+from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
+from otel_agents.sdk._log_bridge import Bridge
+from otel_agents.sdk._options import Options, resolve
+from otel_agents.sdk.processors import (
+    Redactor,
+    RewriteLogProcessor,
+    RunContextLogProcessor,
+    SpanChain,
+    SpanMetricsProcessor,
+    Truncator,
+)
+from otel_agents.sdk.processors._fanout import FanOutLogProcessor
+from otel_agents.sdk.processors._rewrite import Rewriter
+
+_log = logging.getLogger("otel_agents")
+_lock = threading.Lock()
+_current: Telemetry | None = None
+
+
+@dataclass
+class Telemetry:
+    """What ``configure()`` built; ``shutdown()`` and ``force_flush()`` are bounded in time."""
+
+    options: Options
+    resource: Resource
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    logger_provider: LoggerProvider
+    store: Any = None
+    span_metrics: SpanMetricsProcessor | None = None
+    _log_bridge: Bridge | None = field(default=None, repr=False)
+    _shut: bool = field(default=False, repr=False)
+
+    @property
+    def is_shutdown(self) -> bool:
+        """True once ``shutdown()`` ran."""
+        return self._shut
+
+    def force_flush(self, timeout: float | None = None) -> bool:
+        """Export everything recorded so far; returns False if that took longer than ``timeout``."""
+        budget = self.options.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+
+        def remaining_ms() -> int:
+            return int(max(deadline - time.monotonic(), 0) * 1000)
+
+        def flush() -> bool:
+            # Metrics last: spans ending now still feed the span-derived metrics.
+            spans = self.tracer_provider.force_flush(remaining_ms())
+            logs = self.logger_provider.force_flush(remaining_ms())
+            return bool(self.meter_provider.force_flush(remaining_ms()) and spans and logs)
+
+        return run_bounded(flush, budget, "force_flush")
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush and stop every provider within ``timeout`` seconds, even with no collector."""
+        global _current  # noqa: PLW0603 - the one process-wide pipeline
+        with _lock:
+            if self._shut:
+                return True
+            self._shut = True
+            if _current is self:
+                _current = None
+        budget = self.options.shutdown_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        if self._log_bridge is not None:
+            self._log_bridge.uninstall()
+
+        def stop() -> None:
+            # Spans first: their end feeds the span-derived metrics collected last.
+            self.tracer_provider.shutdown()
+            self.logger_provider.shutdown()
+            self.meter_provider.shutdown(int(max(deadline - time.monotonic(), 0.1) * 1000))
+            if self.store is not None:
+                self.store.close()
+
+        return run_bounded(stop, budget, "shutdown")
+
+
+def configure(**options: Any) -> Telemetry:
+    """Set up traces, metrics and logs for this process; later calls return the same handle."""
+    global _current  # noqa: PLW0603 - the one process-wide pipeline
+    resolved = resolve(**options)
+    with _lock:
+        if _current is not None:
+            _warn_if_different(_current.options, resolved, options)
+            return _current
+        telemetry = _build(resolved)
+        _current = telemetry
+    atexit.register(telemetry.shutdown)
+    fork.install(telemetry)
+    return telemetry
+
+
+def current() -> Telemetry | None:
+    """The pipeline ``configure()`` built in this process, if any."""
+    return _current
+
+
+def _warn_if_different(active: Options, wanted: Options, given: dict[str, Any]) -> None:
+    differing = [
+        f.name
+        for f in fields(Options)
+        if f.name in given and f.compare and getattr(active, f.name) != getattr(wanted, f.name)
+    ]
+    if differing:
+        _log.warning(
+            "otel_agents: configure() was already called; ignoring new values for %s "
+            "(call shutdown() on the handle first to reconfigure)",
+            ", ".join(differing),
+        )
+
+
+def _resource(options: Options) -> Resource:
+    attrs: dict[str, str] = {
+        semconv.SERVICE_INSTANCE_ID: options.instance_id or str(uuid.uuid4()),
+        "telemetry.distro.name": "otel-agents",
+        "telemetry.distro.version": __version__,
+    }
+    if options.service_name:
+        attrs[semconv.SERVICE_NAME] = options.service_name
+    if options.service_version:
+        attrs[semconv.SERVICE_VERSION] = options.service_version
+    if options.environment:
+        attrs[semconv.DEPLOYMENT_ENVIRONMENT_NAME] = options.environment
+    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES under the explicit values above.
+    return Resource.create(attrs)
+
+
+def _exporters(
+    options: Options,
+) -> tuple[list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any]:
+    kind = options.resolved_exporter
+    if kind == "none":
+        return [], None, [], None
+    if kind == "console":
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return [ConsoleSpanExporter()], ConsoleMetricExporter(), [ConsoleLogRecordExporter()], None
+    if kind == "store":
+        from otel_agents.sdk._exporter_setup import open_local_store
+
+        store = open_local_store(options)
+        if store is None:
+            return _exporters_console_fallback()
+        return [store.span_exporter], store.metric_exporter, [store.log_exporter], store
+    from otel_agents.sdk._exporter_setup import otlp_exporters
+
+    spans, metric, logs = otlp_exporters(options)
+    return [spans], metric, [logs], None
+
+
+def _exporters_console_fallback() -> tuple[
+    list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any
+]:
+    return _exporters(Options(exporter="console"))
+
+
+def _rewriters(options: Options) -> list[Rewriter]:
+    rewriters: list[Rewriter] = []
+    if options.redact:
+        rewriters.append(
+            Redactor(
+                extra_patterns=options.redact_patterns,
+                extra_keys=options.redact_keys,
+                allow=options.redact_allow,
+            )
+        )
+    rewriters.append(Truncator(options.max_attribute_length))
+    return rewriters
+
+
+def _build(options: Options) -> Telemetry:
+    switches.capture_content = options.capture_content
+    switches.log_events = options.log_events
+    threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
+    resource = _resource(options)
+    span_exporters, metric_exporter, log_exporters, store = _exporters(options)
+    span_exporters += list(options.span_exporters)
+    log_exporters += list(options.log_exporters)
+    batch = {
+        "max_queue_size": options.max_queue_size,
+        "max_batch_size": options.max_export_batch_size,
+        "schedule_delay": options.schedule_delay,
+    }
+    rewriters = _rewriters(options)
+
+    readers: list[MetricReader] = list(options.metric_readers)
+    if metric_exporter is not None:
+        readers.append(
+            PeriodicExportingMetricReader(
+                metric_exporter,
+                export_interval_millis=options.metric_export_interval * 1000,
+                export_timeout_millis=options.export_timeout * 1000,
+            )
+        )
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
+    span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
+
+    # Redaction and truncation run before the span metrics, every exporter and every user processor
+    # (those added later through the provider too): metric labels never carry a secret.
+    chain = SpanChain(
+        rewriters,
+        metrics=span_metrics,
+        exporters=[SpanExportQueue(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters],
+        processors=options.span_processors,
+        max_queue_size=options.max_queue_size,
+        max_batch_size=options.max_export_batch_size,
+        schedule_delay=options.schedule_delay,
+        shutdown_timeout=options.shutdown_timeout,
+    )
+    tracer_provider = TracerProvider(
+        resource=resource,
+        shutdown_on_exit=False,
+        # Typed as the SDK's multi-processors, but the provider and its spans only call the
+        # SpanProcessor hooks and add_span_processor, which SpanChain implements.
+        active_span_processor=chain,
+    )
+
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(RunContextLogProcessor())
+    log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]
+    logger_provider.add_log_record_processor(
+        RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
+    )
+
+    _install_globals(tracer_provider, meter_provider, logger_provider)
+    bridge = None
+    if options.logs:
+        bridge = Bridge(logger_provider)
+        bridge.install()
+    if options.log_events:
+        logging.getLogger(semconv.EVENT_LOGGER).setLevel(logging.INFO)
+    return Telemetry(
+        options=options,
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        store=store,
+        span_metrics=span_metrics,
+        _log_bridge=bridge,
+    )
+
+
+def _install_globals(
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    logger_provider: LoggerProvider,
+) -> None:
+    # The API ignores a second set_*_provider with only a log line; say loudly what that means.
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    set_logger_provider(logger_provider)
+    if trace.get_tracer_provider() is not tracer_provider:
+        _log.warning(
+            "otel_agents: another tracer provider was installed before configure(); spans made "
+            "through it bypass otel-agents processors (redaction included). Call configure() "
+            "first, or run under opentelemetry-instrument with the otel-agents distro."
+        )
+    if get_logger_provider() is not logger_provider:
+        _log.warning("otel_agents: another logger provider was installed before configure()")

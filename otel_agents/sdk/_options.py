@@ -1,0 +1,434 @@
+"""The one options dataclass: argument > ``OTEL_*`` > ``OTEL_AGENTS_*`` > default, validated."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Final
+
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter
+
+_log = logging.getLogger("otel_agents")
+
+EXPORTERS: Final = ("auto", "otlp", "store", "console", "none")
+PROTOCOLS: Final = ("http/protobuf", "grpc")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off", ""})
+
+
+# --- parsers: each raises ValueError with a message fit to show the user -----------------------
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError("expected true or false")
+
+
+def _positive(kind: type[int] | type[float], scale: float = 1.0) -> Callable[[object], Any]:
+    def parse(value: object) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a positive {kind.__name__}")
+        try:
+            number = kind(float(value)) if isinstance(value, (str, int, float)) else None
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None:
+            raise ValueError(f"expected a positive {kind.__name__}") from None
+        if not number > 0 or not math.isfinite(number):
+            raise ValueError(f"expected a positive {kind.__name__}")
+        return kind(number * scale) if scale != 1.0 else number
+
+    return parse
+
+
+def _choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if isinstance(text, str):
+            text = (aliases or {}).get(text, text)
+            if text in choices:
+                return text
+        raise ValueError(f"expected one of {', '.join(choices)}")
+
+    return parse
+
+
+def _path(value: object) -> Path:
+    if isinstance(value, Path):
+        return value.expanduser()
+    return Path(_text(value)).expanduser()
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError("expected a list of strings")
+
+
+def _patterns(value: object) -> tuple[str | re.Pattern[str], ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of regular expressions")
+    for pattern in value:
+        if not isinstance(pattern, re.Pattern):
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return tuple(value)
+
+
+def _callable_or_none(value: object) -> Any:
+    if value is not None and not callable(value):
+        raise ValueError("expected a callable (key, value) -> bool")
+    return value
+
+
+def _instances(kind: type) -> Callable[[object], tuple[Any, ...]]:
+    def parse(value: object) -> tuple[Any, ...]:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, kind) for v in value):
+            raise ValueError(f"expected a list of {kind.__name__}")
+        return tuple(value)
+
+    return parse
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option's variables (in precedence order), its parser and the docs text beside it."""
+
+    env: tuple[str, ...]
+    parse: Callable[[object], Any]
+    doc: str
+    default_doc: str | None
+
+
+def about(
+    *,
+    parse: Callable[[object], Any],
+    doc: str,
+    env: tuple[str, ...] = (),
+    default_doc: str | None = None,
+) -> dict[str, OptionSpec]:
+    """Field metadata: an option's variables, parser and docs (docs/configuration.md is made from it)."""
+    return {"option": OptionSpec(env=env, parse=parse, doc=doc, default_doc=default_doc)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Options:
+    """Everything ``configure()`` accepts, each field with its variables, parser and description."""
+
+    service_name: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_SERVICE_NAME", "OTEL_AGENTS_SERVICE_NAME"),
+            parse=_text,
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service`",
+            doc="`service.name` on the resource",
+        ),
+    )
+    service_version: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_AGENTS_SERVICE_VERSION",),
+            parse=_text,
+            default_doc="unset",
+            doc="`service.version`",
+        ),
+    )
+    environment: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_AGENTS_ENVIRONMENT",),
+            parse=_text,
+            default_doc="unset",
+            doc="`deployment.environment.name`",
+        ),
+    )
+    instance_id: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_AGENTS_INSTANCE_ID",),
+            parse=_text,
+            default_doc="a new UUID per process",
+            doc="`service.instance.id`",
+        ),
+    )
+    exporter: str = field(
+        default="auto",
+        metadata=about(
+            env=("OTEL_TRACES_EXPORTER", "OTEL_AGENTS_EXPORTER"),
+            parse=_choice(EXPORTERS, {"otlp_proto_http": "otlp", "otlp_proto_grpc": "otlp"}),
+            doc=(
+                "`auto` (OTLP when an OTLP endpoint is set, else the local store), `otlp`, `store`, "
+                "`console`, `none`"
+            ),
+        ),
+    )
+    otlp_endpoint: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_EXPORTER_OTLP_ENDPOINT",),
+            parse=_text,
+            default_doc="unset",
+            doc=(
+                "base URL; per-signal `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` are honoured by"
+                " the exporters"
+            ),
+        ),
+    )
+    otlp_protocol: str = field(
+        default="http/protobuf",
+        metadata=about(
+            env=("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_AGENTS_OTLP_PROTOCOL"),
+            parse=_choice(PROTOCOLS),
+            doc="or `grpc` (needs the `grpc` extra)",
+        ),
+    )
+    export_timeout: float = field(
+        default=5.0,
+        metadata=about(
+            env=("OTEL_AGENTS_EXPORT_TIMEOUT",),
+            parse=_positive(float),
+            default_doc="`5.0` s",
+            doc="per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` is set",
+        ),
+    )
+    home: Path | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_AGENTS_HOME",),
+            parse=_path,
+            default_doc="`~/.otel-agents`",
+            doc="where the local store lives",
+        ),
+    )
+    capture_content: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_AGENTS_CAPTURE_CONTENT"),
+            parse=_bool,
+            doc=(
+                "record prompts, messages, tool arguments and results; when off they are summarised "
+                "(type, size, key names)"
+            ),
+        ),
+    )
+    max_attribute_length: int = field(
+        default=4096,
+        metadata=about(
+            env=("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_AGENTS_MAX_ATTRIBUTE_LENGTH"),
+            parse=_positive(int),
+            doc="longer strings are cut with `...[truncated N chars]` (min 16)",
+        ),
+    )
+    redact: bool = field(
+        default=True,
+        metadata=about(
+            env=("OTEL_AGENTS_REDACT",),
+            parse=_bool,
+            doc="redact secrets before any exporter (see [redaction.md](redaction.md))",
+        ),
+    )
+    redact_patterns: tuple[str | re.Pattern[str], ...] = field(
+        default=(),
+        metadata=about(
+            parse=_patterns,
+            default_doc="none",
+            doc="extra regular expressions whose matches are redacted",
+        ),
+    )
+    redact_keys: tuple[str, ...] = field(
+        default=(),
+        metadata=about(
+            env=("OTEL_AGENTS_REDACT_KEYS",),
+            parse=_strings,
+            default_doc="none",
+            doc="extra key fragments (comma-separated in the variable) whose values are redacted",
+        ),
+    )
+    redact_allow: Callable[[str, str], bool] | None = field(
+        default=None,
+        metadata=about(
+            parse=_callable_or_none,
+            default_doc="none",
+            doc="`callback(key, value) -> bool`; `True` keeps a value the rules would redact",
+        ),
+    )
+    shutdown_timeout: float = field(
+        default=5.0,
+        metadata=about(
+            env=("OTEL_AGENTS_SHUTDOWN_TIMEOUT",),
+            parse=_positive(float),
+            default_doc="`5.0` s",
+            doc="total budget for `shutdown()` / `force_flush()`, also at process exit",
+        ),
+    )
+    max_queue_size: int = field(
+        default=2048,
+        metadata=about(
+            env=("OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_AGENTS_MAX_QUEUE_SIZE"),
+            parse=_positive(int),
+            doc=(
+                "records queued per exporter, and spans queued for redaction; beyond it records are "
+                "dropped and counted"
+            ),
+        ),
+    )
+    max_export_batch_size: int = field(
+        default=512,
+        metadata=about(
+            env=("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",),
+            parse=_positive(int),
+            doc="records per export call",
+        ),
+    )
+    schedule_delay: float = field(
+        default=1.0,
+        metadata=about(
+            env=("OTEL_BSP_SCHEDULE_DELAY",),
+            parse=_positive(float),
+            default_doc="`1.0` s",
+            doc="longest wait before a partial batch is exported",
+        ),
+    )
+    metric_export_interval: float = field(
+        default=60.0,
+        metadata=about(
+            env=("OTEL_METRIC_EXPORT_INTERVAL",),
+            parse=_positive(float),
+            default_doc="`60.0` s",
+            doc="periodic metric export",
+        ),
+    )
+    logs: bool = field(
+        default=True,
+        metadata=about(
+            env=("OTEL_AGENTS_LOGS",),
+            parse=_bool,
+            doc="bridge stdlib `logging` (root logger) into OTel log records",
+        ),
+    )
+    log_events: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_AGENTS_LOG_EVENTS",),
+            parse=_bool,
+            doc="also emit agent, tool and routing events as log records (logger `otel_agents.events`)",
+        ),
+    )
+    span_processors: tuple[SpanProcessor, ...] = field(
+        default=(),
+        compare=False,
+        metadata=about(
+            parse=_instances(SpanProcessor),
+            default_doc="none",
+            doc=(
+                "extra SDK span processors: `on_start` as usual, `on_end` on the ending thread after "
+                "redaction (also for processors added later with `tracer_provider.add_span_processor`)"
+            ),
+        ),
+    )
+    span_exporters: tuple[SpanExporter, ...] = field(
+        default=(),
+        compare=False,
+        metadata=about(
+            parse=_instances(SpanExporter),
+            default_doc="none",
+            doc="extra span exporters (batched, after redaction)",
+        ),
+    )
+    metric_readers: tuple[MetricReader, ...] = field(
+        default=(),
+        compare=False,
+        metadata=about(
+            parse=_instances(MetricReader),
+            default_doc="none",
+            doc="extra metric readers (for example a Prometheus reader)",
+        ),
+    )
+    log_exporters: tuple[LogRecordExporter, ...] = field(
+        default=(),
+        compare=False,
+        metadata=about(
+            parse=_instances(LogRecordExporter),
+            default_doc="none",
+            doc="extra log exporters (batched, after redaction)",
+        ),
+    )
+
+    @property
+    def otlp_configured(self) -> bool:
+        """True when any OTLP endpoint is set, by argument or by a standard variable."""
+        if self.otlp_endpoint:
+            return True
+        return any(
+            os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}ENDPOINT")
+            for signal in ("", "TRACES_", "METRICS_", "LOGS_")
+        )
+
+    @property
+    def resolved_exporter(self) -> str:
+        """``exporter`` with ``auto`` decided: OTLP when an endpoint is set, else the local store."""
+        if self.exporter != "auto":
+            return self.exporter
+        return "otlp" if self.otlp_configured else "store"
+
+
+# field -> its spec, in declaration order.
+SPEC: Final[dict[str, OptionSpec]] = {f.name: f.metadata["option"] for f in fields(Options)}
+
+# Standard variables given in milliseconds; our fields are seconds.
+_MILLISECOND_ENV: Final = frozenset({"OTEL_BSP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"})
+
+
+def resolve(**arguments: Any) -> Options:
+    """Build ``Options``: a bad argument raises ``ValueError``; a bad variable warns and is ignored."""
+    names = {f.name for f in fields(Options)}
+    unknown = sorted(set(arguments) - names)
+    if unknown:
+        raise TypeError(f"configure() got unknown option(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, spec in SPEC.items():
+        env_names, parse = spec.env, spec.parse
+        if name in arguments and arguments[name] is not None:
+            try:
+                values[name] = parse(arguments[name])
+            except ValueError as exc:
+                raise ValueError(f"configure({name}={arguments[name]!r}): {exc}") from None
+            continue
+        for env in env_names:
+            raw = os.environ.get(env)
+            if raw is None or raw == "":
+                continue
+            try:
+                parsed = parse(raw)
+            except ValueError as exc:
+                _log.warning("otel_agents: ignoring %s=%r: %s", env, raw, exc)
+                continue
+            if env in _MILLISECOND_ENV:
+                parsed = parsed / 1000
+            values[name] = parsed
+            break
+    options = Options(**values)
+    if options.max_export_batch_size > options.max_queue_size:
+        options = replace(options, max_export_batch_size=options.max_queue_size)
+    return options

@@ -1,0 +1,151 @@
+"""The tracer provider's one span processor: stamping, rewriting, span metrics and batching, fused."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from functools import partial
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
+
+from otel_agents.api._guard import attempt, contained
+from otel_agents.sdk._batching import BatchWorker, SpanExportQueue
+from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
+from otel_agents.sdk.processors._rewrite import Rewriter, Unchanged, rewrite_or_strip
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+from otel_agents.sdk.processors._stamping import is_own, stamp_span
+
+
+class SpanChain(SynchronousMultiSpanProcessor):
+    """Stamps foreign spans on start; after each span ends, rewrites it (redaction, truncation) once
+    and hands the result to the span metrics, every exporter's queue and every user processor.
+
+    ``configure()`` installs it as the tracer provider's active span processor, so a processor added
+    later with ``tracer_provider.add_span_processor`` lands behind redaction too. With no user
+    processor, ending a span only queues it: the rewrite and the rest run in batches on the chain's
+    thread, off the request path and cheaper per span. A user processor gets ``on_end`` on the
+    ending thread, as in the SDK, so while there is one the whole chain runs there.
+
+    It is the provider's multi-span processor, so it takes that type (and overrides all of it).
+    """
+
+    def __init__(
+        self,
+        rewriters: Sequence[Rewriter],
+        *,
+        metrics: SpanMetricsProcessor | None = None,
+        exporters: Sequence[SpanExportQueue] = (),
+        processors: Sequence[SpanProcessor] = (),
+        max_queue_size: int = 2048,
+        max_batch_size: int = 512,
+        schedule_delay: float = 1.0,
+        shutdown_timeout: float = 5.0,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        self._rewriters = tuple(rewriters)
+        self._unchanged = Unchanged()
+        self._metrics = metrics
+        self._batches = tuple(exporters)
+        self._stage = BatchWorker(
+            "spans.chain",
+            self._process,
+            max_queue_size=max_queue_size,
+            max_batch_size=max_batch_size,
+            schedule_delay=schedule_delay,
+        )
+        self._shutdown_timeout = shutdown_timeout
+        self._lock = threading.Lock()
+        # Tuples replaced whole under the lock: hooks iterate them without locking.
+        self._processors: tuple[SpanProcessor, ...] = ()
+        self._starters: tuple[SpanProcessor, ...] = ()
+        for processor in processors:
+            self.add_span_processor(processor)
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        """Add a processor after the exporters; it sees every span start, and each end after redaction."""
+        with self._lock:
+            self._processors += (span_processor,)
+            # on_start runs for every span: skip processors that declare theirs does nothing.
+            if getattr(span_processor, "NEEDS_ON_START", True):
+                self._starters += (span_processor,)
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        if not is_own(span):
+            try:
+                stamp_span(span, parent_context)
+            except Exception as exc:
+                if not contained("chain.stamp", exc):
+                    raise
+        for processor in self._starters:
+            try:
+                processor.on_start(span, parent_context)
+            except Exception as exc:
+                if not contained("chain.processor.on_start", exc):
+                    raise
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._processors:
+            self._hand_on((span,), wake=False)
+            return
+        try:
+            self._stage.put(span)
+        except Exception as exc:
+            if not contained("chain.on_end", exc):
+                raise
+
+    def _process(self, spans: Sequence[ReadableSpan]) -> bool:
+        self._hand_on(spans, wake=True)
+        return True
+
+    def _hand_on(self, spans: Sequence[ReadableSpan], *, wake: bool) -> None:
+        """Rewrite ``spans``, then give them to metrics, exporters and processors, each guarded."""
+        rewriters, unchanged, metrics = self._rewriters, self._unchanged, self._metrics
+        out: list[ReadableSpan] = []
+        for span in spans:
+            rewritten = rewrite_or_strip(span, rewriters, unchanged)
+            out.append(rewritten)
+            if metrics is not None:
+                # Right after the rewrite, so both read the same one-slot attribute snapshot.
+                try:
+                    metrics.note(rewritten)
+                except Exception as exc:
+                    if not contained("processor.metrics.on_end", exc):
+                        raise
+        for batch in self._batches:
+            try:
+                if wake:
+                    batch.accept_many(out)
+                else:
+                    for span in out:
+                        batch.accept(span)
+            except Exception as exc:
+                if not contained("batch.on_end", exc):
+                    raise
+        for processor in self._processors:
+            for span in out:
+                try:
+                    processor.on_end(span)
+                except Exception as exc:
+                    if not contained("chain.processor.on_end", exc):
+                        raise
+
+    def shutdown(self) -> None:
+        deadline = time.monotonic() + self._shutdown_timeout
+
+        def remaining() -> float:
+            return max(deadline - time.monotonic(), 0.0)
+
+        # The chain's queue first: what it still holds goes to the exporters before they stop.
+        attempt("chain.shutdown", lambda: self._stage.shutdown(remaining()))
+        for batch in self._batches:
+            attempt("chain.shutdown", partial(batch.shutdown, remaining()))
+        shutdown_all(self._processors)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        deadline = time.monotonic() + timeout_millis / 1000
+        # The chain's queue first: the exporters' flush then covers what it handed on.
+        ok = attempt("chain.force_flush", lambda: self._stage.flush(timeout_millis / 1000))
+        left_ms = int(max(deadline - time.monotonic(), 0.0) * 1000)
+        return flush_all((*self._batches, *self._processors), left_ms) and ok

@@ -1,0 +1,238 @@
+"""Apply value rewriters (redaction, truncation) to spans and log records, rebuilding only what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any, Protocol
+
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Status
+
+from otel_agents.api._guard import contained, never_raise
+from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
+
+# Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
+SPAN_NAME_KEY = "span.name"
+STATUS_KEY = "status.description"
+BODY_KEY = "log.body"
+_CACHE_MAX = 16384
+_CACHE_VALUE_MAX = 256
+
+
+class Rewriter(Protocol):
+    """A plain callable that returns ``value`` itself when nothing needs changing.
+
+    An optional ``count_attribute`` names the span attribute that records how many values it changed.
+    """
+
+    def __call__(self, key: str, value: str) -> str: ...
+
+
+class Unchanged:
+    """A bounded memory of (key, value) pairs no rewriter changes: rewriters are pure functions of both."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[str, str], bool] = {}
+
+    def remember(self, key: str, value: str) -> None:
+        if len(value) <= _CACHE_VALUE_MAX:
+            if len(self.pairs) >= _CACHE_MAX:
+                self.pairs.clear()
+            self.pairs[(key, value)] = True
+
+
+class _Pass:
+    """Applies every rewriter to string values and counts the changes each one made."""
+
+    __slots__ = ("changes", "rewriters", "unchanged")
+
+    def __init__(self, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None) -> None:
+        self.rewriters = rewriters
+        self.changes = [0] * len(rewriters)
+        self.unchanged = unchanged if unchanged is not None else Unchanged()
+
+    def text(self, key: str, value: str) -> str:
+        if (key, value) in self.unchanged.pairs:
+            return value
+        original = value
+        for i, rewrite in enumerate(self.rewriters):
+            new = rewrite(key, value)
+            if new is not value:
+                self.changes[i] += 1
+                value = new
+        if value is original:
+            self.unchanged.remember(key, value)
+        return value
+
+    def value(self, key: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(key, value)
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+            items = [self.text(key, v) if isinstance(v, str) else v for v in value]
+            if any(new is not old for new, old in zip(items, value, strict=False)):
+                return tuple(items)
+        return value
+
+    def mapping(self, attrs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """A rewritten copy of ``attrs``, or None when nothing changed."""
+        if not attrs:
+            return None
+        out: dict[str, Any] | None = None
+        known = self.unchanged.pairs
+        for key, value in attrs.items():
+            # Inlined fast path: most values are strings seen before, or not strings at all.
+            if type(value) is str:
+                if (key, value) in known:
+                    continue
+                new = self.text(key, value)
+            elif isinstance(value, (tuple, list)):
+                new = self.value(key, value)
+            else:
+                continue
+            if new is not value:
+                if out is None:
+                    out = dict(attrs)
+                out[key] = new
+        return out
+
+    def count_attributes(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for rewrite, n in zip(self.rewriters, self.changes, strict=False):
+            key = getattr(rewrite, "count_attribute", None)
+            if n and isinstance(key, str):
+                counts[key] = counts.get(key, 0) + n
+        return counts
+
+
+def rewrite_span(
+    span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
+) -> ReadableSpan:
+    """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
+    current = span_attributes(span)
+    original_events = span.events  # a new tuple on every access: read it once
+    if unchanged is not None and not original_events and _all_known(span, current, unchanged):
+        return span
+    run = _Pass(rewriters, unchanged)
+    name = run.text(SPAN_NAME_KEY, span.name)
+    attrs = run.mapping(current)
+    events: list[Event] | None = None
+    for i, event in enumerate(original_events):
+        new_attrs = run.mapping(attributes_of(event.attributes))
+        if new_attrs is not None:
+            if events is None:
+                events = list(original_events)
+            events[i] = Event(event.name, new_attrs, event.timestamp)
+    status = span.status
+    if status.description:
+        description = run.text(STATUS_KEY, status.description)
+        if description is not status.description:
+            status = Status(status.status_code, description)
+    if not any(run.changes):
+        return span
+    final_attrs = dict(current) if attrs is None else attrs
+    final_attrs.update(run.count_attributes())
+    return _rebuild(span, name, final_attrs, original_events if events is None else events, status)
+
+
+def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) -> bool:
+    """True when every text of ``span`` is a (key, value) pair no rewriter changed before."""
+    known = unchanged.pairs
+    if span.status.description or (SPAN_NAME_KEY, span.name) not in known:
+        return False
+    # Only text is remembered, so this C-level subset test settles spans whose values are all text.
+    try:
+        if known.keys() >= attrs.items():
+            return True
+    except TypeError:  # an unhashable value, possible in a ReadableSpan built by hand
+        return False
+    for key, value in attrs.items():
+        if type(value) is str:
+            if (key, value) not in known:
+                return False
+        elif isinstance(value, (tuple, list)):
+            return False
+    return True
+
+
+def _rebuild(
+    span: ReadableSpan,
+    name: str,
+    attrs: Mapping[str, Any],
+    events: Sequence[Event],
+    status: Status,
+) -> ReadableSpan:
+    return ReadableSpan(
+        name=name,
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attrs,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def rewrite_or_strip(
+    span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
+) -> ReadableSpan:
+    """``rewrite_span``, or, when a rewriter fails, the span with no text left (reported, never raised)."""
+    try:
+        return rewrite_span(span, rewriters, unchanged)
+    except Exception as exc:
+        if not contained("processor.rewrite.on_end", exc):
+            raise
+        return _stripped(span)
+
+
+def _stripped(span: ReadableSpan) -> ReadableSpan:
+    """What to export when rewriting failed: no text at all, so no secret can slip through."""
+    attrs = {k: v for k, v in (span.attributes or {}).items() if not isinstance(v, (str, tuple))}
+    return _rebuild(span, span.name.split(" ", 1)[0], attrs, (), Status(span.status.status_code))
+
+
+class RewriteLogProcessor(LogRecordProcessor):
+    """Rewrites each log record's body and attributes in place, then hands it on."""
+
+    def __init__(self, next_processor: LogRecordProcessor, rewriters: Sequence[Rewriter]) -> None:
+        self._next = next_processor
+        self._rewriters = tuple(rewriters)
+        self._unchanged = Unchanged()
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        record = log_record.log_record
+        try:
+            run = _Pass(self._rewriters, self._unchanged)
+            body = record.body
+            if isinstance(body, str):
+                record.body = run.text(BODY_KEY, body)
+            elif isinstance(body, Mapping):
+                record.body = run.mapping(body) or body
+            attrs = record.attributes
+            new_attrs = run.mapping(attrs)
+            if new_attrs is not None and isinstance(attrs, MutableMapping):
+                for key, value in new_attrs.items():
+                    if value is not attrs.get(key):
+                        attrs[key] = value
+        except Exception as exc:
+            if not contained("processor.rewrite_log.on_emit", exc):
+                raise
+            record.body = "[log record dropped: redaction failed]"
+            record.attributes = {}
+        with never_raise("processor.rewrite_log.next"):
+            self._next.on_emit(log_record)
+
+    @never_raise("processor.rewrite_log.shutdown")
+    def shutdown(self) -> None:
+        self._next.shutdown()
+
+    @never_raise("processor.rewrite_log.force_flush", default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._next.force_flush(timeout_millis)

@@ -1,0 +1,83 @@
+"""The store as OpenTelemetry SDK exporters for spans, metrics and logs; none ever raises."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_agents.api._guard import never_raise
+from otel_agents.store._writer import StoreWriter
+
+SITE = "store.export"
+
+
+class _Flushing:
+    """What the span and log exporters share: flush the writer on force_flush and on shutdown."""
+
+    _writer: StoreWriter
+
+    @never_raise(SITE)
+    def shutdown(self) -> None:
+        self._writer.flush()
+
+    @never_raise(SITE, default=False)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        self._writer.flush()
+        return True
+
+
+class StoreSpanExporter(_Flushing, SpanExporter):
+    """Writes span batches to the local store."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self._writer = writer
+
+    @never_raise(SITE, default=SpanExportResult.FAILURE)
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if not spans:
+            return SpanExportResult.SUCCESS
+        ok = self._writer.write_spans(spans)
+        return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
+
+
+class StoreLogExporter(_Flushing, LogRecordExporter):
+    """Writes log record batches to the local store."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self._writer = writer
+
+    @never_raise(SITE, default=LogRecordExportResult.FAILURE)
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        if not batch:
+            return LogRecordExportResult.SUCCESS
+        ok = self._writer.write_logs(batch)
+        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
+
+
+class StoreMetricExporter(MetricExporter):
+    """Writes each metrics collection to the local store (the SDK's default temporality)."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        super().__init__()
+        self._writer = writer
+
+    @never_raise(SITE, default=MetricExportResult.FAILURE)
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object
+    ) -> MetricExportResult:
+        ok = self._writer.write_metrics(metrics_data)
+        return MetricExportResult.SUCCESS if ok else MetricExportResult.FAILURE
+
+    @never_raise(SITE)
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: object) -> None:
+        self._writer.flush()
+
+    @never_raise(SITE, default=False)
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        self._writer.flush()
+        return True

@@ -1,0 +1,194 @@
+"""The span chain: one processor that stamps, redacts, feeds metrics and exporters, each part isolated."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, cast
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, SynchronousMultiSpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext, TraceFlags
+
+import otel_agents as oa
+from otel_agents.api import _counters as stats
+from otel_agents.sdk._batching import SpanExportQueue
+from otel_agents.sdk.processors import Redactor, SpanChain, Truncator
+
+REDACTED = "[REDACTED:secret_key]"
+
+
+def _provider(chain: SpanChain) -> TracerProvider:
+    return TracerProvider(
+        active_span_processor=cast(SynchronousMultiSpanProcessor, chain), shutdown_on_exit=False
+    )
+
+
+class Raising(SpanProcessor):
+    """A user processor with a bug in every hook."""
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        raise RuntimeError("start")
+
+    def on_end(self, span: Any) -> None:
+        raise RuntimeError("end")
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        raise RuntimeError("flush")
+
+    def shutdown(self) -> None:
+        raise RuntimeError("shutdown")
+
+
+class RaisingExporter(SpanExporter):
+    """An exporter that fails every export by raising."""
+
+    def export(self, spans: Any) -> SpanExportResult:
+        raise RuntimeError("export")
+
+
+class ThreadRecorder(SpanProcessor):
+    """Remembers the thread each on_end ran on and the attributes it saw."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+        self.attributes: list[dict[str, Any]] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.threads.append(threading.get_ident())
+        self.attributes.append(dict(span.attributes or {}))
+
+
+def test_processor_added_through_the_provider_sees_redacted_spans(pipeline: Any) -> None:
+    """A processor another library adds with tracer_provider.add_span_processor() gets spans after redaction."""
+    late = InMemorySpanExporter()
+    pipeline.telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(late))
+    with oa.tool("login") as t:
+        t.set_attribute("password", "hunter2")
+    pipeline.spans()
+    (span,) = late.get_finished_spans()
+    assert span.attributes["password"] == REDACTED
+
+
+def test_without_user_processors_redaction_runs_off_the_ending_thread(make_pipeline: Any) -> None:
+    """With no user processor, ending a span only queues it: redaction runs on the chain's own thread."""
+    seen: list[str] = []
+
+    def allow(key: str, value: str) -> bool:
+        seen.append(threading.current_thread().name)
+        return False
+
+    pipeline = make_pipeline(redact_allow=allow)
+    with oa.tool("login") as t:
+        t.set_attribute("password", "hunter2")
+    assert seen == []  # nothing ran on this thread while the span ended
+    (span,) = [s for s in pipeline.spans() if s.name == "execute_tool login"]
+    assert span.attributes["password"] == REDACTED
+    assert seen == ["otel-agents-spans.chain"]
+
+
+def test_user_processor_gets_on_end_on_the_ending_thread_after_redaction(make_pipeline: Any) -> None:
+    """A user processor's on_end runs on the thread that ended the span, as in the SDK, and sees it redacted."""
+    user = ThreadRecorder()
+    pipeline = make_pipeline(span_processors=[user])
+    with oa.tool("login") as t:
+        t.set_attribute("password", "hunter2")
+    assert user.threads == [threading.get_ident()]
+    assert user.attributes[0]["password"] == REDACTED
+    assert [s.name for s in pipeline.spans()] == ["execute_tool login"]
+
+
+def test_full_chain_queue_drops_are_counted(lenient: None) -> None:
+    """When the chain's queue is full, further spans are dropped and counted, never blocking the caller."""
+    stats.reset()
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(key: str, value: str) -> str:
+        entered.set()
+        release.wait(5)
+        return value
+
+    exporter = InMemorySpanExporter()
+    chain = SpanChain(
+        [slow],
+        exporters=[SpanExportQueue(exporter, schedule_delay=0.01)],
+        max_queue_size=2,
+        max_batch_size=1,
+        schedule_delay=0.01,
+    )
+    tracer = _provider(chain).get_tracer("t")
+    tracer.start_span("first").end()
+    assert entered.wait(5)  # the chain's thread is busy with the first span
+    for i in range(5):
+        tracer.start_span(f"s{i}").end()
+    release.set()
+    assert chain.force_flush(5000)
+    assert stats.drops()["spans.chain.queue_full"] == 3
+    assert [s.name for s in exporter.get_finished_spans()] == ["first", "s0", "s1"]
+    chain.shutdown()
+
+
+def test_span_chain_hostile_input_never_raises(lenient: None) -> None:
+    """Hand-built spans with odd shapes, a raising processor and a raising exporter never raise out of the
+    chain, the other parts still get every span, and the errors are counted."""
+    stats.reset()
+    good = InMemorySpanExporter()
+    chain = SpanChain(
+        [Redactor(), Truncator(64)],
+        exporters=[
+            SpanExportQueue(RaisingExporter(), name="bad", schedule_delay=0.01),
+            SpanExportQueue(good, schedule_delay=0.01),
+        ],
+        processors=[Raising()],
+    )
+    provider = _provider(chain)
+    with provider.get_tracer("t").start_as_current_span("s", attributes={"token": "abc", "n": 1}):
+        pass
+    context = SpanContext(1, 2, is_remote=False, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    odd = [
+        ReadableSpan(name="lists", context=context, attributes=cast(Any, {"l": ["sk-" + "a" * 40], "d": {}})),
+        ReadableSpan(name="", context=None),
+        ReadableSpan(name="x" * 10_000, context=context, attributes={"nan": float("nan"), "b": b"\xff"}),
+    ]
+    for span in odd:
+        chain.on_end(span)
+    assert chain.force_flush(5000) is False  # the raising processor's flush fails, and says so
+    names = [s.name for s in good.get_finished_spans()]
+    assert names[:2] == ["s", "lists"]
+    assert len(names) == 3  # the span without a context is not sampled, so not exported
+    assert good.get_finished_spans()[0].attributes["token"] == REDACTED
+    assert "sk-" not in str(good.get_finished_spans()[1].attributes)
+    provider.shutdown()
+    errors = stats.errors()
+    assert errors["chain.processor.on_start"] == 1
+    assert errors["chain.processor.on_end"] == 4
+    assert errors["bad.export"] >= 1
+    assert errors["fanout.shutdown"] == 1
+    assert errors["fanout.force_flush"] == 1
+
+
+class Counting(SpanProcessor):
+    """A user processor that needs both hooks."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.ended: list[str] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.started.append(span.name)
+
+    def on_end(self, span: Any) -> None:
+        self.ended.append(span.name)
+        self.last_attributes = dict(span.attributes)
+
+
+def test_user_processors_get_on_start_and_redacted_on_end(make_pipeline: Any) -> None:
+    """A processor passed to configure() sees every span start, and its end only after redaction."""
+    user = Counting()
+    pipeline = make_pipeline(span_processors=[user])
+    with oa.tool("t") as t:
+        t.set_attribute("password", "hunter2")
+    pipeline.spans()
+    assert user.started == ["execute_tool t"]
+    assert user.ended == ["execute_tool t"]
+    assert user.last_attributes["password"] == "[REDACTED:secret_key]"

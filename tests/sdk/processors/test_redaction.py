@@ -1,0 +1,171 @@
+"""Redaction: secret keys and secret-looking values become a marker before any exporter, never echoed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+
+import otel_agents as oa
+from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
+from otel_agents.sdk.processors._redaction import Redactor, marker
+
+SECRETS = {
+    "api_key": "sk-proj-abcdefghijklmnopqrstuvwxyz0123",
+    "aws_key": "AKIAIOSFODNN7EXAMPLE",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "card_number": "4111 1111 1111 1111",
+    "private_key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(SECRETS))
+def test_secret_values_are_replaced_under_any_key(rule: str) -> None:
+    """A secret-looking value is replaced by a marker naming its rule, with the text around kept."""
+    secret = SECRETS[rule]
+    out = Redactor()("notes", f"before {secret} after")
+    assert secret not in out
+    assert out == f"before {marker(rule)} after"
+
+
+def test_bearer_and_url_credentials_keep_their_context() -> None:
+    """Only the credential part of a bearer header or URL is replaced."""
+    r = Redactor()
+    assert r("h", "Bearer abcdefghijklmnop") == f"Bearer {marker('bearer')}"
+    assert r("u", "https://bob:s3cretpw@db.example/x") == f"https://{marker('url_credentials')}@db.example/x"
+
+
+def test_key_value_pairs_inside_text() -> None:
+    """``password=...`` and JSON ``"token": "..."`` inside free text lose their value."""
+    r = Redactor()
+    assert (
+        r("msg", "login failed password=hunter2 for bob")
+        == f"login failed password={marker('key_value')} for bob"
+    )
+    assert "abc123xyz" not in r("body", '{"token": "abc123xyz", "n": 1}')
+
+
+def test_card_numbers_must_pass_luhn() -> None:
+    """Digit runs that fail the Luhn check (ids, timestamps) are left alone."""
+    assert Redactor()("n", "order 4111 1111 1111 1112") == "order 4111 1111 1111 1112"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "demo-20261122-133303-ab12",  # a date-time id whose digits pass the Luhn check
+        "start_ns=1795354386880939706",  # a nanosecond timestamp that passes it too
+        "20261122133303",
+    ],
+)
+def test_dates_and_timestamps_are_not_card_numbers(value: str) -> None:
+    """Long digit runs without a card network's prefix are never redacted, Luhn-valid or not."""
+    assert Redactor()("session.id", value) == value
+
+
+def test_mastercard_2_series_is_a_card() -> None:
+    """A Luhn-valid number in Mastercard's 2221-2720 range is redacted."""
+    assert Redactor()("n", "pay 2223000048400011") == f"pay {marker('card_number')}"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "db.password",
+        "http.request.header.authorization",
+        "api_key",
+        "X-Api-Key",
+        "cookie",
+        "client_secret",
+    ],
+)
+def test_secret_keys_redact_whole_value(key: str) -> None:
+    """Any string under a secret-looking key is replaced whatever it looks like."""
+    assert Redactor()(key, "plain") == marker("secret_key")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_TOKEN_TYPE, "author", "max_tokens", "session.id"],
+)
+def test_ordinary_keys_are_not_secret(key: str) -> None:
+    """Keys that merely contain a secret word as part of another word are not redacted."""
+    assert Redactor()(key, "plain") == "plain"
+
+
+def test_allow_callback_and_extra_patterns() -> None:
+    """An allow-list callback keeps chosen values; extra patterns add rules of their own."""
+    r = Redactor(
+        extra_patterns=[r"ACME-\d{6}"], extra_keys=["ssn"], allow=lambda k, v: k == "test.fixture_key"
+    )
+    assert r("test.fixture_key", SECRETS["api_key"]) == SECRETS["api_key"]
+    assert r("note", "ticket ACME-123456") == f"ticket {marker('custom')}"
+    assert r("user.ssn", "123") == marker("secret_key")
+
+
+def test_allow_callback_that_raises_fails_closed(lenient: None) -> None:
+    """An allow callback that raises redacts (fails closed) and is counted."""
+
+    def allow(key: str, value: str) -> bool:
+        raise RuntimeError("bug")
+
+    stats.reset()
+    assert Redactor(allow=allow)("password", "x") == marker("secret_key")
+    assert stats.errors()["redaction.allow_callback"] == 1
+
+
+def test_spans_events_status_and_logs_are_redacted_before_export(pipeline: Any) -> None:
+    """Span attributes, exception events, status and log records reach exporters redacted and counted."""
+    secret = SECRETS["api_key"]
+    with pytest.raises(ValueError), oa.tool("t") as t:
+        t.set_attribute("http.request.header.authorization", "Bearer abcdefghijklmnop")
+        t.set_attribute("note", f"key is {secret}")
+        logging.getLogger("app").warning("calling with %s", secret)
+        raise ValueError(f"rejected key {secret}")
+    span = pipeline.span("execute_tool t")
+    exported = repr(span.to_json())
+    assert secret not in exported
+    assert "abcdefghijklmnop" not in exported
+    assert span.attributes[semconv.REDACTED_COUNT] >= 4
+    assert marker("api_key") in span.status.description
+    logs = pipeline.logs()
+    bodies = [str(rec.log_record.body) for rec in logs]
+    assert any(marker("api_key") in b for b in bodies)
+    assert not any(secret in b for b in bodies)
+    assert stats.redactions()["api_key"] >= 3
+
+
+def test_no_secret_means_same_span_object(pipeline: Any) -> None:
+    """A span with nothing to redact or truncate is passed on as is, not rebuilt."""
+    with oa.tool("t") as t:
+        t.set_attribute("note", "nothing to see")
+    assert semconv.REDACTED_COUNT not in pipeline.span("execute_tool t").attributes
+
+
+def test_redaction_hostile_input_never_raises() -> None:
+    """Empty, huge, binary-looking and pathological strings never make the redactor raise."""
+    r = Redactor()
+    for value in [
+        "",
+        "\x00" * 10,
+        "9" * 100_000,
+        "sk-" * 10_000,
+        "Bearer " * 5000,
+        "-----BEGIN PRIVATE KEY-----" * 100,
+        "é" * 1000,
+    ]:
+        out = r("k", value)
+        assert isinstance(out, str)
+    assert re.search("sk-", r("k", "sk-" + "a" * 30)) is None
+
+
+def test_list_values_in_log_records_are_redacted(pipeline: Any) -> None:
+    """A list of strings passed as a log extra has its secrets redacted like a tuple would."""
+    secret = SECRETS["api_key"]
+    logging.getLogger("app").warning("keys", extra={"candidates": ["ok", f"key {secret}"]})
+    (record,) = [r for r in pipeline.logs() if r.log_record.body == "keys"]
+    assert secret not in repr(dict(record.log_record.attributes))

@@ -1,0 +1,94 @@
+"""Span-derived metrics: GenAI histograms and our counters, recorded off the hot path, bounded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+
+import otel_agents as oa
+from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+
+
+def _points(pipeline: Any, name: str) -> dict[tuple[tuple[str, Any], ...], Any]:
+    return {tuple(sorted(p.attributes.items())): p for p in pipeline.metric_points(name)}
+
+
+def test_semconv_histograms_and_counters(pipeline: Any) -> None:
+    """Workflow, agent, tool and LLM spans feed their duration, token, call, error and cost metrics."""
+    with oa.workflow("wf"), oa.agent("a"):
+        with oa.llm("gpt-4o-mini", provider="openai") as c:
+            c.record_usage(input_tokens=100, output_tokens=10)
+        with pytest.raises(ValueError), oa.tool("t"):
+            raise ValueError
+        oa.route("a", target="b")
+    pipeline.spans()
+    assert len(pipeline.metric_points(semconv.METRIC_WORKFLOW_DURATION)) == 1
+    (agent_point,) = pipeline.metric_points(semconv.METRIC_AGENT_DURATION)
+    assert agent_point.attributes[semconv.GEN_AI_AGENT_NAME] == "a"
+    (tool_point,) = pipeline.metric_points(semconv.METRIC_TOOL_DURATION)
+    assert tool_point.attributes[semconv.ERROR_TYPE] == "ValueError"
+    tokens = {
+        p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum
+        for p in pipeline.metric_points(semconv.METRIC_CLIENT_TOKEN_USAGE)
+    }
+    assert tokens == {"input": 100, "output": 10}
+    (cost,) = pipeline.metric_points(semconv.METRIC_COST)
+    assert cost.value == pytest.approx((100 * 0.15 + 10 * 0.6) / 1e6)
+    assert cost.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+    (errors,) = pipeline.metric_points(semconv.METRIC_ERRORS)
+    assert errors.attributes[semconv.GEN_AI_TOOL_NAME] == "t"
+    (edge,) = pipeline.metric_points(semconv.METRIC_ROUTE_DECISIONS)
+    assert dict(edge.attributes) == {semconv.ROUTE_SOURCE: "a", semconv.ROUTE_TARGET: "b"}
+    calls = sum(p.value for p in pipeline.metric_points(semconv.METRIC_CALLS))
+    assert calls == 4
+
+
+def test_high_cardinality_collapses_into_overflow(pipeline: Any) -> None:
+    """Past the series limit, new label sets share one overflow series and the excess is counted."""
+    telemetry = pipeline.telemetry
+    telemetry.span_metrics._cardinality.limit = 5
+    for i in range(20):
+        with oa.tool(f"tool-{i}"):
+            pass
+    pipeline.spans()
+    points = pipeline.metric_points(semconv.METRIC_TOOL_DURATION)
+    assert len(points) == 6
+    overflow = [p for p in points if p.attributes.get(semconv.METRIC_OVERFLOW)]
+    assert overflow and overflow[0].count == 15
+    assert stats.drops()["metrics.cardinality_overflow"] >= 15
+
+
+def test_pending_queue_is_bounded() -> None:
+    """When nothing collects, the pending queue stops at its bound and counts the drops."""
+    stats.reset()
+    reader = InMemoryMetricReader()
+    processor = SpanMetricsProcessor(MeterProvider(metric_readers=[reader]).get_meter("m"), max_pending=10)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for _ in range(25):
+        tracer.start_span("x", attributes={semconv.GEN_AI_OPERATION_NAME: "execute_tool"}).end()
+    assert stats.drops()["metrics.pending_full"] == 15
+    assert processor.drain() == 10
+
+
+def test_metrics_hostile_input_never_raises(pipeline: Any) -> None:
+    """Spans with odd GenAI attributes (wrong types, no end, unknown operations) never raise."""
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer("foreign")
+    for attrs in (
+        {semconv.GEN_AI_OPERATION_NAME: "weird", semconv.GEN_AI_USAGE_INPUT_TOKENS: "many"},
+        {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.COST_USD: True},
+        {semconv.ROUTE_SOURCE: "a"},
+        {semconv.GEN_AI_OPERATION_NAME: ""},
+    ):
+        tracer.start_span("s", attributes=attrs).end()
+    pipeline.spans()
+    assert pipeline.metric_points(semconv.METRIC_CALLS)

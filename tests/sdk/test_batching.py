@@ -1,0 +1,180 @@
+"""Bounded batching: counted drops, deadlines that hold with a hanging exporter, fork safety."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+from otel_agents.api import _counters as stats
+from otel_agents.sdk._batching import BatchWorker, run_bounded
+
+
+class _Gated:
+    """An export that waits for ``gate`` before keeping each batch in ``exported``."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.exported: list[int] = []
+
+    def __call__(self, batch: Sequence[int]) -> bool:
+        self.gate.wait(5)
+        self.exported.extend(batch)
+        return True
+
+
+def test_full_queue_drops_and_counts() -> None:
+    """Items beyond the queue bound are dropped and counted, never blocking the caller."""
+    stats.reset()
+    export = _Gated()
+    worker: BatchWorker[int] = BatchWorker(
+        "w", export, max_queue_size=10, max_batch_size=5, schedule_delay=0.01
+    )
+    start = time.monotonic()
+    for i in range(100):
+        worker.put(i)
+    assert time.monotonic() - start < 0.5
+    export.gate.set()
+    assert worker.shutdown(5)
+    assert stats.drops()["w.queue_full"] == 100 - len(export.exported)
+    assert 10 <= len(export.exported) <= 15
+
+
+def test_put_many_keeps_what_fits_and_counts_the_rest() -> None:
+    """A whole batch handed on at once fills the queue to its bound; the rest is dropped and counted."""
+    stats.reset()
+    export = _Gated()
+    worker: BatchWorker[int] = BatchWorker(
+        "many", export, max_queue_size=10, max_batch_size=100, schedule_delay=5
+    )
+    worker.put_many(list(range(4)))
+    worker.put_many(list(range(4, 20)))
+    worker.put_many([])
+    export.gate.set()
+    deadline = time.monotonic() + 2  # well before the 5 s schedule: put_many woke the worker
+    while len(export.exported) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(export.exported) >= 10
+    assert worker.flush(5)
+    # In order: the first items are the ones kept.
+    assert export.exported == list(range(len(export.exported)))
+    assert stats.drops()["many.queue_full"] == 20 - len(export.exported)
+    # 10 if the first four were still queued, 14 if the worker had already taken them.
+    assert len(export.exported) in (10, 14)
+    assert worker.shutdown(5)
+
+
+def test_failing_exporter_is_counted_and_memory_stays_bounded() -> None:
+    """An exporter that fails or raises loses batches to counted drops; the queue never grows past its bound."""
+    stats.reset()
+    calls = 0
+
+    def export(batch: Sequence[int]) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls % 2:
+            raise ConnectionError("collector down")
+        return False
+
+    os.environ.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)
+    try:
+        worker: BatchWorker[int] = BatchWorker(
+            "f", export, max_queue_size=50, max_batch_size=10, schedule_delay=0.01
+        )
+        for i in range(1000):
+            worker.put(i)
+            assert len(worker._queue) <= 50
+        assert worker.flush(5)
+        worker.shutdown(1)
+    finally:
+        os.environ["OTEL_AGENTS_RAISE_INTERNAL_ERRORS"] = "1"
+    drops = stats.drops()
+    assert drops.get("f.export_failed", 0) + drops.get("f.queue_full", 0) == 1000
+    assert stats.errors()["f.export"] >= 1
+
+
+def test_shutdown_is_bounded_with_a_hanging_exporter() -> None:
+    """Shutdown returns by its deadline even when the exporter never returns, and counts what was left."""
+    stats.reset()
+    release = threading.Event()
+
+    def export(batch: Sequence[int]) -> bool:
+        release.wait(30)
+        return True
+
+    worker: BatchWorker[int] = BatchWorker(
+        "h", export, max_queue_size=100, max_batch_size=1, schedule_delay=0.01
+    )
+    for i in range(5):
+        worker.put(i)
+    time.sleep(0.05)
+    start = time.monotonic()
+    assert worker.shutdown(0.3) is False
+    assert time.monotonic() - start < 1.0
+    assert stats.drops()["h.shutdown_timeout"] >= 3
+    release.set()
+
+
+def test_put_after_shutdown_is_counted() -> None:
+    """Records arriving after shutdown are counted as dropped, not queued forever."""
+    stats.reset()
+    worker: BatchWorker[int] = BatchWorker("c", lambda b: True)
+    worker.shutdown(1)
+    worker.put(1)
+    assert stats.drops()["c.after_shutdown"] == 1
+
+
+def test_flush_exports_everything_queued() -> None:
+    """flush() returns once every queued item has been exported."""
+    seen: list[int] = []
+    worker: BatchWorker[int] = BatchWorker("fl", lambda b: seen.extend(b) or True, schedule_delay=10)
+    for i in range(7):
+        worker.put(i)
+    assert worker.flush(2)
+    assert seen == list(range(7))
+    worker.shutdown(1)
+
+
+def test_forked_child_exports_its_own_items() -> None:
+    """After fork the child gets a fresh queue and thread: it exports its items, not the parent's."""
+    read_fd, write_fd = os.pipe()
+
+    def export(batch: Sequence[int]) -> bool:
+        os.write(write_fd, (",".join(map(str, batch)) + "\n").encode())
+        return True
+
+    worker: BatchWorker[int] = BatchWorker("fork", export, schedule_delay=0.01)
+    worker.put(1)
+    assert worker.flush(2)
+    worker.put(2)  # queued in the parent at fork time: must not be exported by the child
+    pid = os.fork()
+    if pid == 0:
+        worker.put(3)
+        ok = worker.flush(2)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    worker.flush(2)
+    os.close(write_fd)
+    lines = os.read(read_fd, 1000).decode().split()
+    assert sorted(lines) == ["1", "2", "3"]
+    worker.shutdown(1)
+
+
+def test_run_bounded_returns_by_deadline() -> None:
+    """A call that hangs is abandoned at the deadline (the caller gets False)."""
+    start = time.monotonic()
+    assert run_bounded(lambda: time.sleep(5), 0.1, "sleep") is False
+    assert time.monotonic() - start < 0.5
+
+
+def test_run_bounded_reports_failure_as_false(lenient: None) -> None:
+    """A call that raises or returns False within the deadline still counts as not done."""
+
+    def boom() -> None:
+        raise RuntimeError("flush failed")
+
+    assert run_bounded(boom, 1, "boom") is False
+    assert run_bounded(lambda: False, 1, "false") is False
+    assert run_bounded(lambda: None, 1, "none") is True
