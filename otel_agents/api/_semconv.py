@@ -132,3 +132,17 @@ ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
 
 # --- the tracer / meter / logger scope ------------------------------------------------------
 SCOPE_NAME: Final = "otel_agents"
+
+# --- alerts: state changes as log records (docs/alerts.md) ------------------------------------
+ALERT_EVENT: Final = "otel_agents.alert.state_change"
+ALERT_NAME: Final = "otel_agents.alert.name"
+ALERT_STATE: Final = "otel_agents.alert.state"
+ALERT_PREVIOUS_STATE: Final = "otel_agents.alert.previous_state"
+ALERT_SEVERITY: Final = "otel_agents.alert.severity"
+ALERT_FINGERPRINT: Final = "otel_agents.alert.fingerprint"
+ALERT_VALUE: Final = "otel_agents.alert.value"
+ALERT_THRESHOLD: Final = "otel_agents.alert.threshold"
+ALERT_SOURCE: Final = "otel_agents.alert.source"
+ALERT_SUMMARY: Final = "otel_agents.alert.summary"
+ALERT_LABEL_PREFIX: Final = "otel_agents.alert.label."
+ALERT_SCOPE: Final = "otel_agents.alerts"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
+from otel_agents.cli import cmd_alerts
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_replay,
         cmd_doctor,
         cmd_prune,
+        cmd_alerts,
     ):
         module.register(sub)
     return parser

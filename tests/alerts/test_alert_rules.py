@@ -1,0 +1,141 @@
+"""The rule file: valid files load, every mistake is one error naming the file, the rule and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from otel_agents.alerts import RuleError, load_rules
+from tests.cli.cli_helpers import run_cli
+
+VALID = """
+notifiers:
+  ops: {type: webhook, url: "http://127.0.0.1:1/hook", retries: 0}
+  chat: {type: slack, url: "http://127.0.0.1:1/slack"}
+  inproc: {type: python, callable: "json:dumps"}
+rules:
+  - name: ToolErrors
+    expr: {type: error_rate, of: tool, name: search}
+    threshold: {above: 0.1}
+    window: 5m
+    for: 1m
+    cooldown: 30m
+    severity: critical
+    labels: {team: agents}
+    annotations: {summary: "{{ $labels.gen_ai_tool_name }} fails"}
+    notify: [ops, chat, inproc]
+  - name: SlowModel
+    expr: {type: latency, of: model, quantile: 0.99}
+    threshold: {outside: [0.0, 2.5]}
+  - name: Burn
+    expr: {type: cost_per_hour, service: svc}
+    threshold: {above: 10}
+    window: 1h
+  - name: Quiet
+    expr: {type: calls, of: agent}
+    threshold: {below: 1}
+  - name: Drops
+    expr: {type: dropped}
+    threshold: {above: 0}
+  - name: Memory
+    expr: {type: metric, metric: process.memory.usage, aggregation: max, labels: {k: v}, by: [service]}
+    threshold: {above: 1000000000}
+"""
+
+
+def test_a_valid_file_loads_every_field(tmp_path: Path) -> None:
+    """Every documented field is read: durations in seconds, threshold kinds, notifiers."""
+    path = tmp_path / "rules.yml"
+    path.write_text(VALID)
+    rules = load_rules(path)
+    first = rules.rules[0]
+    assert (first.window_s, first.for_s, first.cooldown_s) == (300, 60, 1800)
+    assert first.severity == "critical" and first.labels == {"team": "agents"}
+    assert first.notify == ("ops", "chat", "inproc") and first.expr.name == "search"
+    assert rules.rules[1].threshold.breached(3.0) and not rules.rules[1].threshold.breached(1.0)
+    assert rules.rules[3].threshold.breached(0) and not rules.rules[3].threshold.breached(2)
+    assert rules.rules[5].expr.by == ("service",) and rules.notifiers["inproc"].target == "json:dumps"
+
+
+BAD = [
+    ("rules: []", None, "rules"),
+    ("rules: [{name: 'bad name', expr: {type: calls, of: agent}, threshold: {above: 1}}]", "#1", "name"),
+    ("rules: [{name: R, expr: {type: nope}, threshold: {above: 1}}]", "R", "expr.type"),
+    ("rules: [{name: R, expr: {type: error_rate}, threshold: {above: 1}}]", "R", "expr.of"),
+    ("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: x}}]", "R", "threshold.above"),
+    (
+        "rules: [{name: R, expr: {type: calls, of: agent}, threshold: {outside: [3, 1]}}]",
+        "R",
+        "threshold.outside",
+    ),
+    ("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {}}]", "R", "threshold"),
+    (
+        "rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, window: 5 minutes}]",
+        "R",
+        "window",
+    ),
+    ("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, for: -1}]", "R", "for"),
+    (
+        "rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, severity: meh}]",
+        "R",
+        "severity",
+    ),
+    ("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, notify: [x]}]", "R", "notify"),
+    ("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, colour: red}]", "R", "colour"),
+    ("rules: [{name: R, expr: {type: metric}, threshold: {above: 1}}]", "R", "expr.metric"),
+    (
+        "rules: [{name: R, expr: {type: metric, metric: m, aggregation: p99}, threshold: {above: 1}}]",
+        "R",
+        "expr.aggregation",
+    ),
+    (
+        "rules: [{name: R, expr: {type: latency, of: tool, quantile: 2}, threshold: {above: 1}}]",
+        "R",
+        "expr.quantile",
+    ),
+    (
+        "notifiers: {n: {type: webhook, url: 'ftp://x'}}\nrules: [{name: R, expr: {type: dropped}, threshold: {above: 0}}]",
+        None,
+        "notifiers.n.url",
+    ),
+    (
+        "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0}}, {name: R, expr: {type: dropped}, threshold: {above: 0}}]",
+        "R",
+        "name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "field"), BAD)
+def test_each_mistake_names_file_rule_and_field(
+    tmp_path: Path, text: str, rule: str | None, field: str
+) -> None:
+    """A bad rule raises one RuleError whose message names the file, the rule and the field."""
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(RuleError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert info.value.field == field and f"field {field!r}" in message
+    assert info.value.rule == rule
+    if rule is not None:
+        assert f"rule {rule!r}" in message
+
+
+def test_cli_reports_an_invalid_file_in_one_line_with_exit_2(tmp_path: Path) -> None:
+    """`alerts check` on a bad file prints one line naming file, rule and field, and exits 2."""
+    path = tmp_path / "bad.yml"
+    path.write_text("rules: [{name: R, expr: {type: calls, of: agent}, threshold: {above: 1}, window: soon}]")
+    for args in (("alerts", "check", str(path)), ("alerts", "export", str(path), "--prometheus")):
+        result = run_cli(*args, home=tmp_path / "home")
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and "'R'" in lines[0] and "'window'" in lines[0]
+    broken = tmp_path / "broken.yml"
+    broken.write_text("rules: [unclosed")
+    result = run_cli("alerts", "check", str(broken), home=tmp_path / "home")
+    assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+    missing = run_cli("alerts", "check", str(tmp_path / "absent.yml"), home=tmp_path / "home")
+    assert missing.returncode == 2 and "cannot read the file" in missing.stderr
