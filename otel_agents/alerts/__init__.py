@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from otel_agents.alerts._engine import Engine, Report
+from otel_agents.alerts._manual import AlertmanagerNotifier, ManualAlerts
 from otel_agents.alerts._notify import (
     CallableNotifier,
     Dispatcher,
@@ -14,9 +15,11 @@ from otel_agents.alerts._notify import (
 from otel_agents.alerts._rules import Rule, RuleError, RuleSet, load_rules, parse_rules
 
 __all__ = [
+    "AlertmanagerNotifier",
     "CallableNotifier",
     "Dispatcher",
     "Engine",
+    "ManualAlerts",
     "Notice",
     "Notifier",
     "Report",

@@ -140,7 +140,7 @@ class WebhookNotifier(Notifier):
     kind: str = "webhook"
 
     def deliver(self, notices: Sequence[Notice]) -> None:
-        _post(self.url, orjson.dumps(webhook_payload(notices, self.name)), self.timeout, self.headers)
+        post_json(self.url, orjson.dumps(webhook_payload(notices, self.name)), self.timeout, self.headers)
 
 
 @dataclass
@@ -155,7 +155,7 @@ class SlackNotifier(Notifier):
     kind: str = "slack"
 
     def deliver(self, notices: Sequence[Notice]) -> None:
-        _post(self.url, orjson.dumps({"text": slack_text(notices)}), self.timeout, self.headers)
+        post_json(self.url, orjson.dumps({"text": slack_text(notices)}), self.timeout, self.headers)
 
 
 @dataclass
@@ -183,7 +183,7 @@ def resolve_callable(target: str) -> Callable[[dict[str, Any]], object]:
     return fn  # type: ignore[no-any-return]
 
 
-def _post(url: str, body: bytes, timeout: float, headers: Mapping[str, str]) -> None:
+def post_json(url: str, body: bytes, timeout: float, headers: Mapping[str, str]) -> None:
     if not url.startswith(("http://", "https://")):
         raise ValueError("only http and https URLs are allowed")
     req = urllib.request.Request(  # noqa: S310 - scheme checked above

@@ -1,0 +1,96 @@
+"""Manual alerts: trigger, update, acknowledge and resolve by dedup key, to notifiers and Alertmanager."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_agents import semconv
+from otel_agents.alerts import CallableNotifier, Dispatcher, ManualAlerts, WebhookNotifier
+from tests.cli.cli_helpers import run_cli
+from tests.support.alertmanager import alertmanager_binary, get_json, running_alertmanager
+from tests.support.webhook_receiver import WebhookReceiver
+
+
+def test_trigger_dedups_updates_acknowledges_and_resolves(
+    tmp_path: Path, receiver: WebhookReceiver, pipeline: Any
+) -> None:
+    """A dedup key is one alert: a second trigger does not notify again; resolve sends the end."""
+    dispatcher = Dispatcher()
+    alerts = ManualAlerts(home=tmp_path, notifiers=[WebhookNotifier(receiver.url)], dispatcher=dispatcher)
+    key = alerts.trigger(
+        "QuotaLow",
+        dedup_key="quota-openai",
+        severity="critical",
+        summary="3% of the quota left",
+        labels={"platform": "openai"},
+    )
+    assert key == "quota-openai"
+    assert alerts.trigger("QuotaLow", dedup_key="quota-openai", severity="critical") == key
+    assert dispatcher.flush(5) and len(receiver.bodies) == 1
+    [first] = receiver.bodies[0]["alerts"]
+    assert first["labels"] == {
+        "alertname": "QuotaLow",
+        "platform": "openai",
+        "dedup_key": "quota-openai",
+        "severity": "critical",
+    }
+    assert first["annotations"] == {"summary": "3% of the quota left"}
+    assert alerts.update(key, summary="1% of the quota left")
+    assert dispatcher.flush(5)
+    assert receiver.bodies[1]["alerts"][0]["annotations"]["summary"] == "1% of the quota left"
+    assert receiver.bodies[1]["alerts"][0]["fingerprint"] == first["fingerprint"]
+    assert alerts.acknowledge(key, by="oncall@example.com")
+    assert [a.state for a in alerts.active()] == ["acknowledged"]
+    assert alerts.resolve(key)
+    assert not alerts.resolve(key) and not alerts.update(key, summary="x") and alerts.active() == []
+    assert dispatcher.flush(5)
+    assert [b["status"] for b in receiver.bodies] == ["firing", "firing", "resolved"]
+    # The state is shared with the CLI, and every change was an OTel log record.
+    listed = json.loads(run_cli("alerts", "list", "--history", "--json", home=tmp_path).stdout)
+    assert [h["state"] for h in listed["history"]] == ["resolved", "acknowledged", "firing"]
+    states = [
+        r.log_record.attributes[semconv.ALERT_STATE]
+        for r in pipeline.logs()
+        if r.log_record.event_name == semconv.ALERT_EVENT
+    ]
+    assert states == ["firing", "acknowledged", "resolved"]
+
+
+def test_bad_arguments_fail_loudly(tmp_path: Path) -> None:
+    """A bad severity or name is a ValueError at the call, not a silent no-op."""
+    alerts = ManualAlerts(home=tmp_path, notifiers=[CallableNotifier(lambda p: None)])
+    with pytest.raises(ValueError, match="severity"):
+        alerts.trigger("X", severity="urgent")
+    with pytest.raises(ValueError, match="name"):
+        alerts.trigger("")
+    with pytest.raises(ValueError, match="alertmanager_url"):
+        ManualAlerts(home=tmp_path, alertmanager_url="127.0.0.1:9093")
+
+
+def test_manual_alerts_reach_a_real_alertmanager(tmp_path: Path) -> None:
+    """Alertmanager's v2 API receives the alert on trigger and ends it on resolve."""
+    binary = alertmanager_binary()
+    config = tmp_path / "am.yml"
+    config.write_text("route: {receiver: none}\nreceivers: [{name: none}]\n")
+    with running_alertmanager(binary, config, tmp_path) as url:
+        dispatcher = Dispatcher()
+        alerts = ManualAlerts(home=tmp_path, alertmanager_url=url, dispatcher=dispatcher)
+        alerts.trigger("DiskFull", dedup_key="disk-1", summary="disk 97% full", labels={"host": "db1"})
+        assert dispatcher.flush(10) and dispatcher.failed == 0
+        active = get_json(f"{url}/api/v2/alerts")
+        [alert] = [a for a in active if a["labels"]["alertname"] == "DiskFull"]
+        assert alert["labels"]["dedup_key"] == "disk-1" and alert["labels"]["host"] == "db1"
+        assert alert["annotations"]["summary"] == "disk 97% full" and alert["status"]["state"] == "active"
+        alerts.resolve("disk-1")
+        assert dispatcher.flush(10) and dispatcher.failed == 0
+        deadline = time.monotonic() + 10
+        while any(
+            a["labels"]["alertname"] == "DiskFull" for a in get_json(f"{url}/api/v2/alerts?active=true")
+        ):
+            assert time.monotonic() < deadline, "alertmanager kept the resolved alert active"
+            time.sleep(0.2)
