@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -54,6 +55,8 @@ def render(template: str, labels: Mapping[str, str], value: float | None) -> str
             return ""
         if m[1] == "humanizePercentage":
             return f"{value * 100:.4g}%"
+        if m[1] == "humanize":
+            return _humanize(value)
         if m[2] is not None:
             try:
                 return m[2] % value
@@ -62,6 +65,37 @@ def render(template: str, labels: Mapping[str, str], value: float | None) -> str
         return f"{value:.4g}"
 
     return _VALUE_T.sub(value_text, _LABEL_T.sub(lambda m: labels.get(m[1], ""), template))
+
+
+def _humanize(value: float) -> str:
+    """Prometheus's ``humanize``: SI prefixes, four significant digits."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:.4g}"
+    for prefix, size in (
+        ("Y", 1e24),
+        ("Z", 1e21),
+        ("E", 1e18),
+        ("P", 1e15),
+        ("T", 1e12),
+        ("G", 1e9),
+        ("M", 1e6),
+        ("k", 1e3),
+    ):
+        if abs(value) >= size:
+            return f"{value / size:.4g}{prefix}"
+    for prefix, size in (
+        ("m", 1e-3),
+        ("u", 1e-6),
+        ("n", 1e-9),
+        ("p", 1e-12),
+        ("f", 1e-15),
+        ("a", 1e-18),
+        ("z", 1e-21),
+        ("y", 1e-24),
+    ):
+        if abs(value) >= size and abs(value) < 1:
+            return f"{value / size:.4g}{prefix}"
+    return f"{value:.4g}"
 
 
 def build_notifier(spec: NotifierSpec) -> Notifier:

@@ -62,7 +62,7 @@ def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int)
         return _metric(
             conn,
             semconv.METRIC_DROPPED,
-            Expr(type="metric", aggregation="increase", by=(semconv.LABEL_REASON,)),
+            Expr(type="metric", aggregation="increase", by=(SERVICE_LABEL, semconv.LABEL_REASON)),
             since=since,
             until=now_ns,
             window_s=window_s,

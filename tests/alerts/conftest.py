@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.alert_workload import workload
+from tests.support.alertmanager import alertmanager_binary
 from tests.support.webhook_receiver import WebhookReceiver
 
 
@@ -30,3 +32,14 @@ def store_home(tmp_path: Path, make_pipeline: Any) -> Callable[..., Path]:
 def receiver() -> Iterator[WebhookReceiver]:
     with WebhookReceiver() as r:
         yield r
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    """promtool from Debian's prometheus package, installed by scripts/e2e-deps.sh if absent."""
+    found = shutil.which("promtool")
+    if found is None:
+        alertmanager_binary()  # installs prometheus (with promtool) and alertmanager
+        found = shutil.which("promtool")
+    assert found is not None
+    return Path(found)

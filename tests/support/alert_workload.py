@@ -8,6 +8,41 @@ from pathlib import Path
 
 import otel_agents as oa
 
+# A rule file using every expression type, threshold kind and notifier type.
+VALID = """
+notifiers:
+  ops: {type: webhook, url: "http://127.0.0.1:1/hook", retries: 0}
+  chat: {type: slack, url: "http://127.0.0.1:1/slack"}
+  inproc: {type: python, callable: "json:dumps"}
+rules:
+  - name: ToolErrors
+    expr: {type: error_rate, of: tool, name: search}
+    threshold: {above: 0.1}
+    window: 5m
+    for: 1m
+    cooldown: 30m
+    severity: critical
+    labels: {team: agents}
+    annotations: {summary: "{{ $labels.gen_ai_tool_name }} fails"}
+    notify: [ops, chat, inproc]
+  - name: SlowModel
+    expr: {type: latency, of: model, quantile: 0.99}
+    threshold: {outside: [0.0, 2.5]}
+  - name: Burn
+    expr: {type: cost_per_hour, service: svc}
+    threshold: {above: 10}
+    window: 1h
+  - name: Quiet
+    expr: {type: calls, of: agent}
+    threshold: {below: 1}
+  - name: Drops
+    expr: {type: dropped}
+    threshold: {above: 0}
+  - name: Memory
+    expr: {type: metric, metric: process.memory.usage, aggregation: max, labels: {k: v}, by: [service]}
+    threshold: {above: 1000000000}
+"""
+
 
 class ToolDown(RuntimeError):
     """The failure the workload's tool raises."""
