@@ -20,6 +20,7 @@ from otel_agents.cli import _cmd_runs as cmd_runs
 from otel_agents.cli import _cmd_stats as cmd_stats
 from otel_agents.cli import _cmd_tail as cmd_tail
 from otel_agents.cli import _cmd_trace as cmd_trace
+from otel_agents.cli import cmd_verify
 from otel_agents.cli._common import CliError, add_home
 
 __all__ = ["main"]
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_doctor,
         cmd_prune,
         cmd_alerts,
+        cmd_verify,
     ):
         module.register(sub)
     return parser

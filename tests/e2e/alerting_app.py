@@ -1,4 +1,7 @@
-"""An agent app for the alerting test: its tool fails while the flag file exists, then recovers."""
+"""An agent app for the alerting and verify tests: its tool fails while the flag file exists.
+
+ALERTING_APP_SLEEP_MS makes each tool call take that long (a slower version for verify).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ class LookupFailed(RuntimeError):
 
 
 def main() -> int:
-    flag = Path(os.environ["ALERTING_APP_FAIL_FLAG"])
+    flag = Path(os.environ.get("ALERTING_APP_FAIL_FLAG", "/nonexistent/otel-agents-flag"))
+    pause = float(os.environ.get("ALERTING_APP_SLEEP_MS", "0")) / 1000
     telemetry = oa.configure(service_name="agent-alerts", metric_export_interval=1, schedule_delay=0.2)
     stop = False
 
@@ -29,6 +33,8 @@ def main() -> int:
     while not stop:
         failing = flag.exists()
         with contextlib.suppress(LookupFailed), oa.agent("planner"), oa.tool("lookup"):
+            if pause:
+                time.sleep(pause)
             if failing:
                 raise LookupFailed("backend down")
         time.sleep(0.1)

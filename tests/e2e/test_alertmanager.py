@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -166,3 +167,64 @@ def test_shipped_alertmanager_config_is_valid() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 receivers" in result.stdout and "1 inhibit rules" in result.stdout
+
+
+def test_verify_compares_a_canary_with_production_in_prometheus(
+    deps: Deps, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """`verify --prometheus` finds the series, passes production against itself and fails a slow canary."""
+    col = start_collector(supervisor, Collector(collector_env(deps, tmp_path)))
+    prometheus = start_prometheus(supervisor, deps, col, tmp_path, "http://127.0.0.1:9")
+    for version, sleep_ms in (("1.0", "20"), ("2.0", "200")):
+        supervisor.start(
+            f"app-{version}",
+            [sys.executable, str(ROOT / "tests/e2e/alerting_app.py")],
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": col.otlp_http,
+                "OTEL_AGENTS_SERVICE_VERSION": version,
+                "ALERTING_APP_SLEEP_MS": sleep_ms,
+                "PYTHONPATH": str(ROOT),
+            },
+        )
+
+    def verify(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "otel_agents.cli",
+                "verify",
+                "--prometheus",
+                prometheus,
+                "--service",
+                SERVICE,
+                "--duration",
+                "20s",
+                "--json",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def has_runs() -> bool:
+        result = verify("--version", "2.0", "--baseline-version", "1.0")
+        return result.returncode in (0, 1) and "no runs" not in result.stdout
+
+    wait_until(has_runs, 60, interval=2, what="both versions' runs in Prometheus")
+    wait_until(
+        lambda: verify("--version", "1.0", "--baseline-version", "1.0").returncode == 0,
+        30,
+        interval=2,
+        what="production passing against itself",
+    )
+    same = json.loads(
+        verify("--version", "1.0", "--baseline-version", "1.0", "--expect-metric", "otel_agents.calls").stdout
+    )
+    assert {c["name"]: c["status"] for c in same}["metric otel_agents.calls"] == "pass"
+    canary = verify("--version", "2.0", "--baseline-version", "1.0")
+    assert canary.returncode == 1, canary.stdout + canary.stderr
+    got = {c["name"]: c["status"] for c in json.loads(canary.stdout)}
+    assert got["p95 latency"] == "fail" and got["error rate"] == "pass"

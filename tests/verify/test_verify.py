@@ -1,0 +1,222 @@
+"""`otel-agents verify`: health, expected metrics and performance against a baseline, for CI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.cli.cli_helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ("--runs", "20")
+
+
+def verify(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("verify", "--service", "support-bot", *args, home=home)
+
+
+def checks(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    return {c["name"]: c["status"] for c in json.loads(result.stdout)}
+
+
+def test_canary_like_production_passes(deployed: Callable[..., Path]) -> None:
+    """A canary that behaves like production passes every check and exits 0."""
+    home = deployed(v1_0=FAST, v2_0=FAST)
+    result = verify(home, "--version", "2.0", "--baseline-version", "1.0", "--duration", "1h")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["CHECK", "TARGET", "RESULT"]
+    assert any(line.startswith("p95 latency") and "PASS" in line for line in lines)
+    assert lines[-1] == "all 4 check(s) passed"
+
+
+def test_a_slower_canary_is_a_regression(deployed: Callable[..., Path], tmp_path: Path) -> None:
+    """A canary 6x slower than production fails the p95 latency check; exit 1; JUnit says so too."""
+    home = deployed(v1_0=FAST, v2_0=("--runs", "20", "--slow-ms", "250"))
+    report = tmp_path / "verify.xml"
+    result = verify(home, "--version", "2.0", "--baseline-version", "1.0", "--junit", str(report), "--json")
+    assert result.returncode == 1, result.stderr
+    assert checks(result) == {
+        "runs": "info",
+        "p95 latency": "fail",
+        "error rate": "pass",
+        "cost per run": "pass",
+    }
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "4" and suite.get("failures") == "1"
+    [failed] = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed.get("name") == "p95 latency"
+    message = failed.find("failure").get("message")  # type: ignore[union-attr]
+    assert "limit <=" in message and "x the baseline" in message
+
+
+def test_a_failing_canary_is_a_regression(deployed: Callable[..., Path]) -> None:
+    """A canary failing one run in four fails the error-rate check against a clean production."""
+    home = deployed(v1_0=FAST, v2_0=(*FAST, "--fail-every", "4"))
+    result = verify(home, "--version", "2.0", "--baseline-version", "1.0", "--threshold", "3", "--json")
+    assert result.returncode == 1
+    assert checks(result)["error rate"] == "fail"
+
+
+def test_recorded_figures_are_a_baseline(deployed: Callable[..., Path], tmp_path: Path) -> None:
+    """--record writes the figures; the same version passes against them, a slower one does not."""
+    home = deployed(v1_0=FAST)
+    figures = tmp_path / "prod.json"
+    recorded = verify(home, "--version", "1.0", "--record", str(figures))
+    assert recorded.returncode == 0, recorded.stderr
+    data = json.loads(figures.read_text())
+    assert data["runs"] == 20 and data["error_rate"] == 0 and data["p95_latency_s"] > 0.05
+    same = verify(home, "--version", "1.0", "--baseline", str(figures), "--json")
+    assert same.returncode == 0 and checks(same)["p95 latency"] == "pass"
+    figures.write_text(json.dumps({**data, "p95_latency_s": data["p95_latency_s"] / 10}))
+    faster_baseline = verify(home, "--version", "1.0", "--baseline", str(figures), "--json")
+    assert faster_baseline.returncode == 1 and checks(faster_baseline)["p95 latency"] == "fail"
+
+
+def test_no_runs_of_the_version_fails(deployed: Callable[..., Path]) -> None:
+    """A version with no runs in the window is a failure, never a silent pass."""
+    home = deployed(v1_0=FAST)
+    result = verify(home, "--version", "9.9", "--baseline-version", "1.0")
+    assert result.returncode == 1 and "no runs in the window" in result.stdout
+
+
+def test_expected_metrics_in_the_store(deployed: Callable[..., Path]) -> None:
+    """An expected metric the service recorded passes; one it never recorded fails."""
+    home = deployed(v1_0=("--runs", "3"))
+    result = verify(
+        home, "--expect-metric", "otel_agents.calls", "--expect-metric", "no.such.metric", "--json"
+    )
+    assert result.returncode == 1
+    got = checks(result)
+    assert got["metric otel_agents.calls"] == "pass" and got["metric no.such.metric"] == "fail"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--prometheus", "http://127.0.0.1:1"), "Prometheus http://127.0.0.1:1 is unreachable"),
+        (("--url", "http://127.0.0.1:1"), "service http://127.0.0.1:1 is unreachable"),
+        (("--store", "--home", "/nonexistent/otel-agents"), "no store at /nonexistent/otel-agents"),
+    ],
+)
+def test_an_unreachable_target_is_one_line(args: tuple[str, ...], needle: str, tmp_path: Path) -> None:
+    """An unreachable target exits 3 with one clear line and no traceback."""
+    result = run_cli("verify", *args)
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    """A threshold under 1, a URL without a scheme or a broken baseline file exits 2."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"p95_latency_s": "fast"}')
+    for args in (
+        ("--threshold", "0.5"),
+        ("--url", "127.0.0.1:8000"),
+        ("--baseline", str(bad)),
+        ("--duration", "soon"),
+    ):
+        result = run_cli("verify", *args, home=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(app: str, app_dir: Path, home: Path) -> Iterator[str]:
+    import os
+
+    port = _free_port()
+    env = {**os.environ, "OTEL_AGENTS_HOME": str(home)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--app-dir",
+            str(app_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/metrics", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def agent_service(tmp_path: Path) -> Iterator[str]:
+    yield from _serve("agent_service:app", ROOT / "examples", tmp_path / "svc-store")
+
+
+@pytest.fixture
+def unhealthy_service(tmp_path: Path) -> Iterator[str]:
+    yield from _serve("health_app:fastapi_app", ROOT / "tests/integrations/apps", tmp_path / "bad-store")
+
+
+def test_a_healthy_service_with_its_metrics_passes(agent_service: str, tmp_path: Path) -> None:
+    """The example service answers /health 200 with every check passing and exposes the expected series."""
+    req = urllib.request.Request(
+        f"{agent_service}/run", data=b'{"question": "hi"}', headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(req, timeout=10).read()
+    report = tmp_path / "junit.xml"
+    result = run_cli(
+        "verify",
+        "--url",
+        agent_service,
+        "--expect-metric",
+        "otel_agents.calls",
+        "--junit",
+        str(report),
+        "--json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    got = json.loads(result.stdout)
+    assert [(c["name"], c["status"]) for c in got] == [
+        ("health", "pass"),
+        ("metric otel_agents.calls", "pass"),
+    ]
+    assert "check(s) pass" in got[0]["detail"]
+    assert ET.parse(report).getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+def test_a_service_with_failing_checks_fails(unhealthy_service: str) -> None:
+    """A /health answering 503 with failing checks fails verification and names the failing checks."""
+    result = run_cli("verify", "--url", unhealthy_service, "--json")
+    assert result.returncode == 1
+    [health] = json.loads(result.stdout)
+    assert health["status"] == "fail" and health["detail"].startswith("HTTP 503; failing: ")
+    assert "raises" in health["detail"] and "hunter2" not in health["detail"]
