@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from opentelemetry._logs import SeverityNumber, get_logger
 
-from otel_agents import semconv
 from otel_agents.alerts import _state as st
 from otel_agents.alerts._evaluate import Evaluation, Sample, evaluate
 from otel_agents.alerts._notify import (
@@ -29,9 +28,11 @@ from otel_agents.alerts._notify import (
     resolve_callable,
 )
 from otel_agents.alerts._rules import NotifierSpec, Rule, RuleSet
-from otel_agents.guard import never_raise
-from otel_agents.store import db, paths
-from otel_agents.version import __version__
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._guard import never_raise
+from otel_agents.api._version import __version__
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
 
 SOURCE_RULE: Final = "rule"
 SOURCE_MANUAL: Final = "manual"

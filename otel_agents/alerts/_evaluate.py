@@ -10,8 +10,8 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents import semconv
 from otel_agents.alerts._rules import Expr
+from otel_agents.api import _semconv as semconv
 
 ERROR_STATUS: Final = 2  # StatusCode.ERROR as the store keeps it
 SERVICE_LABEL: Final = "service"

@@ -23,7 +23,7 @@ from otel_agents.alerts._notify import (
     post_json,
 )
 from otel_agents.alerts._rules import SEVERITIES
-from otel_agents.guard import never_raise
+from otel_agents.api._guard import never_raise
 
 DEDUP_LABEL: Final = "dedup_key"
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents import stats
+from otel_agents.api import _counters as stats
 
 _log = logging.getLogger("otel_agents.alerts")
 

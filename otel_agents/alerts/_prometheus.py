@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from otel_agents import semconv
 from otel_agents.alerts._evaluate import SERVICE_LABEL, label_name
 from otel_agents.alerts._rules import Expr, Rule, RuleSet
+from otel_agents.api import _semconv as semconv
 
 # The collector's prometheus exporter: dots become underscores, counters get _total, units suffixes.
 CALLS: Final = label_name(semconv.METRIC_CALLS) + "_total"

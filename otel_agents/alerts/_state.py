@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.store import db
+from otel_agents.store import _db as db
 
 FILE_NAME: Final = "alerts.sqlite3"
 INACTIVE: Final = "inactive"

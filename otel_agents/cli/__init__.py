@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
-from otel_agents.cli import cmd_alerts
+from otel_agents.cli import _cmd_alerts as cmd_alerts
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
@@ -20,7 +20,7 @@ from otel_agents.cli import _cmd_runs as cmd_runs
 from otel_agents.cli import _cmd_stats as cmd_stats
 from otel_agents.cli import _cmd_tail as cmd_tail
 from otel_agents.cli import _cmd_trace as cmd_trace
-from otel_agents.cli import cmd_verify
+from otel_agents.cli import _cmd_verify as cmd_verify
 from otel_agents.cli._common import CliError, add_home
 
 __all__ = ["main"]

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents import semconv
+from otel_agents.api import _semconv as semconv
 
 FIGURES: Final = ("p95_latency_s", "error_rate", "cost_per_run_usd")
 _RUN_OPS: Final = (semconv.OP_INVOKE_WORKFLOW, semconv.OP_INVOKE_AGENT)
@@ -177,7 +177,8 @@ class StoreSource:
     kind = "store"
 
     def __init__(self, home: Path) -> None:
-        from otel_agents.store import db, paths
+        from otel_agents.store import _db as db
+        from otel_agents.store import _paths as paths
 
         self.home = home
         path = paths.db_path(home)

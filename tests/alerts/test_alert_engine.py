@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from otel_agents import semconv, stats
 from otel_agents.alerts import (
     CallableNotifier,
     Dispatcher,
@@ -21,6 +20,8 @@ from otel_agents.alerts import (
     parse_rules,
 )
 from otel_agents.alerts._notify import DROP_FAILED
+from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
 from tests.cli.cli_helpers import run_cli, start_cli
 from tests.support.alert_workload import write_rules
 from tests.support.webhook_receiver import WebhookReceiver
@@ -154,7 +155,8 @@ def test_state_changes_are_otel_log_records(store_home: Callable[..., Path], mak
     engine.evaluate(now)
     engine.evaluate(now + HOUR_NS)
     get_logger_provider().force_flush()  # type: ignore[attr-defined]
-    from otel_agents.store import db, paths
+    from otel_agents.store import _db as db
+    from otel_agents.store import _paths as paths
 
     conn = db.connect(paths.db_path(home))
     rows = conn.execute(

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from otel_agents import semconv
 from otel_agents.alerts import CallableNotifier, Dispatcher, ManualAlerts, WebhookNotifier
+from otel_agents.api import _semconv as semconv
 from tests.cli.cli_helpers import run_cli
 from tests.support.alertmanager import alertmanager_binary, get_json, running_alertmanager
 from tests.support.webhook_receiver import WebhookReceiver

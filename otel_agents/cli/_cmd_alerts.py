@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli.common import CliError, add_home, fmt_time, home_of, table
+from otel_agents.cli._common import CliError, add_home, fmt_time, home_of, table
 
 EXAMPLE = """example:
   otel-agents alerts check rules.yml            # once: exit 0 quiet, 1 firing, 2 bad file, 3 unknown metric
@@ -99,7 +99,7 @@ def _engine(args: argparse.Namespace) -> Iterator[Any]:
     """The engine, with a telemetry pipeline so state changes are logged like any other log."""
     import otel_agents as oa
     from otel_agents.alerts import Engine
-    from otel_agents.pipeline import current
+    from otel_agents.sdk._configure import current
 
     rules = _load(args.rules)
     home = home_of(args)
