@@ -24,6 +24,7 @@ class Totals:
         "llm_calls",
         "lock",
         "output_tokens",
+        "priced_tool_calls",
         "tool_calls",
         "unknown_cost_calls",
     )
@@ -36,6 +37,7 @@ class Totals:
         self.unknown_cost_calls = 0
         self.llm_calls = 0
         self.tool_calls = 0
+        self.priced_tool_calls = 0
 
     def add_llm(self, input_tokens: int, output_tokens: int, cost: float | None) -> None:
         """Count one finished LLM call."""
@@ -48,10 +50,13 @@ class Totals:
             else:
                 self.cost_usd += cost
 
-    def add_tool(self) -> None:
-        """Count one tool call."""
+    def add_tool(self, cost: float | None = None) -> None:
+        """Count one tool call, with the cost it reported (paid APIs, compute), if any."""
         with self.lock:
             self.tool_calls += 1
+            if cost is not None:
+                self.priced_tool_calls += 1
+                self.cost_usd += cost
 
     def attributes(self) -> dict[str, int | float | bool]:
         """The roll-up as span attributes; cost is only claimed when every call had a price."""
@@ -63,10 +68,10 @@ class Totals:
             if self.llm_calls:
                 attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens
                 attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
-                if self.llm_calls > self.unknown_cost_calls:
-                    attrs[semconv.COST_USD] = self.cost_usd
                 if self.unknown_cost_calls:
                     attrs[semconv.COST_UNKNOWN_CALLS] = self.unknown_cost_calls
+            if self.llm_calls > self.unknown_cost_calls or self.priced_tool_calls:
+                attrs[semconv.COST_USD] = self.cost_usd
             return attrs
 
 
@@ -157,9 +162,34 @@ class RunHandle(SpanHandle):
 
 
 class ToolHandle(SpanHandle):
-    """A tool call: its result."""
+    """A tool call: its result, and a cost that rolls up into its agent and workflow like an LLM's."""
 
-    __slots__ = ()
+    __slots__ = ("_cost",)
+
+    def __init__(self, span: Span, chain: tuple[Totals, ...] = ()) -> None:
+        super().__init__(span, chain)
+        self._cost: float | None = None
+
+    @never_raise("api.set_cost")
+    def set_cost(self, usd: float) -> None:
+        """What this call cost in USD (a paid API, compute); added to the enclosing runs' cost."""
+        cost = _finite(usd)
+        if cost is None or cost < 0:
+            return
+        self._cost = cost
+        self._span.set_attribute(semconv.COST_USD, cost)
+
+    @never_raise("api.set_attribute")
+    def set_attribute(self, key: str, value: object) -> None:
+        """Set one attribute; ``otel_agents.cost.usd`` also counts as the tool's cost."""
+        if key == semconv.COST_USD:
+            self.set_cost(value)  # type: ignore[arg-type]
+            return
+        super().set_attribute(key, value)
+
+    def cost(self) -> float | None:
+        """The cost recorded with :meth:`set_cost`, if any."""
+        return self._cost
 
     @never_raise("api.set_result")
     def set_result(self, value: object) -> None:

@@ -146,3 +146,13 @@ ALERT_SOURCE: Final = "otel_agents.alert.source"
 ALERT_SUMMARY: Final = "otel_agents.alert.summary"
 ALERT_LABEL_PREFIX: Final = "otel_agents.alert.label."
 ALERT_SCOPE: Final = "otel_agents.alerts"
+
+# --- operational metrics recorded through otel_agents.metrics (docs/metrics.md) --------------
+METRIC_RATE_LIMIT_REMAINING: Final = "otel_agents.rate_limit.remaining"
+METRIC_RATE_LIMIT_LIMIT: Final = "otel_agents.rate_limit.limit"
+METRIC_RATE_LIMIT_RESET_TIME: Final = "otel_agents.rate_limit.reset_time"
+METRIC_RATE_LIMIT_HITS: Final = "otel_agents.rate_limit.hits"
+METRIC_COMPONENT_ERRORS: Final = "otel_agents.component.errors"
+LABEL_RATE_LIMIT_PLATFORM: Final = "otel_agents.rate_limit.platform"
+LABEL_RATE_LIMIT_TYPE: Final = "otel_agents.rate_limit.type"
+LABEL_COMPONENT: Final = "otel_agents.component"

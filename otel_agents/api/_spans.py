@@ -162,8 +162,9 @@ class _Active(Generic[H]):
         if self.totals is not None:
             span.set_attributes(self.totals.attributes())
         if isinstance(handle, ToolHandle):
+            cost = handle.cost()
             for totals in handle._chain:
-                totals.add_tool()
+                totals.add_tool(cost)
         elif isinstance(handle, LLMHandle):
             usage = handle.usage()
             ins, outs, cost = usage if usage is not None else (0, 0, None)

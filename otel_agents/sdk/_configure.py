@@ -60,6 +60,7 @@ class Telemetry:
     store: Any = None
     span_metrics: SpanMetricsProcessor | None = None
     _log_bridge: Bridge | None = field(default=None, repr=False)
+    _system_metrics: Any = field(default=None, repr=False)
     _shut: bool = field(default=False, repr=False)
 
     @property
@@ -96,6 +97,10 @@ class Telemetry:
         deadline = time.monotonic() + budget
         if self._log_bridge is not None:
             self._log_bridge.uninstall()
+        if self._system_metrics is not None:
+            from otel_agents.sdk import _system_metrics as system
+
+            system.stop(self._system_metrics)
 
         def stop() -> None:
             # Spans first: their end feeds the span-derived metrics collected last.
@@ -264,6 +269,11 @@ def _build(options: Options) -> Telemetry:
         bridge.install()
     if options.log_events:
         logging.getLogger(semconv.EVENT_LOGGER).setLevel(logging.INFO)
+    system_metrics = None
+    if options.system_metrics:
+        from otel_agents.sdk import _system_metrics as system
+
+        system_metrics = system.start(meter_provider)
     return Telemetry(
         options=options,
         resource=resource,
@@ -273,6 +283,7 @@ def _build(options: Options) -> Telemetry:
         store=store,
         span_metrics=span_metrics,
         _log_bridge=bridge,
+        _system_metrics=system_metrics,
     )
 
 

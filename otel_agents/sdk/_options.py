@@ -27,6 +27,16 @@ _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
 # --- parsers: each raises ValueError with a message fit to show the user -----------------------
 
 
+def _system_metrics(value: object) -> bool:
+    enabled = _bool(value)
+    if enabled:
+        from otel_agents.sdk import _system_metrics as system
+
+        if not system.available():
+            raise ValueError(system.missing_message())
+    return enabled
+
+
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected a non-empty string")
@@ -333,6 +343,15 @@ class Options:
             env=("OTEL_AGENTS_LOG_EVENTS",),
             parse=_bool,
             doc="also emit agent, tool and routing events as log records (logger `otel_agents.events`)",
+        ),
+    )
+    system_metrics: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_AGENTS_SYSTEM_METRICS",),
+            parse=_system_metrics,
+            doc="record process CPU, memory, threads and file descriptors (`process.*` metrics; extra"
+            " `system-metrics`)",
         ),
     )
     span_processors: tuple[SpanProcessor, ...] = field(

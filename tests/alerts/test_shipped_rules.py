@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,24 @@ def test_resource_rules_name_metrics_the_store_reports_missing_without_system_me
     for name in ("ProcessCpuHigh", "ProcessMemoryHigh"):
         [(rule, why)] = run(home, shipped(name)).missing
         assert rule == name and "does not exist in the store" in why
+
+
+def test_resource_rules_over_system_metrics(tmp_path: Path, make_pipeline: Any) -> None:
+    """With configure(system_metrics=True) both resource rules evaluate; tiny thresholds make them fire."""
+    home = tmp_path / "store"
+    captured = make_pipeline(exporter="store", home=home, service_name="svc", system_metrics=True)
+    assert captured.telemetry.force_flush(10)
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        sum(i * i for i in range(10_000))  # CPU time between the two collections
+    assert captured.telemetry.force_flush(10)
+    assert run(home, shipped("ProcessMemoryHigh")).firing == []  # this process is far under 2 GB
+    [memory] = run(home, shipped("ProcessMemoryHigh", threshold=Threshold(above=1_000_000))).firing
+    assert memory.labels["service"] == "svc" and (memory.value or 0) > 1_000_000
+    assert (
+        memory.annotations["summary"].startswith("a svc process uses ")
+        and "MB of memory" in memory.annotations["summary"]
+    )
+    assert run(home, shipped("ProcessCpuHigh")).firing == []  # 0.3 s of CPU over 5 minutes
+    [cpu] = run(home, shipped("ProcessCpuHigh", threshold=Threshold(above=0.0))).firing
+    assert cpu.labels["service"] == "svc" and (cpu.value or 0) > 0

@@ -193,6 +193,9 @@ class SpanMetricsProcessor(SpanProcessor):
         histogram = self._durations.get(op)
         if histogram is not None:
             histogram.record(duration, card(op, with_error))
+            # A tool's own cost counts where it was spent; workflows and agents only roll it up.
+            if cost and op == semconv.OP_EXECUTE_TOOL:
+                add(self._cost, semconv.METRIC_COST, base, cost)
         else:
             self._client_duration.record(duration, card(op, with_error))
             for token_type, count in (
