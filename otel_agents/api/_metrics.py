@@ -20,8 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Labels = Mapping[str, str | bool | int | float] | None
 
 _lock = threading.Lock()
-# (provider, kind, name) -> instrument: instruments of a replaced provider are never reused.
-_instruments: dict[tuple[int, str, str], Any] = {}
+# (kind, name) -> (provider, instrument): an instrument of a replaced provider is never reused.
+_instruments: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
 def _check_name(name: object) -> str:
@@ -32,15 +32,15 @@ def _check_name(name: object) -> str:
 
 def _instrument(kind: str, name: str, unit: str, description: str, **advice: Any) -> Any:
     provider = metrics.get_meter_provider()
-    key = (id(provider), kind, name)
+    key = (kind, name)
     with _lock:
-        found = _instruments.get(key)
-        if found is None:
-            meter = provider.get_meter(semconv.SCOPE_NAME, __version__)
-            create = getattr(meter, f"create_{kind}")
-            found = create(name, unit=unit, description=description, **advice)
-            _instruments[key] = found
-        return found
+        cached = _instruments.get(key)
+        if cached is not None and cached[0] is provider:
+            return cached[1]
+        meter = provider.get_meter(semconv.SCOPE_NAME, __version__)
+        instrument = getattr(meter, f"create_{kind}")(name, unit=unit, description=description, **advice)
+        _instruments[key] = (provider, instrument)
+        return instrument
 
 
 def _labels(labels: Labels) -> dict[str, Any] | None:

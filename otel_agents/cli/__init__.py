@@ -14,6 +14,7 @@ from otel_agents.cli import _cmd_alerts as cmd_alerts
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
+from otel_agents.cli import _cmd_metrics as cmd_metrics
 from otel_agents.cli import _cmd_prune as cmd_prune
 from otel_agents.cli import _cmd_replay as cmd_replay
 from otel_agents.cli import _cmd_runs as cmd_runs
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_prune,
         cmd_alerts,
         cmd_verify,
+        cmd_metrics,
     ):
         module.register(sub)
     return parser

@@ -37,13 +37,15 @@ def start(meter_provider: Any) -> Any:
 
     instrumentor = SystemMetricsInstrumentor(config=CONFIG)
     # A previous pipeline in this process (tests, reconfiguration) left it instrumented.
-    with contextlib.suppress(Exception):
-        instrumentor.uninstrument()
+    if getattr(instrumentor, "is_instrumented_by_opentelemetry", False):
+        with contextlib.suppress(Exception):
+            instrumentor.uninstrument()
     instrumentor.instrument(meter_provider=meter_provider)
     return instrumentor
 
 
 def stop(instrumentor: Any) -> None:
     """Stop observing."""
-    with contextlib.suppress(Exception):
-        instrumentor.uninstrument()
+    if getattr(instrumentor, "is_instrumented_by_opentelemetry", False):
+        with contextlib.suppress(Exception):
+            instrumentor.uninstrument()

@@ -375,6 +375,10 @@ def _counter_snapshot() -> dict[tuple[str, str], int]:
     return current
 
 
+_MONOTONIC: Final = '{"monotonic":true}'
+_NOT_MONOTONIC: Final = '{"monotonic":false}'
+
+
 def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
     from opentelemetry.sdk.metrics.export import ExponentialHistogram, Gauge, Histogram, Sum
 
@@ -386,6 +390,10 @@ def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
         if isinstance(data, (Sum, Gauge)):
             kind = "sum" if isinstance(data, Sum) else "gauge"
             value = _num(p.value)
+            # Readers need it to tell a counter (summed as increases) from an up-down counter.
+            monotonic = (
+                (_MONOTONIC if data.is_monotonic else _NOT_MONOTONIC) if isinstance(data, Sum) else None
+            )
             out.append(
                 (
                     p.time_unix_nano,
@@ -400,7 +408,7 @@ def _metric_rows(metric: Any, service: str | None) -> list[tuple[object, ...]]:
                     None,
                     None,
                     None,
-                    None,
+                    monotonic,
                 )
             )
         elif isinstance(data, Histogram):
