@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -76,7 +76,8 @@ def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int)
 def _span_filter(expr: Expr, since: int, until: int) -> tuple[str, list[Any], str, str]:
     assert expr.of is not None
     op, column, label = _OF[expr.of]
-    clauses = ["end_ns > ?", "end_ns <= ?"]
+    # Calls that started in the window (start_ns is indexed; end_ns is not).
+    clauses = ["start_ns > ?", "start_ns <= ?"]
     params: list[Any] = [since, until]
     if op is None:
         clauses.append(f"model IS NOT NULL AND coalesce(operation, '') NOT IN ({','.join('?' * 3)})")
@@ -131,7 +132,7 @@ def _cost(conn: sqlite3.Connection, expr: Expr, since: int, until: int, window_s
         params.append(expr.service)
     out = Evaluation()
     for svc, cost in conn.execute(
-        "SELECT service, sum(cost_usd) FROM spans WHERE end_ns > ? AND end_ns <= ?"  # noqa: S608
+        "SELECT service, sum(cost_usd) FROM spans WHERE start_ns > ? AND start_ns <= ?"  # noqa: S608
         f" AND cost_usd IS NOT NULL AND coalesce(operation, '') NOT IN (?, ?){service}"
         " GROUP BY service ORDER BY service",
         params,
@@ -261,10 +262,3 @@ def _decode(text: str | None) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def describe_samples(samples: Iterable[Sample]) -> str:
-    """``{labels}=value`` for a short CLI line."""
-    return ", ".join(
-        "{" + ",".join(f"{k}={v}" for k, v in s.labels.items()) + f"}}={s.value:g}" for s in samples
-    )

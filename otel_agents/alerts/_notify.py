@@ -287,10 +287,3 @@ def default_dispatcher() -> Dispatcher:
         if _default is None:
             _default = Dispatcher()
         return _default
-
-
-def http_error_text(exc: BaseException) -> str:
-    """A short reason for a failed HTTP call."""
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
-    return type(exc).__name__

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,9 +182,3 @@ def _state(row: dict[str, Any]) -> AlertState:
     row["labels"] = orjson.loads(row["labels"])
     row["annotations"] = orjson.loads(row["annotations"])
     return AlertState(**row)
-
-
-def open_readonly(home: Path) -> sqlite3.Connection | None:
-    """A connection to the state file for reading, or None when nothing was ever recorded."""
-    path = path_of(home)
-    return db.connect(path, readonly=True) if path.exists() else None

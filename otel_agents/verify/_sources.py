@@ -200,8 +200,8 @@ class StoreSource:
         return self.conn.execute(sql + " LIMIT 1", params).fetchone() is not None
 
     def figures(self, service: str | None, version: str | None, window_s: float, now_ns: int) -> Figures:
-        """Exact figures over the runs that ended in the window."""
-        clauses = ["r.end_ns > ?", "r.end_ns <= ?"]
+        """Exact figures over the runs that started in the window."""
+        clauses = ["r.start_ns > ?", "r.start_ns <= ?"]
         params: list[Any] = [now_ns - int(window_s * 1e9), now_ns]
         if service is not None:
             clauses.append("r.service = ?")

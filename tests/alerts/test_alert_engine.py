@@ -364,7 +364,7 @@ def test_cli_failed_notifications_show_in_doctor(store_home: Callable[..., Path]
 
 
 def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Path], tmp_path: Path) -> None:
-    """`alerts watch --count 2` stops by itself; without a bound it stops cleanly on SIGTERM."""
+    """`alerts watch --count 2` stops by itself; without a bound it stops cleanly on SIGTERM and SIGINT."""
     home = store_home(runs=5, failures=5)
     rules = write_rules(
         tmp_path / "rules.yml",
@@ -375,12 +375,15 @@ def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Pat
     bounded = run_cli("alerts", "watch", str(rules), "--interval", "0.1s", "--count", "2", home=home)
     assert bounded.returncode == 0, bounded.stderr
     assert "ToolErrors  inactive -> firing" in bounded.stdout
-    proc = start_cli("alerts", "watch", str(rules), "--interval", "0.2s", home=home)
-    time.sleep(2)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        proc = start_cli("alerts", "watch", str(rules), "--interval", "0.2s", home=home)
+        time.sleep(2)
+        proc.send_signal(sig)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert proc.returncode == 0, (sig, stderr)
+        assert "Traceback" not in stderr

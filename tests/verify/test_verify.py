@@ -220,3 +220,12 @@ def test_a_service_with_failing_checks_fails(unhealthy_service: str) -> None:
     [health] = json.loads(result.stdout)
     assert health["status"] == "fail" and health["detail"].startswith("HTTP 503; failing: ")
     assert "raises" in health["detail"] and "hunter2" not in health["detail"]
+
+
+def test_monitor_watches_health_for_the_duration(agent_service: str) -> None:
+    """--monitor re-checks /health every --interval for --duration before judging, and then passes."""
+    started = time.monotonic()
+    result = run_cli("verify", "--url", agent_service, "--monitor", "--duration", "2s", "--interval", "0.5s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert time.monotonic() - started >= 2
+    assert "health" in result.stdout and "PASS" in result.stdout
