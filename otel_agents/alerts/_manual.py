@@ -199,13 +199,14 @@ class ManualAlerts:
         return False
 
     def active(self) -> list[st.AlertState]:
-        """Every manual alert that is firing or acknowledged."""
-        with self._lock:
+        """Every manual alert that is firing or acknowledged (empty if the state cannot be read)."""
+        with self._lock, never_raise("alerts.manual.active"):
             return [
                 a
                 for a in self._store().all()
                 if a.source == SOURCE_MANUAL and a.state in (st.FIRING, st.ACKNOWLEDGED)
             ]
+        return []
 
     def close(self) -> None:
         """Release the state file."""

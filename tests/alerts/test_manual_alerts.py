@@ -94,3 +94,16 @@ def test_manual_alerts_reach_a_real_alertmanager(tmp_path: Path) -> None:
         ):
             assert time.monotonic() < deadline, "alertmanager kept the resolved alert active"
             time.sleep(0.2)
+
+
+def test_a_broken_state_location_never_raises_into_the_app(tmp_path: Path, lenient: None) -> None:
+    """With the store home unusable (a file), trigger/resolve/active return quietly and count the error."""
+    from otel_agents.api import _counters as counters
+
+    counters.reset()
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("x")
+    alerts = ManualAlerts(home=blocked / "home", notifiers=[CallableNotifier(lambda p: None)])
+    assert alerts.trigger("X", dedup_key="k") == "k"
+    assert alerts.resolve("k") is False and alerts.active() == []
+    assert counters.errors()["alerts.manual.trigger"] == 1
