@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
+from otel_agents.api._version import __version__
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_home(parser, top_level=True)
+    parser.add_argument("--version", action="version", version=f"otel-agents {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (
         cmd_demo,

@@ -16,6 +16,7 @@ from otel_agents.cli._common import (
     home_of,
     open_store_db,
     parse_time,
+    positive_int,
     table,
 )
 from otel_agents.store import _queries as queries
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
     )
     add_home(p)
     add_run_filters(p)
-    p.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, help="how many runs (default 20)")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     p.set_defaults(func=run)
 
@@ -67,7 +68,7 @@ def run_filter(args: argparse.Namespace) -> queries.RunFilter:
 
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
-    rows = queries.runs(conn, run_filter(args), limit=max(args.limit, 1))
+    rows = queries.runs(conn, run_filter(args), limit=args.limit)
     if args.json:
         print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return 0

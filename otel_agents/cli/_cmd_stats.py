@@ -30,8 +30,9 @@ def register(sub: Any) -> None:
         "stats",
         help="per workflow, agent, tool and model: calls, errors, p50/p95, tokens, cost",
         description=(
-            "Aggregate statistics. Percentiles are read from 5%%-wide duration buckets (within"
-            " 2.5%% of exact); --since/--until apply at hour granularity."
+            "Aggregate statistics. Percentiles are read from 5%-wide duration buckets (within"
+            " 2.5% of exact). --since/--until are exact: whole hours come from the hourly"
+            " rollup, the partial hours at either end from the spans themselves."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,

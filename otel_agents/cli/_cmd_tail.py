@@ -8,7 +8,15 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import add_home, fmt_duration, fmt_time, home_of, open_store_db
+from otel_agents.cli._common import (
+    add_home,
+    fmt_duration,
+    fmt_time,
+    home_of,
+    non_negative_int,
+    open_store_db,
+    positive_int,
+)
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -27,10 +35,14 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_home(p)
-    p.add_argument("-n", "--lines", type=int, default=10, help="spans to show first (default 10)")
+    p.add_argument(
+        "-n", "--lines", type=non_negative_int, default=10, help="spans to show first (default 10)"
+    )
     p.add_argument("--interval", type=float, default=0.5, help="poll interval in seconds")
     p.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this long")
-    p.add_argument("--max-spans", type=int, default=None, metavar="N", help="stop after printing N spans")
+    p.add_argument(
+        "--max-spans", type=positive_int, default=None, metavar="N", help="stop after printing N spans"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per span")
     p.set_defaults(func=run)
 

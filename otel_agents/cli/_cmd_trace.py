@@ -36,16 +36,28 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
     try:
-        trace_id = queries.resolve_trace(conn, args.id)
+        trace_ids = queries.resolve_traces(conn, args.id)
     except queries.AmbiguousId as exc:
         raise CliError(str(exc)) from None
-    if trace_id is None:
+    if not trace_ids:
         raise CliError(f"no trace or run {args.id!r} in the store (see `otel-agents runs`)")
-    spans = queries.trace_spans(conn, trace_id)
+    traces = [(t, queries.trace_spans(conn, t)) for t in trace_ids]
     if args.json:
-        print(orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode())
+        print(orjson.dumps([s for _, spans in traces for s in spans], option=orjson.OPT_INDENT_2).decode())
         return 0
-    print(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
+    out = []
+    if len(traces) > 1:
+        # A run continued in other processes: every part, oldest first, as its own tree.
+        out.append(f"run {args.id.strip()}: {len(traces)} traces, oldest first\n")
+    for i, (trace_id, spans) in enumerate(traces):
+        if i:
+            out.append("")
+        out.append(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
+        run_id = next((s["run_id"] for s in spans if s["run_id"]), None)
+        others = [t for t in queries.run_trace_ids(conn, run_id) if t != trace_id] if run_id else []
+        if others and len(traces) == 1:
+            out.append(f"\nrun {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
+    print("\n".join(out))
     return 0
 
 
@@ -169,8 +181,7 @@ def _details(span: dict[str, Any]) -> list[str]:
             out.append("; ".join(parts))
             break
     if span["status_code"] == 2 or span["error_type"]:
-        msg = span["status_message"] or ""
-        out.append(f"error {span['error_type'] or 'unknown'}" + (f": {msg}" if msg else ""))
+        out.append("error " + queries.error_text(span["error_type"], span["status_message"]))
     model = span["model"]
     if model and span["operation"] not in (semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW):
         out.append(f"model {model}" + (f" ({span['provider']})" if span["provider"] else ""))

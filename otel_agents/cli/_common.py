@@ -15,6 +15,7 @@ from typing import Final
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
+from otel_agents.store._retention import size_text
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -51,15 +52,43 @@ def open_store_db(home: Path) -> sqlite3.Connection:
     return conn
 
 
+def parse_duration_s(text: str) -> float | None:
+    """Seconds for ``90s``, ``30m``, ``2h``, ``7d``, ``2w``; None if ``text`` is not such a duration."""
+    m = _DURATION_RE.match(text)
+    return None if m is None else float(m[1]) * _UNITS[m[2]]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def parse_time(text: str, *, now: float | None = None) -> int:
     """Nanoseconds since the epoch for ``30m``/``2h``/``7d`` (ago), ``now``, or an ISO 8601 time."""
     now = time.time() if now is None else now
     text = text.strip()
     if text == "now":
         return int(now * 1e9)
-    m = _DURATION_RE.match(text)
-    if m:
-        return int((now - float(m[1]) * _UNITS[m[2]]) * 1e9)
+    ago = parse_duration_s(text)
+    if ago is not None:
+        return int((now - ago) * 1e9)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -108,6 +137,11 @@ def fmt_cost(usd: float | None) -> str:
     if usd < 0.01:
         return f"${usd:.6f}"
     return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def fmt_bytes(n: int | None) -> str:
+    """Bytes in binary units, as every size the CLI reads or prints (``2048 MiB``, ``1.5 GiB``)."""
+    return "unlimited" if n is None else size_text(n)
 
 
 def fmt_int(n: int | None) -> str:
