@@ -9,10 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from otel_agents.api._version import __version__
-from otel_agents.cli._common import add_home, fmt_bytes, fmt_time, home_of, progress
+from otel_agents.cli._common import add_home, fmt_bytes, fmt_time, home_of, json_text, progress, safe
 from otel_agents.cli._endpoint import configured_traces_endpoint, reachable, traces_url
 from otel_agents.store import _db as db
 from otel_agents.store import _ndjson as ndjson
@@ -159,7 +157,7 @@ def _store_health(home: Path, full: bool, problems: list[str]) -> dict[str, Any]
 def run(args: argparse.Namespace) -> int:
     report = collect(args)
     if args.json:
-        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        print(json_text(report))
         return 1 if report["problems"] else 0
     v = report["versions"]
     print(
@@ -174,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     env = report["environment"]
     print(
         "environment: "
-        + (", ".join(f"{k}={val}" for k, val in env.items()) if env else "no OTEL_* variables set")
+        + (", ".join(safe(f"{k}={val}") for k, val in env.items()) if env else "no OTEL_* variables set")
     )
     st = report["store"]
     if not st["exists"]:

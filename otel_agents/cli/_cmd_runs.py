@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import orjson
-
 from otel_agents.api import _semconv as semconv
 from otel_agents.cli._common import (
     add_home,
@@ -14,6 +12,7 @@ from otel_agents.cli._common import (
     fmt_duration,
     fmt_time,
     home_of,
+    json_text,
     open_store_db,
     parse_time,
     positive_int,
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
     rows = queries.runs(conn, run_filter(args), limit=args.limit)
     if args.json:
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        print(json_text(rows))
         return 0
     if not rows:
         print("no runs match (try a wider --since, or run `otel-agents demo`)")

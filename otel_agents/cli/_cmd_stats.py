@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import orjson
-
 from otel_agents.cli._common import (
     add_home,
     fmt_cost,
     fmt_duration,
     fmt_int,
     home_of,
+    json_text,
     open_store_db,
     parse_time,
     table,
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.kind:
         rows = [r for r in rows if r["kind"] == args.kind]
     if args.json:
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        print(json_text(rows))
         return 0
     if not rows:
         print("no agent, tool or model calls recorded in that range")

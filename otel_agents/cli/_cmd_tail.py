@@ -6,16 +6,16 @@ import argparse
 import time
 from typing import Any
 
-import orjson
-
 from otel_agents.cli._common import (
     add_home,
     fmt_duration,
     fmt_time,
     home_of,
+    json_text,
     non_negative_int,
     open_store_db,
     positive_int,
+    safe,
 )
 from otel_agents.store import _queries as queries
 
@@ -68,14 +68,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _line(r: dict[str, Any], as_json: bool) -> str:
     if as_json:
-        return orjson.dumps(r).decode()
+        return json_text(r, indent=False)
     status = {2: "ERROR"}.get(r["status_code"], "ok")
     extra = ""
     if r["input_tokens"] is not None or r["output_tokens"] is not None:
         extra += f"  tokens {r['input_tokens'] or 0}/{r['output_tokens'] or 0}"
     if r["status_code"] == 2:
-        extra += f"  {r['error_type'] or ''} {r['status_message'] or ''}".rstrip()
-    return (
+        extra += "  " + queries.error_text(r["error_type"], r["status_message"])
+    # One line per span, whatever its strings hold: escapes instead of newlines and control bytes.
+    return safe(
         f"{fmt_time(r['start_ns'])}  {r['service'] or '?'}  {r['trace_id'][:16]}  "
         f"{r['name']}  {fmt_duration(r['duration_ns'])}  {status}{extra}"
     )

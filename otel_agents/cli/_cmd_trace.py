@@ -8,7 +8,16 @@ from typing import Any
 import orjson
 
 from otel_agents.api import _semconv as semconv
-from otel_agents.cli._common import CliError, add_home, fmt_cost, fmt_duration, home_of, open_store_db
+from otel_agents.cli._common import (
+    CliError,
+    add_home,
+    fmt_cost,
+    fmt_duration,
+    home_of,
+    json_text,
+    open_store_db,
+    safe,
+)
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -43,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"no trace or run {args.id!r} in the store (see `otel-agents runs`)")
     traces = [(t, queries.trace_spans(conn, t)) for t in trace_ids]
     if args.json:
-        print(orjson.dumps([s for _, spans in traces for s in spans], option=orjson.OPT_INDENT_2).decode())
+        print(json_text([s for _, spans in traces for s in spans]))
         return 0
     out = []
     if len(traces) > 1:
         # A run continued in other processes: every part, oldest first, as its own tree.
-        out.append(f"run {args.id.strip()}: {len(traces)} traces, oldest first\n")
+        out.append(safe(f"run {args.id.strip()}: {len(traces)} traces, oldest first") + "\n")
     for i, (trace_id, spans) in enumerate(traces):
         if i:
             out.append("")
@@ -56,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         run_id = next((s["run_id"] for s in spans if s["run_id"]), None)
         others = [t for t in queries.run_trace_ids(conn, run_id) if t != trace_id] if run_id else []
         if others and len(traces) == 1:
-            out.append(f"\nrun {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
+            out.append(
+                "\n" + safe(f"run {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
+            )
     print("\n".join(out))
     return 0
 
@@ -114,7 +125,7 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         rows.append(
             (
-                prefix + branch + span["name"],
+                prefix + branch + safe(span["name"]),
                 span,
                 prefix + ("" if depth == 0 else ("   " if last else "│  ")),
             )
@@ -144,7 +155,8 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
         )
         for detail in _details(span):
             lines.append(f"{detail_prefix}   ↳ {detail}")
-    return "\n".join(lines)
+    # Every stored string is in these lines: one escape pass keeps each a single, inert line.
+    return "\n".join(safe(line) for line in lines)
 
 
 def _tokens(span: dict[str, Any]) -> str:

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
+import orjson
+
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
@@ -19,6 +21,49 @@ from otel_agents.store._retention import size_text
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+# Stored strings come from applications and their users: printed raw, an ESC, CR or C1 byte in a span
+# name could retitle the terminal, move the cursor or forge lines. Every one is shown as an escape;
+# so are the bidi overrides and line separators that reorder or break what a reader sees.
+_INVISIBLE: Final = (
+    *range(0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0xFEFF,
+)
+_ESCAPES: Final = str.maketrans(
+    {
+        **{c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _INVISIBLE},
+        0x09: "\\t",
+        0x0A: "\\n",
+        0x0D: "\\r",
+    }
+)
+_JSON_UNSAFE: Final = re.compile(
+    "[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def safe(value: object) -> str:
+    """``value`` as one line of plain text: control and bidi characters become visible escapes."""
+    return str(value).translate(_ESCAPES)
+
+
+def json_text(data: object, *, indent: bool = True) -> str:
+    """JSON for stdout; C1, bidi and separator characters escaped as ``\\uXXXX`` (the same data).
+
+    orjson already escapes C0 controls; the rest would reach a terminal raw.
+    """
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 class CliError(Exception):
@@ -151,6 +196,7 @@ def fmt_int(n: int | None) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> str:
     """A plain aligned text table; columns in ``right`` are right-aligned."""
+    rows = [[safe(c) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in rows:
         for i, cell in enumerate(r):
