@@ -14,6 +14,7 @@ from otel_agents.api._version import __version__
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
+from otel_agents.cli import _cmd_graph
 from otel_agents.cli import _cmd_prune as cmd_prune
 from otel_agents.cli import _cmd_replay as cmd_replay
 from otel_agents.cli import _cmd_runs as cmd_runs
@@ -29,6 +30,7 @@ _EXAMPLES = """examples:
   otel-agents runs --status error       # recent failed runs
   otel-agents trace 4bf92f35            # one trace as a tree (id prefix or run id)
   otel-agents stats --since 24h         # per agent, tool and model
+  otel-agents graph                     # who routes to whom, with counts, errors, p95
 """
 
 
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_demo,
         cmd_runs,
         cmd_trace,
+        _cmd_graph,
         cmd_stats,
         cmd_tail,
         cmd_export,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Final
 
+from otel_agents.cli import _tables
 from otel_agents.cli._common import (
     add_home,
     fmt_cost,
@@ -14,9 +15,21 @@ from otel_agents.cli._common import (
     json_text,
     open_store_db,
     parse_time,
-    table,
 )
+from otel_agents.cli._tables import Column, Output
 from otel_agents.store import _queries as queries
+
+COLUMNS: Final = (
+    Column("KIND"),
+    Column("NAME", min_width=12),
+    Column("CALLS", right=True),
+    Column("ERRORS", right=True, style=lambda v: "bold red" if v != "0.0%" else None),
+    Column("P50", right=True),
+    Column("P95", right=True),
+    Column("TOKENS IN", right=True, drop=2),
+    Column("TOKENS OUT", right=True, drop=1),
+    Column("COST", right=True, drop=3),
+)
 
 EXAMPLE = """example:
   otel-agents stats --since 24h
@@ -73,6 +86,5 @@ def run(args: argparse.Namespace) -> int:
         ]
         for r in rows
     ]
-    headers = ["KIND", "NAME", "CALLS", "ERRORS", "P50", "P95", "TOKENS IN", "TOKENS OUT", "COST"]
-    print(table(headers, body, right=frozenset(range(2, 9))))
+    print(_tables.render(COLUMNS, body, Output.detect(no_color=args.no_color)))
     return 0

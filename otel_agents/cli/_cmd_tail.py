@@ -17,6 +17,7 @@ from otel_agents.cli._common import (
     positive_int,
     safe,
 )
+from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -49,13 +50,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
-    last = queries.last_span_id(conn, back=max(args.lines, 0))
+    last = queries.last_span_id(conn, back=args.lines)
+    out = Output.detect(no_color=args.no_color)
     deadline = None if args.exit_after is None else time.monotonic() + args.exit_after
     printed = 0
     while True:
         rows = queries.spans_after(conn, last)
         for r in rows:
-            print(_line(r, args.json), flush=True)
+            print(_line(r, args.json) if args.json else colour_errors(_line(r, False), out), flush=True)
             last = r["id"]
             printed += 1
             if args.max_spans is not None and printed >= args.max_spans:

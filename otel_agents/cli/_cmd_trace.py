@@ -18,6 +18,7 @@ from otel_agents.cli._common import (
     open_store_db,
     safe,
 )
+from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             out.append(
                 "\n" + safe(f"run {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
             )
-    print("\n".join(out))
+    print(colour_errors("\n".join(out), Output.detect(no_color=args.no_color)))
     return 0
 
 

@@ -170,7 +170,10 @@ def fmt_duration(ns: float | None) -> str:
     if ns < 60e9:
         return f"{ns / 1e9:.2f}s"
     minutes, seconds = divmod(int(ns / 1e9), 60)
-    return f"{minutes}m{seconds:02d}s"
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def fmt_cost(usd: float | None) -> str:
@@ -216,11 +219,17 @@ def progress(message: str) -> None:
 
 
 def add_home(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
-    """The ``--home`` option, accepted before or after the command name."""
+    """The ``--home`` and ``--no-color`` options, accepted before or after the command name."""
     parser.add_argument(
         "--home",
         type=Path,
         # A sub-command's default would overwrite a --home given before the command name.
         default=None if top_level else argparse.SUPPRESS,
         help="store directory (default: $OTEL_AGENTS_HOME, else ~/.otel-agents)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="no colour in tables (also: NO_COLOR=1; colour is only used on a terminal)",
     )

@@ -276,7 +276,18 @@ def test_every_command_help_shows_an_example_that_parses() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     commands = sub.choices  # type: ignore[attr-defined]
-    assert set(commands) == {"demo", "runs", "trace", "stats", "tail", "export", "replay", "doctor", "prune"}
+    assert set(commands) == {
+        "demo",
+        "runs",
+        "trace",
+        "graph",
+        "stats",
+        "tail",
+        "export",
+        "replay",
+        "doctor",
+        "prune",
+    }
     for name, sub_parser in commands.items():
         help_text = sub_parser.format_help()
         assert "example:" in help_text, name
