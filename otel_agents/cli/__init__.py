@@ -14,7 +14,7 @@ from otel_agents.api._version import __version__
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
-from otel_agents.cli import _cmd_graph
+from otel_agents.cli import _cmd_graph, _cmd_ui
 from otel_agents.cli import _cmd_prune as cmd_prune
 from otel_agents.cli import _cmd_replay as cmd_replay
 from otel_agents.cli import _cmd_runs as cmd_runs
@@ -31,6 +31,7 @@ _EXAMPLES = """examples:
   otel-agents trace 4bf92f35            # one trace as a tree (id prefix or run id)
   otel-agents stats --since 24h         # per agent, tool and model
   otel-agents graph                     # who routes to whom, with counts, errors, p95
+  otel-agents ui                        # the same in a browser: http://127.0.0.1:8765/
 """
 
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_replay,
         cmd_doctor,
         cmd_prune,
+        _cmd_ui,
     ):
         module.register(sub)
     return parser
