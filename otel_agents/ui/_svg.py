@@ -45,7 +45,7 @@ def waterfall(rows: Sequence[tuple[Mapping[str, Any], int]], anchor: str) -> str
     t1 = max(int(s["end_ns"]) for s, _ in rows)
     total = max(t1 - t0, 1)
     height = ROW * (len(rows) + 1)
-    width = LABEL_W + BAR_W + 90
+    width = LABEL_W + BAR_W + 130
     out = [
         f'<svg class="waterfall" role="img" aria-label="waterfall" viewBox="0 0 {width} {height}"'
         f' width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
@@ -115,7 +115,7 @@ def agent_graph(graph: Graph) -> str:
     columns: dict[int, list[str]] = {}
     for name in graph.nodes:
         columns.setdefault(layer[name], []).append(name)
-    box_w, box_h, gap_x, gap_y = 190, 54, 150, 40
+    box_w, box_h, gap_x, gap_y = 190, 54, 250, 40
     boxes: dict[str, _Box] = {}
     for col, names in columns.items():
         for i, name in enumerate(names):
