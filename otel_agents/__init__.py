@@ -24,17 +24,17 @@ __all__ = [
 ]
 
 # Loaded on first use: the SDK only when an application configures (libraries instrument with the
-# API alone), and the API only when something instruments, so `otel-agents` starts in ~50 ms.
+# API alone), and the API only when something instruments: the CLI starts without either.
 _LAZY = {
-    "run_context": "otel_agents.api._run_context",
-    "agent": "otel_agents.api._spans",
-    "llm": "otel_agents.api._spans",
-    "route": "otel_agents.api._spans",
-    "tool": "otel_agents.api._spans",
-    "workflow": "otel_agents.api._spans",
-    "__version__": "otel_agents.api._version",
-    "configure": "otel_agents.sdk._configure",
-    "Telemetry": "otel_agents.sdk._configure",
+    "run_context": ".api._run_context",
+    "agent": ".api._spans",
+    "llm": ".api._spans",
+    "route": ".api._spans",
+    "tool": ".api._spans",
+    "workflow": ".api._spans",
+    "__version__": ".api._version",
+    "configure": ".sdk._configure",
+    "Telemetry": ".sdk._configure",
 }
 
 
@@ -42,7 +42,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

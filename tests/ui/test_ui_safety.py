@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from cli_spans import Spec, tool, write
-from conftest import ROOT, run_demo
 from starlette.testclient import TestClient
+from ui_helpers import ROOT, run_demo
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.store import _paths as paths
