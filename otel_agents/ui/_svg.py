@@ -210,7 +210,7 @@ def line_chart(
         cls = f"series s{k % _PALETTE}"
         if len(points) == 1:
             cx, cy = points[0].split(",")
-            out.append(f'<circle class="{cls}" cx="{cx}" cy="{cy}" r="3"/>')
+            out.append(f'<circle class="dot s{k % _PALETTE}" cx="{cx}" cy="{cy}" r="4"/>')
         elif points:
             out.append(f'<polyline class="{cls}" points="{" ".join(points)}"/>')
         out.append(
