@@ -113,3 +113,25 @@ def test_pages_reference_no_outside_assets(client: TestClient) -> None:
     for url in ("/", f"/run/{run_id}", "/graph", "/stats"):
         text = client.get(url).text
         assert not re.search(r'(src|href)="(https?:)?//', text), url
+
+
+def test_a_run_in_two_traces_shows_both_and_links_them(tmp_path: Path) -> None:
+    """A run id continued in a second process is one row, and its page shows and links both traces."""
+    from cli_spans import record_with_api
+
+    for step in ("first", "second"):
+        record_with_api(
+            tmp_path,
+            f"with oa.run_context(run_id='r-two'), oa.workflow('pipeline'), oa.tool('{step}'):\n    pass",
+        )
+    client = TestClient(create_app(tmp_path), base_url="http://127.0.0.1")
+    runs = client.get("/").text
+    assert runs.count('href="/run/r-two"') == 1 and "(2 traces)" in runs
+    page = client.get("/run/r-two").text
+    assert "This run spans 2 traces" in page
+    trace_ids = re.findall(r'<section class="trace" id="trace-([0-9a-f]{32})">', page)
+    assert len(set(trace_ids)) == 2 and page.count('<svg class="waterfall"') == 2
+    assert all(f'href="/trace/{t}"' in page for t in trace_ids)
+    assert "execute_tool first" in page and "execute_tool second" in page
+    one = client.get(f"/trace/{trace_ids[0]}").text
+    assert "This run spans 2 traces" in one and f'href="/trace/{trace_ids[1]}"' in one
