@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
@@ -35,21 +35,43 @@ def _rows(cur: sqlite3.Cursor) -> list[Row]:
 
 
 def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
-    """Most recent runs first, matching every filter; the rows of one run id become one run.
+    """Most recently active runs first, matching every filter; the rows of one run id become one run.
 
     A run continued in another process (the same run id, a new trace) or holding nested run spans
     is one row: it starts at its first part, ends at its last, sums the tokens and cost of each
     trace's outermost run span, is ``error`` if any part failed, and lists its ``trace_ids``.
+    Runs are ordered by their newest part; the status filter applies to the whole run.
     """
-    where, params = _run_where(replace(f, status=None))
-    having, having_params = "", []
-    if f.status is not None:
-        having, having_params = f"HAVING {_AGG_STATUS} = ?", [f.status]
-    keys = conn.execute(
-        f"SELECT run_id, CASE WHEN run_id IS NULL THEN id END, min(start_ns) AS first FROM runs"  # noqa: S608
-        f" {where} GROUP BY coalesce(run_id, '#' || id) {having} ORDER BY first DESC LIMIT ?",
-        [*params, *having_params, limit],
-    ).fetchall()
+    # Walk the run rows newest first on the start index, taking each run id once, until `limit`
+    # runs pass: a few index pages for a page of runs, however large the store.
+    where, params = _run_where(f)
+    cur = conn.execute(f"SELECT run_id, id FROM runs {where} ORDER BY start_ns DESC", params)  # noqa: S608
+    seen: set[object] = set()
+    out: list[Row] = []
+    try:
+        while len(out) < limit:
+            chunk = cur.fetchmany(max(2 * limit, 64))
+            if not chunk:
+                break
+            fresh = []
+            for run_id, row_id in chunk:
+                key = run_id if run_id is not None else ("#", row_id)
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append((run_id, row_id))
+            for run in _load_runs(conn, fresh):
+                # A part's status matched; the run's own status (error if any part failed) must too.
+                if f.status is None or run["status"] == f.status:
+                    out.append(run)
+                    if len(out) == limit:
+                        break
+    finally:
+        cur.close()
+    return out
+
+
+def _load_runs(conn: sqlite3.Connection, keys: list[tuple[str | None, int]]) -> list[Row]:
+    """Every part of each (run id, or row id for a run without one) key, merged, in key order."""
     run_ids = [k[0] for k in keys if k[0] is not None]
     row_ids = [k[1] for k in keys if k[0] is None]
     parts: dict[object, list[Row]] = {}
@@ -62,13 +84,12 @@ def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
                 chunk,
             )
             for r in _rows(cur):
-                parts.setdefault(r["run_id"] if column == "run_id" else r["id"], []).append(_decode_run(r))
-    merged = [merge_run(parts[k[0] if k[0] is not None else k[1]]) for k in keys]
-    return merged
+                parts.setdefault(r["run_id"] if column == "run_id" else ("#", r["id"]), []).append(
+                    _decode_run(r)
+                )
+    return [merge_run(parts[k[0] if k[0] is not None else ("#", k[1])]) for k in keys]
 
 
-# A run that failed in any part failed; otherwise its parts agree (or the first status wins).
-_AGG_STATUS: Final = "CASE WHEN max(status = 'error') = 1 THEN 'error' ELSE min(status) END"
 _IDS_PER_QUERY: Final = 500
 _SUMMED: Final = (
     "input_tokens",
