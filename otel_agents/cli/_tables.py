@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -126,56 +125,60 @@ def render(
 ) -> str:
     """The table as text: headers, a rule, one line per row; ``compact`` cells replace a column's
     when the full ones do not fit."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     cols = list(columns)
     cells = [[safe(c) for c in r] for r in rows]
     index = {c.header: i for i, c in enumerate(cols)}
     alt = {index[h]: [safe(v) for v in values] for h, values in (compact or {}).items()}
     keep, widths, cells = _fit(cols, cells, alt, out.width)
     shown = sum(widths[i] for i in keep) + GAP * (len(keep) - 1)
-    console = Console(
-        file=io.StringIO(),
-        width=shown,
-        color_system="standard" if out.colour else None,
-        no_color=not out.colour,
-        force_terminal=out.colour,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        legacy_windows=False,
-        soft_wrap=False,
-    )
-    # No box: columns apart by padding alone, so the table is exactly `shown` wide.
-    table = Table(box=None, pad_edge=False, padding=(0, GAP, 0, 0), header_style="bold" if out.colour else "")
-    for i in keep:
-        c = cols[i]
-        table.add_column(
-            c.header,
-            justify="right" if c.right else "left",
-            no_wrap=True,
-            overflow=c.cut,
-            width=widths[i],
-        )
+    paint = _painter(out)
+
+    def line(values: Sequence[str], styles: Sequence[str | None]) -> str:
+        parts = []
+        for n, i in enumerate(keep):
+            c, w = cols[i], widths[i]
+            text = values[n]
+            if len(text) > w:
+                text = text[:w] if c.cut == "crop" else text[: w - 1] + "…"
+            pad = " " * (w - len(text))
+            # Padding stays outside the colour, so only the text itself is painted.
+            painted = paint(text, styles[n])
+            parts.append(pad + painted if c.right else painted + pad)
+        return (" " * GAP).join(parts).rstrip()
+
+    lines = [line([cols[i].header for i in keep], ["bold"] * len(keep))]
+    lines.append(paint("─" * shown, "dim"))
     for r in cells:
-        # Text objects, never markup: a stored "[bold]" is shown as written.
-        table.add_row(*(Text(r[i], style=_style(cols[i], r[i], out)) for i in keep))
-    console.print(table)
-    lines = [line.rstrip() for line in str(console.file.getvalue()).splitlines()]  # type: ignore[attr-defined]
-    rule = "─" * shown
-    lines.insert(1, f"\x1b[2m{rule}\x1b[0m" if out.colour else rule)
+        lines.append(line([r[i] for i in keep], [_style(cols[i], r[i]) for i in keep]))
     if out.width is not None and not out.colour:
         # Narrower than the fewest columns at their minimum widths: cut, never wrap.
-        lines = [line if len(line) <= out.width else line[: out.width - 1] + "…" for line in lines]
+        lines = [ln if len(ln) <= out.width else ln[: out.width - 1] + "…" for ln in lines]
     return "\n".join(lines)
 
 
-def _style(column: Column, cell: str, out: Output) -> str:
-    if not out.colour or column.style is None:
-        return ""
-    return column.style(cell) or ""
+def _painter(out: Output) -> Callable[[str, str | None], str]:
+    """Text wrapped in the ANSI codes of a rich style (standard colours), or as it is without colour."""
+    if not out.colour:
+        return lambda text, style: text
+    # rich.style alone: the style grammar and its ANSI rendering, without the console machinery.
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    cache: dict[str, Style] = {}
+
+    def paint(text: str, style: str | None) -> str:
+        if not style or not text:
+            return text
+        parsed = cache.get(style)
+        if parsed is None:
+            parsed = cache[style] = Style.parse(style)
+        return parsed.render(text, color_system=ColorSystem.STANDARD)
+
+    return paint
+
+
+def _style(column: Column, cell: str) -> str | None:
+    return None if column.style is None else column.style(cell)
 
 
 def colour_errors(text: str, out: Output) -> str:

@@ -83,13 +83,15 @@ def test_markup_in_a_span_name_is_shown_as_text(tmp_path: Path, cli: Cli) -> Non
         assert "[bold red]x[/]" in out
 
 
-def test_json_runs_do_not_import_rich(demo_home: Path, cli: Cli) -> None:
-    """Only commands that print a table load rich: `runs --json` starts without it."""
-    result = cli("runs", "--json", home=demo_home, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    assert result.returncode == 0 and "otel_agents.cli" in result.stderr
-    assert "| rich" not in result.stderr
-    table = cli("runs", home=demo_home, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    assert "| rich.table" in table.stderr
+def test_only_coloured_tables_import_rich(demo_home: Path, cli: Cli) -> None:
+    """`runs --json` and a plain table start without rich; a coloured table loads rich.style only."""
+    env = {"PYTHONPROFILEIMPORTTIME": "1"}
+    for args in (("runs", "--json"), ("runs",)):
+        result = cli(*args, home=demo_home, env=env)
+        assert result.returncode == 0 and "otel_agents.cli" in result.stderr
+        assert "| rich" not in result.stderr, args
+    coloured = cli("runs", home=demo_home, env={**env, "FORCE_COLOR": "1"})
+    assert "| rich.style" in coloured.stderr and "| rich.console" not in coloured.stderr
 
 
 def _failed(cli: Cli, home: Path) -> str:
