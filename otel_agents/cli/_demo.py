@@ -107,9 +107,10 @@ def record(home: Path, *, seed: int = 7) -> str:
     return session_id
 
 
-def main(home: Path | None = None, out: Callable[[str], None] = print) -> int:
+def main(home: Path | None = None, out: Callable[[str], None] = print, *, no_color: bool = False) -> int:
     """Record the demo, then show what was stored and the commands to try next."""
     from otel_agents.cli._cmd_runs import render
+    from otel_agents.cli._tables import Output
     from otel_agents.cli._common import open_store_db
 
     target = home if home is not None else paths.default_home()
@@ -128,15 +129,17 @@ def main(home: Path | None = None, out: Callable[[str], None] = print) -> int:
     spans = sum(len(queries.trace_spans(conn, r["trace_id"])) for r in rows)
     failed = [r for r in rows if r["status"] == "error"]
     out(f"Recorded {len(rows)} runs ({len(failed)} failed) with {spans} spans into {target}\n")
-    out(render(rows))
+    out(render(rows, Output.detect(no_color=no_color)))
     flag = "" if home is None else f" --home {target}"
     example = (failed or rows or [{"trace_id": "TRACE_ID"}])[0]["trace_id"][:12]
     hints = [
         (f"otel-agents runs{flag}", "recent runs"),
         (f"otel-agents trace {example}{flag}", "the failed run as a tree"),
+        (f"otel-agents graph{flag}", "who routed to whom, with hand-offs, errors and p95"),
         (f"otel-agents stats{flag}", "calls, errors, p50/p95, tokens, cost per agent, tool, model"),
         (f"otel-agents tail{flag}", "follow new spans as your app records them"),
         (f"otel-agents doctor{flag}", "configuration, store health, dropped records"),
+        (f"otel-agents ui{flag}", "all of it in a browser, read-only, on 127.0.0.1"),
     ]
     width = max(len(cmd) for cmd, _ in hints)
     out("\nNext, try:")
