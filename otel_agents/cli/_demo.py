@@ -110,8 +110,8 @@ def record(home: Path, *, seed: int = 7) -> str:
 def main(home: Path | None = None, out: Callable[[str], None] = print, *, no_color: bool = False) -> int:
     """Record the demo, then show what was stored and the commands to try next."""
     from otel_agents.cli._cmd_runs import render
-    from otel_agents.cli._tables import Output
     from otel_agents.cli._common import open_store_db
+    from otel_agents.cli._tables import Output
 
     target = home if home is not None else paths.default_home()
     # The demo is the application here and, like one, gives its log lines a format: the warning it
