@@ -201,3 +201,31 @@ def test_written_specs_keep_children_in_their_parents_trace(tmp_path: Path, cli:
     assert spans["execute_tool child"]["trace_id"] == spans["root"]["trace_id"]
     assert spans["execute_tool child"]["parent_span_id"] == spans["root"]["span_id"]
     assert spans["execute_tool alone"]["trace_id"] != spans["root"]["trace_id"]
+
+
+def test_replay_of_a_run_id_sends_every_trace_of_the_run(tmp_path: Path, cli: Cli) -> None:
+    """`replay --trace RUN` sends the spans of all the traces one run id was recorded in."""
+    import threading
+    from http.server import HTTPServer
+
+    from test_cli_commands import _Receiver
+
+    for step in ("first", "second"):
+        record_with_api(
+            tmp_path, f"with oa.run_context(run_id='r-re'), oa.workflow('p'), oa.tool('{step}'):\n    pass"
+        )
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _Receiver.received.clear()
+        result = cli(
+            "replay", "--endpoint", f"http://127.0.0.1:{server.server_port}", "--trace", "r-re", home=tmp_path
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    spans = [
+        s for r in _Receiver.received for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans
+    ]
+    assert len(spans) == 4 and len({s.trace_id for s in spans}) == 2
