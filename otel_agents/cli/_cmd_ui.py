@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     home = home_of(args)
     # Any Host header is fine on a remote bind (the token guards it); on loopback only loopback names.
-    hosts = ["*"] if remote else ["127.0.0.1", "localhost", "::1", "[::1]"]
+    hosts = ["*"] if remote else ["127.0.0.1", "localhost", "::1"]
     app = create_app(home, token=args.token, allowed_hosts=hosts)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -27,7 +26,7 @@ _log = logging.getLogger("otel_agents.ui")
 TOKEN_COOKIE: Final = "otel_agents_ui_token"  # noqa: S105 - the cookie's name, not a secret
 RUNS_LIMIT: Final = 50
 MAX_LIMIT: Final = 1000
-LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
 # Everything is served from this origin; inline SVG needs no script; no framing, no outside fetch.
 _CSP: Final = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:;"
@@ -151,7 +150,11 @@ def create_app(  # noqa: PLR0915 - the routes share the store and token of one a
         Route("/static/{name}", static),
     ]
 
+    hosts = frozenset(allowed_hosts or LOOPBACK_HOSTS)
+
     async def guard(request: Request, call_next: Handler) -> Response:
+        if "*" not in hosts and _host_name(request.headers.get("host", "")) not in hosts:
+            return PlainTextResponse("Invalid host header", status_code=400)
         if request.method not in ("GET", "HEAD"):
             return PlainTextResponse("read-only: only GET and HEAD", status_code=405)
         set_cookie = False
@@ -175,7 +178,6 @@ def create_app(  # noqa: PLR0915 - the routes share the store and token of one a
         return response
 
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or list(LOOPBACK_HOSTS)),
         Middleware(BaseHTTPMiddleware, dispatch=guard),
     ]
     return Starlette(
@@ -183,6 +185,13 @@ def create_app(  # noqa: PLR0915 - the routes share the store and token of one a
         middleware=middleware,
         exception_handlers={404: not_found, 500: server_error, Exception: server_error},
     )
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without the port: ``[::1]:8765`` -> ``::1``."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def _token_of(request: Request) -> str | None:

@@ -170,6 +170,9 @@ def test_foreign_host_headers_are_refused(demo_home: Path) -> None:
     client = TestClient(create_app(demo_home), base_url="http://127.0.0.1")
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "[::1]:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "127.0.0.1.evil.example"}).status_code == 400
+    assert client.get("/static/ui.css", headers={"Host": "evil.example:80"}).status_code == 400
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
