@@ -129,49 +129,56 @@ def routing_graph(
     event_where, event_params = _scope(trace_ids, since_ns, until_ns, "e", "time_ns")
     like = f'%"{semconv.ROUTE_TARGET}"%'
     op = semconv.OP_INVOKE_AGENT
-    # Each decision, with the first invocation of its target agent at or after it in the trace.
-    sql = f"""
-        WITH r AS (
-            SELECT s.trace_id, s.start_ns AS at, json_extract(s.attributes, ?) AS source,
-                   json_extract(s.attributes, ?) AS target
-            FROM spans s WHERE s.name >= ? AND s.name < ? AND {span_where}
-            UNION ALL
-            SELECT e.trace_id, e.time_ns, json_extract(e.attributes, ?), json_extract(e.attributes, ?)
-            FROM events e WHERE e.attributes LIKE ? AND {event_where}
-        )
-        SELECT r.source, r.target,
-            (SELECT t.status_code FROM spans t WHERE t.trace_id = r.trace_id AND t.operation = ?
-             AND t.agent = r.target AND t.start_ns >= r.at ORDER BY t.start_ns LIMIT 1),
-            (SELECT t.duration_ns FROM spans t WHERE t.trace_id = r.trace_id AND t.operation = ?
-             AND t.agent = r.target AND t.start_ns >= r.at ORDER BY t.start_ns LIMIT 1)
-        FROM r WHERE r.target IS NOT NULL
-    """  # noqa: S608 - the clauses are ours, every value is a parameter
-    rows = conn.execute(
-        sql,
-        [_SOURCE, _TARGET, *_ROUTE_NAMES, *span_params, _SOURCE, _TARGET, like, *event_params, op, op],
-    ).fetchall()
+    # One pass over the spans for both the decisions and the agents' invocations: each full scan of
+    # the wide spans table costs as much as the rest together.
+    decisions: list[tuple[str, int, object, object]] = []
+    invocations: dict[str, list[tuple[int, str, int, int]]] = {}
+    nodes: dict[str, Node] = {}
+    for trace_id, start, operation, agent, code, duration, source, target in conn.execute(
+        "SELECT s.trace_id, s.start_ns, s.operation, s.agent, s.status_code, s.duration_ns,"  # noqa: S608
+        " CASE WHEN s.operation IS NOT ? THEN json_extract(s.attributes, ?) END,"
+        " CASE WHEN s.operation IS NOT ? THEN json_extract(s.attributes, ?) END"
+        f" FROM spans s WHERE (s.operation = ? OR (s.name >= ? AND s.name < ?)) AND {span_where}",
+        [op, _SOURCE, op, _TARGET, op, *_ROUTE_NAMES, *span_params],
+    ):
+        if operation == op:
+            if agent is None:
+                continue
+            invocations.setdefault(trace_id, []).append((start, str(agent), code, duration))
+            node = nodes.get(str(agent))
+            if node is None:
+                node = nodes[str(agent)] = Node(str(agent))
+            node.calls += 1
+            node.errors += code == _ERROR
+            node.durations.append(int(duration))
+        elif target is not None:
+            decisions.append((trace_id, start, source, target))
+    decisions.extend(
+        conn.execute(
+            "SELECT e.trace_id, e.time_ns, json_extract(e.attributes, ?), json_extract(e.attributes, ?)"  # noqa: S608
+            f" FROM events e WHERE e.attributes LIKE ? AND {event_where}",
+            [_SOURCE, _TARGET, like, *event_params],
+        ).fetchall()
+    )
+    for calls in invocations.values():
+        calls.sort()
     edges: dict[tuple[str, str], Edge] = {}
-    for source, target, code, duration in rows:
+    for trace_id, at, source, target in decisions:
+        if target is None:
+            continue
         key = (str(source if source is not None else "?"), str(target))
         edge = edges.get(key)
         if edge is None:
             edge = edges[key] = Edge(*key)
         edge.count += 1
-        edge.errors += code == _ERROR
-        if duration is not None:
-            edge.durations.append(int(duration))
-    nodes: dict[str, Node] = {}
+        # The outcome of a hand-off: the target agent's first invocation at or after it.
+        for start, agent, code, duration in invocations.get(trace_id, ()):
+            if start >= at and agent == key[1]:
+                edge.errors += code == _ERROR
+                edge.durations.append(int(duration))
+                break
     for edge in edges.values():
         for name in (edge.source, edge.target):
             nodes.setdefault(name, Node(name))
-    for agent, code, duration in conn.execute(
-        f"SELECT s.agent, s.status_code, s.duration_ns FROM spans s"  # noqa: S608 - fixed clauses
-        f" WHERE s.operation = ? AND s.agent IS NOT NULL AND {span_where}",
-        [op, *span_params],
-    ):
-        node = nodes.setdefault(str(agent), Node(str(agent)))
-        node.calls += 1
-        node.errors += code == _ERROR
-        node.durations.append(int(duration))
     ordered = sorted(edges.values(), key=lambda e: (-e.count, e.source, e.target))
     return Graph(nodes=dict(sorted(nodes.items())), edges=ordered)
