@@ -7,7 +7,6 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
@@ -195,22 +194,6 @@ def fmt_bytes(n: int | None) -> str:
 def fmt_int(n: int | None) -> str:
     """An integer with thousands separators; ``-`` when absent."""
     return "-" if n is None else f"{n:,}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> str:
-    """A plain aligned text table; columns in ``right`` are right-aligned."""
-    rows = [[safe(c) for c in r] for r in rows]
-    widths = [len(h) for h in headers]
-    for r in rows:
-        for i, cell in enumerate(r):
-            widths[i] = max(widths[i], len(cell))
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def progress(message: str) -> None:
