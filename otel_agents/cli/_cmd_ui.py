@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import threading
 from typing import Any
 
@@ -72,7 +73,19 @@ def run(args: argparse.Namespace) -> int:
     # Any Host header is fine on a remote bind (the token guards it); on loopback only loopback names.
     hosts = ["*"] if remote else ["127.0.0.1", "localhost", "::1"]
     app = create_app(home, token=args.token, allowed_hosts=hosts)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    # Our own socket: a port in use is one clear error line, and the printed URL has the real port.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        sock.close()
+        raise CliError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (try another --port)"
+        ) from None
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
 
     def announce() -> None:
@@ -81,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
             threading.Event().wait(0.05)
         if not server.started:
             return
-        port = server.servers[0].sockets[0].getsockname()[1] if server.servers else args.port
         shown = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown}:{port}/" + (f"?token={args.token}" if args.token else "")
         print(f"otel-agents ui: {url}  (store {home}, read-only; Ctrl-C stops)", flush=True)
@@ -91,6 +103,6 @@ def run(args: argparse.Namespace) -> int:
             webbrowser.open(url)
 
     threading.Thread(target=announce, name="otel-agents-ui-announce", daemon=True).start()
-    progress(f"otel-agents ui: starting on {args.host}:{args.port}")
-    server.run()
+    progress(f"otel-agents ui: starting on {args.host}:{port}")
+    server.run(sockets=[sock])
     return 0

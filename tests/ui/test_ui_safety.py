@@ -228,3 +228,19 @@ def test_the_ui_serves_while_a_process_writes(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_port_in_use_is_one_error_line(demo_home: Path) -> None:
+    """`ui --port P` with P taken exits 1 with one line naming the address, not a server log."""
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        result = _cli("ui", "--port", str(taken.getsockname()[1]), "--home", str(demo_home))
+    finally:
+        taken.close()
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("otel-agents ui: starting")]
+    assert len(lines) == 1 and "cannot listen on 127.0.0.1:" in lines[0], result.stderr
