@@ -127,7 +127,7 @@ def runs_page(conn: sqlite3.Connection, params: Mapping[str, str], limit: int) -
     runs = queries.runs(conn, run_filter(params), limit=limit)
     query = urlencode({k: params[k] for k in RUN_FILTERS if params.get(k)})
     head = "".join(
-        f"<th>{h}</th>"
+        f"<th{' class=num' if h in ('duration', 'tokens', 'cost') else ''}>{h}</th>"
         for h in (
             "start (UTC)",
             "name",
@@ -144,7 +144,7 @@ def runs_page(conn: sqlite3.Connection, params: Mapping[str, str], limit: int) -
     )
     body = (
         f"<h1>Runs</h1>{_filters_form(params)}"
-        f'<p class="muted">newest {len(runs)} (limit {limit}); refreshes every 5 s'
+        f'<p class="muted">most recently active first, up to {limit}; refreshes every 5 s'
         f' <a href="/?{e(query)}">reload</a></p>'
         f'<table class="runs"><thead><tr>{head}</tr></thead>'
         f'<tbody id="runs-body" data-poll="/fragment/runs?{e(query)}">{run_rows(runs)}</tbody></table>'
