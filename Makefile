@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui clean collector jaeger e2e-deps ui-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui bench-cli clean collector jaeger e2e-deps ui-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: bench-core bench-web bench-store
 
 bench-store: setup
 	$(BIN)/python bench/store_bench.py
+
+# Whole `otel-agents` processes (start-up, doctor < 300 ms) on a 100k-span store.
+bench-cli: setup
+	$(BIN)/python -m bench.cli_bench
 
 # The UI's pages over real HTTP on a 100k-span store (runs page target < 300 ms).
 bench-ui: setup
