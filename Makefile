@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui bench-cli clean collector jaeger e2e-deps ui-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,12 +34,20 @@ unit: setup
 
 # e2e-deps before unit: pytest runs tests/e2e too, and a cold collector/Jaeger build
 # (minutes) belongs outside the per-test timeout.
-test: lint typecheck e2e-deps unit
+test: lint typecheck e2e-deps ui-deps unit
 
 bench: bench-core bench-web bench-store
 
 bench-store: setup
 	$(BIN)/python bench/store_bench.py
+
+# Whole `otel-agents` processes (start-up, doctor < 300 ms) on a 100k-span store.
+bench-cli: setup
+	$(BIN)/python -m bench.cli_bench
+
+# The UI's pages over real HTTP on a 100k-span store (runs page target < 300 ms).
+bench-ui: setup
+	$(BIN)/python -m bench.ui_bench
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench
@@ -64,6 +72,11 @@ jaeger:
 # Exit 3 = no Go: the e2e tests then skip, loudly; any other failure stops here.
 e2e-deps:
 	bash scripts/e2e-deps.sh || test $$? -eq 3
+
+# Debian's chromium + chromium-driver for the UI's browser tests (exit 3 = cannot install here:
+# the tests then skip loudly, and fail under CI=true).
+ui-deps:
+	bash scripts/ui-deps.sh || test $$? -eq 3
 
 e2e: setup e2e-deps
 	$(BIN)/python -m pytest -q tests/e2e

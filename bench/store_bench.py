@@ -75,7 +75,8 @@ def run_spans(rnd: random.Random, start: int, i: int) -> list[ReadableSpan]:
     """One workflow run as the core records it: 9 spans (workflow, 2 agents, route, 2 LLM, 3 tools)."""
     trace_id = rnd.getrandbits(128) or 1
     ids = {
-        semconv.RUN_ID: f"run-{i}",
+        # Unique across make_spans calls (i restarts per call): one run id names one run.
+        semconv.RUN_ID: f"run-{i}-{trace_id % 10**6:06d}",
         semconv.SESSION_ID: f"s-{i % 5000}",
         semconv.USER_ID: f"u-{i % 700}",
     }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from otel_agents.api._run_context import run_context
-from otel_agents.api._spans import agent, llm, route, tool, workflow
-from otel_agents.api._version import __version__
-
 if TYPE_CHECKING:
+    from otel_agents.api._run_context import run_context
+    from otel_agents.api._spans import agent, llm, route, tool, workflow
+    from otel_agents.api._version import __version__
     from otel_agents.sdk._configure import Telemetry, configure
 
 __all__ = [
@@ -23,11 +23,29 @@ __all__ = [
     "workflow",
 ]
 
+# Loaded on first use: the SDK only when an application configures (libraries instrument with the
+# API alone), and the API only when something instruments: the CLI starts without either.
+_LAZY = {
+    "run_context": ".api._run_context",
+    "agent": ".api._spans",
+    "llm": ".api._spans",
+    "route": ".api._spans",
+    "tool": ".api._spans",
+    "workflow": ".api._spans",
+    "__version__": ".api._version",
+    "configure": ".sdk._configure",
+    "Telemetry": ".sdk._configure",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # The SDK loads only when an application configures: libraries instrument with the API alone.
-    if name in ("configure", "Telemetry"):
-        import importlib
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        return getattr(importlib.import_module("otel_agents.sdk._configure"), name)
-    raise AttributeError(f"module 'otel_agents' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
+from otel_agents.api._version import __version__
 from otel_agents.cli import _cmd_alerts as cmd_alerts
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
+from otel_agents.cli import _cmd_graph, _cmd_ui
 from otel_agents.cli import _cmd_metrics as cmd_metrics
 from otel_agents.cli import _cmd_prune as cmd_prune
 from otel_agents.cli import _cmd_replay as cmd_replay
@@ -31,6 +33,8 @@ _EXAMPLES = """examples:
   otel-agents runs --status error       # recent failed runs
   otel-agents trace 4bf92f35            # one trace as a tree (id prefix or run id)
   otel-agents stats --since 24h         # per agent, tool and model
+  otel-agents graph                     # who routes to whom, with counts, errors, p95
+  otel-agents ui                        # the same in a browser: http://127.0.0.1:8765/
 """
 
 
@@ -50,11 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_home(parser, top_level=True)
+    parser.add_argument("--version", action="version", version=f"otel-agents {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (
         cmd_demo,
         cmd_runs,
         cmd_trace,
+        _cmd_graph,
         cmd_stats,
         cmd_tail,
         cmd_export,
@@ -64,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_alerts,
         cmd_verify,
         cmd_metrics,
+        _cmd_ui,
     ):
         module.register(sub)
     return parser

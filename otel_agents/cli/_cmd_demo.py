@@ -31,4 +31,4 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from otel_agents.cli import _demo as demo
 
-    return demo.main(args.home.expanduser() if args.home else None)
+    return demo.main(args.home.expanduser() if args.home else None, no_color=args.no_color)

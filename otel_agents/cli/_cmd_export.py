@@ -11,7 +11,17 @@ from typing import IO, Any
 import orjson
 
 from otel_agents.cli._cmd_runs import add_run_filters, run_filter
-from otel_agents.cli._common import CliError, add_home, home_of, iso_time, open_store_db, parse_time, progress
+from otel_agents.cli._common import (
+    CliError,
+    add_home,
+    home_of,
+    iso_time,
+    json_text,
+    open_store_db,
+    parse_time,
+    progress,
+    safe,
+)
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -70,17 +80,19 @@ def _cell(value: object) -> object:
 def _write(rows: Iterator[dict[str, Any]], out: IO[str], fmt: str, total: int | None) -> int:
     writer: Any = None
     n = 0
+    # CSV keeps the stored bytes, except on a terminal, where control characters are shown escaped.
+    clean: Any = (lambda v: safe(v) if isinstance(v, str) else v) if out.isatty() else (lambda v: v)
     for row in rows:
         for key in ("start_ns", "end_ns"):
             if key in row:
                 row[key.replace("_ns", "_time")] = iso_time(row[key])
         if fmt == "ndjson":
-            out.write(orjson.dumps(row).decode() + "\n")
+            out.write(json_text(row, indent=False) + "\n")
         else:
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: clean(_cell(v)) for k, v in row.items()})
         n += 1
         if n % _PROGRESS_EVERY == 0:
             progress(f"  {n}" + (f"/{total}" if total else "") + " rows")

@@ -6,7 +6,15 @@ import argparse
 import re
 from typing import Any
 
-from otel_agents.cli._common import CliError, add_home, home_of, open_store_db, progress
+from otel_agents.cli._common import (
+    CliError,
+    add_home,
+    fmt_bytes,
+    home_of,
+    open_store_db,
+    parse_duration_s,
+    progress,
+)
 from otel_agents.store import _retention as retention
 
 EXAMPLE = """example:
@@ -14,9 +22,7 @@ EXAMPLE = """example:
   otel-agents prune --max-size 500MB
 """
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-_AGE_DAYS = {"h": 1 / 24, "d": 1.0, "w": 7.0}
 
 
 def register(sub: Any) -> None:
@@ -26,14 +32,15 @@ def register(sub: Any) -> None:
         description=(
             "Delete data older than --older-than, then the oldest data until the store is under"
             " --max-size. Without options: the limits from OTEL_AGENTS_RETENTION_DAYS and"
-            " OTEL_AGENTS_STORE_MAX_MB (defaults 14 days, 2048 MB)."
+            " OTEL_AGENTS_STORE_MAX_MB (defaults 14 days, 2048 MiB). Sizes are binary:"
+            " 1 MB = 1 MiB = 1024 KiB."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_home(p)
-    p.add_argument("--older-than", metavar="AGE", help="e.g. 12h, 7d, 2w")
-    p.add_argument("--max-size", metavar="SIZE", help="e.g. 500MB, 2GB")
+    p.add_argument("--older-than", metavar="AGE", help="e.g. 30m, 12h, 7d, 2w")
+    p.add_argument("--max-size", metavar="SIZE", help="e.g. 500MB, 2GB; 0 means no size limit")
     p.set_defaults(func=run)
 
 
@@ -47,11 +54,11 @@ def parse_size(text: str) -> int:
 
 
 def parse_age_days(text: str) -> float:
-    """Days for ``12h``, ``7d``, ``2w``."""
-    m = _AGE_RE.match(text)
-    if m is None:
-        raise CliError(f"cannot read age {text!r}: use e.g. 12h, 7d or 2w", code=2)
-    return float(m[1]) * _AGE_DAYS[m[2]]
+    """Days for ``30m``, ``12h``, ``7d``, ``2w`` (the durations ``--since`` takes everywhere)."""
+    seconds = parse_duration_s(text)
+    if seconds is None:
+        raise CliError(f"cannot read age {text!r}: use e.g. 30m, 12h, 7d or 2w", code=2)
+    return seconds / 86400
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         policy = retention.Policy(
             max_age_days=parse_age_days(args.older_than) if args.older_than else None,
-            max_bytes=parse_size(args.max_size) if args.max_size else None,
+            # 0, like OTEL_AGENTS_STORE_MAX_MB=0, means no size limit.
+            max_bytes=(parse_size(args.max_size) or None) if args.max_size else None,
         )
     report = retention.prune(conn, home, policy, progress=progress)
     removed = ", ".join(f"{n} {t}" for t, n in sorted(report.rows.items())) or "no rows"
     print(
         f"pruned {removed}; {report.files} line file(s); store "
-        f"{report.bytes_before / 1e6:.1f} MB -> {report.bytes_after / 1e6:.1f} MB"
+        f"{fmt_bytes(report.bytes_before)} -> {fmt_bytes(report.bytes_after)}"
     )
     if report.over_limit:
         print("still above --max-size: data from the last 10 minutes and files being written are kept")

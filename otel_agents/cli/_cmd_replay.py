@@ -9,7 +9,6 @@ from typing import Any
 from otel_agents.cli._common import CliError, add_home, home_of, open_store_db, parse_time, progress
 from otel_agents.cli._endpoint import configured_traces_endpoint, traces_url
 from otel_agents.store import _queries as queries
-from otel_agents.store import _replay as replay
 
 EXAMPLE = """example:
   otel-agents replay --endpoint http://localhost:4318 --since 2h
@@ -43,14 +42,21 @@ def run(args: argparse.Namespace) -> int:
     if endpoint is None:
         raise CliError("no endpoint: pass --endpoint or set OTEL_EXPORTER_OTLP_ENDPOINT", code=2)
     conn = open_store_db(home_of(args))
-    trace_id = None
+    # None: every trace in the range; a run id names every trace the run was recorded in.
+    trace_ids: list[str | None] = [None]
     if args.trace:
-        trace_id = queries.resolve_trace(conn, args.trace)
-        if trace_id is None:
+        try:
+            trace_ids = list(queries.resolve_traces(conn, args.trace))
+        except queries.AmbiguousId as exc:
+            raise CliError(str(exc)) from None
+        if not trace_ids:
             raise CliError(f"no trace or run {args.trace!r} in the store")
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
-    total = replay.count(conn, since, until, trace_id)
+    # The SDK types replay rebuilds spans with cost ~30 ms to import: only this command needs them.
+    from otel_agents.store import _replay as replay
+
+    total = sum(replay.count(conn, since, until, t) for t in trace_ids)
     if total == 0:
         print("nothing to replay in that range")
         return 0
@@ -63,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     exporter = OTLPSpanExporter(endpoint=endpoint, timeout=args.timeout)
     sent = failed = 0
     try:
-        for batch in replay.batches(conn, since, until, trace_id, size=max(args.batch_size, 1)):
+        batches = (
+            batch
+            for t in trace_ids
+            for batch in replay.batches(conn, since, until, t, size=max(args.batch_size, 1))
+        )
+        for batch in batches:
             if exporter.export(batch) is SpanExportResult.SUCCESS:
                 sent += len(batch)
             else:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import orjson
+from typing import Any, Final
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.cli import _tables
 from otel_agents.cli._common import (
     add_home,
     fmt_cost,
     fmt_duration,
     fmt_time,
     home_of,
+    json_text,
     open_store_db,
     parse_time,
-    table,
+    positive_int,
 )
+from otel_agents.cli._tables import Column, Output, error_style, status_style
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
     )
     add_home(p)
     add_run_filters(p)
-    p.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, help="how many runs (default 20)")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     p.set_defaults(func=run)
 
@@ -67,19 +68,34 @@ def run_filter(args: argparse.Namespace) -> queries.RunFilter:
 
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
-    rows = queries.runs(conn, run_filter(args), limit=max(args.limit, 1))
+    rows = queries.runs(conn, run_filter(args), limit=args.limit)
     if args.json:
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        print(json_text(rows))
         return 0
     if not rows:
         print("no runs match (try a wider --since, or run `otel-agents demo`)")
         return 0
-    print(render(rows))
+    print(render(rows, Output.detect(no_color=args.no_color)))
     return 0
 
 
-def render(rows: list[dict[str, Any]]) -> str:
-    """Runs as an aligned text table."""
+COLUMNS: Final = (
+    Column("START"),
+    Column("NAME", min_width=10),
+    Column("KIND", drop=5),
+    Column("STATUS", style=status_style),
+    Column("DURATION", right=True),
+    Column("TOKENS", right=True, drop=4),
+    Column("COST", right=True, drop=3),
+    Column("RUN ID", min_width=10),
+    # 8 hex digits are plenty to pass to `otel-agents trace`.
+    Column("TRACE", trim=8, cut="crop"),
+    Column("ERROR", min_width=5, drop=1, style=error_style),
+)
+
+
+def render(rows: list[dict[str, Any]], out: Output | None = None) -> str:
+    """Runs as a table fitted to the terminal (or ``COLUMNS``), errors in red on a colour terminal."""
     body = [
         [
             fmt_time(r["start_ns"]),
@@ -89,14 +105,18 @@ def render(rows: list[dict[str, Any]]) -> str:
             fmt_duration(r["duration_ns"]),
             _tokens(r),
             fmt_cost(r["cost_usd"]),
-            str(r["run_id"] or "-"),
+            str(r["run_id"] or "-") + (f" ({r['traces']} traces)" if r.get("traces", 1) > 1 else ""),
             str(r["trace_id"])[:16],
             str(r["error_type"] or ""),
         ]
         for r in rows
     ]
-    headers = ["START", "NAME", "KIND", "STATUS", "DURATION", "TOKENS", "COST", "RUN ID", "TRACE", "ERROR"]
-    return table(headers, body, right=frozenset({4, 5, 6}))
+    # Narrow terminals: month-day times, the error's class name, then fewer columns.
+    compact = {
+        "START": [fmt_time(r["start_ns"])[5:] for r in rows],
+        "ERROR": [str(r["error_type"] or "").rsplit(".", 1)[-1] for r in rows],
+    }
+    return _tables.render(COLUMNS, body, out or Output.detect(), compact=compact)
 
 
 def _tokens(r: dict[str, Any]) -> str:

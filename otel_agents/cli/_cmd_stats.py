@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Final
 
-import orjson
-
+from otel_agents.cli import _tables
 from otel_agents.cli._common import (
     add_home,
     fmt_cost,
     fmt_duration,
     fmt_int,
     home_of,
+    json_text,
     open_store_db,
     parse_time,
-    table,
 )
+from otel_agents.cli._tables import Column, Output
 from otel_agents.store import _queries as queries
+
+COLUMNS: Final = (
+    Column("KIND"),
+    Column("NAME", min_width=12),
+    Column("CALLS", right=True),
+    Column("ERRORS", right=True, style=lambda v: "bold red" if v != "0.0%" else None),
+    Column("P50", right=True),
+    Column("P95", right=True),
+    Column("TOKENS IN", right=True, drop=2),
+    Column("TOKENS OUT", right=True, drop=1),
+    Column("COST", right=True, drop=3),
+)
 
 EXAMPLE = """example:
   otel-agents stats --since 24h
@@ -30,8 +42,9 @@ def register(sub: Any) -> None:
         "stats",
         help="per workflow, agent, tool and model: calls, errors, p50/p95, tokens, cost",
         description=(
-            "Aggregate statistics. Percentiles are read from 5%%-wide duration buckets (within"
-            " 2.5%% of exact); --since/--until apply at hour granularity."
+            "Aggregate statistics. Percentiles are read from 5%-wide duration buckets (within"
+            " 2.5% of exact). --since/--until are exact: whole hours come from the hourly"
+            " rollup, the partial hours at either end from the spans themselves."
         ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.kind:
         rows = [r for r in rows if r["kind"] == args.kind]
     if args.json:
-        print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        print(json_text(rows))
         return 0
     if not rows:
         print("no agent, tool or model calls recorded in that range")
@@ -73,6 +86,5 @@ def run(args: argparse.Namespace) -> int:
         ]
         for r in rows
     ]
-    headers = ["KIND", "NAME", "CALLS", "ERRORS", "P50", "P95", "TOKENS IN", "TOKENS OUT", "COST"]
-    print(table(headers, body, right=frozenset(range(2, 9))))
+    print(_tables.render(COLUMNS, body, Output.detect(no_color=args.no_color)))
     return 0

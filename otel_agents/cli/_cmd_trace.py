@@ -8,7 +8,17 @@ from typing import Any
 import orjson
 
 from otel_agents.api import _semconv as semconv
-from otel_agents.cli._common import CliError, add_home, fmt_cost, fmt_duration, home_of, open_store_db
+from otel_agents.cli._common import (
+    CliError,
+    add_home,
+    fmt_cost,
+    fmt_duration,
+    home_of,
+    json_text,
+    open_store_db,
+    safe,
+)
+from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -36,16 +46,30 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
     try:
-        trace_id = queries.resolve_trace(conn, args.id)
+        trace_ids = queries.resolve_traces(conn, args.id)
     except queries.AmbiguousId as exc:
         raise CliError(str(exc)) from None
-    if trace_id is None:
+    if not trace_ids:
         raise CliError(f"no trace or run {args.id!r} in the store (see `otel-agents runs`)")
-    spans = queries.trace_spans(conn, trace_id)
+    traces = [(t, queries.trace_spans(conn, t)) for t in trace_ids]
     if args.json:
-        print(orjson.dumps(spans, option=orjson.OPT_INDENT_2).decode())
+        print(json_text([s for _, spans in traces for s in spans]))
         return 0
-    print(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
+    out = []
+    if len(traces) > 1:
+        # A run continued in other processes: every part, oldest first, as its own tree.
+        out.append(safe(f"run {args.id.strip()}: {len(traces)} traces, oldest first") + "\n")
+    for i, (trace_id, spans) in enumerate(traces):
+        if i:
+            out.append("")
+        out.append(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
+        run_id = next((s["run_id"] for s in spans if s["run_id"]), None)
+        others = [t for t in queries.run_trace_ids(conn, run_id) if t != trace_id] if run_id else []
+        if others and len(traces) == 1:
+            out.append(
+                "\n" + safe(f"run {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
+            )
+    print(colour_errors("\n".join(out), Output.detect(no_color=args.no_color)))
     return 0
 
 
@@ -102,7 +126,7 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         rows.append(
             (
-                prefix + branch + span["name"],
+                prefix + branch + safe(span["name"]),
                 span,
                 prefix + ("" if depth == 0 else ("   " if last else "│  ")),
             )
@@ -132,7 +156,8 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
         )
         for detail in _details(span):
             lines.append(f"{detail_prefix}   ↳ {detail}")
-    return "\n".join(lines)
+    # Every stored string is in these lines: one escape pass keeps each a single, inert line.
+    return "\n".join(safe(line) for line in lines)
 
 
 def _tokens(span: dict[str, Any]) -> str:
@@ -169,8 +194,7 @@ def _details(span: dict[str, Any]) -> list[str]:
             out.append("; ".join(parts))
             break
     if span["status_code"] == 2 or span["error_type"]:
-        msg = span["status_message"] or ""
-        out.append(f"error {span['error_type'] or 'unknown'}" + (f": {msg}" if msg else ""))
+        out.append("error " + queries.error_text(span["error_type"], span["status_message"]))
     model = span["model"]
     if model and span["operation"] not in (semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW):
         out.append(f"model {model}" + (f" ({span['provider']})" if span["provider"] else ""))

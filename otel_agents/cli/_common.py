@@ -7,17 +7,62 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
+import orjson
+
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
+from otel_agents.store._retention import size_text
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+# Stored strings come from applications and their users: printed raw, an ESC, CR or C1 byte in a span
+# name could retitle the terminal, move the cursor or forge lines. Every one is shown as an escape;
+# so are the bidi overrides and line separators that reorder or break what a reader sees.
+_INVISIBLE: Final = (
+    *range(0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0xFEFF,
+)
+_ESCAPES: Final = str.maketrans(
+    {
+        **{c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _INVISIBLE},
+        0x09: "\\t",
+        0x0A: "\\n",
+        0x0D: "\\r",
+    }
+)
+_JSON_UNSAFE: Final = re.compile(
+    "[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def safe(value: object) -> str:
+    """``value`` as one line of plain text: control and bidi characters become visible escapes."""
+    return str(value).translate(_ESCAPES)
+
+
+def json_text(data: object, *, indent: bool = True) -> str:
+    """JSON for stdout; C1, bidi and separator characters escaped as ``\\uXXXX`` (the same data).
+
+    orjson already escapes C0 controls; the rest would reach a terminal raw.
+    """
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 class CliError(Exception):
@@ -51,15 +96,43 @@ def open_store_db(home: Path) -> sqlite3.Connection:
     return conn
 
 
+def parse_duration_s(text: str) -> float | None:
+    """Seconds for ``90s``, ``30m``, ``2h``, ``7d``, ``2w``; None if ``text`` is not such a duration."""
+    m = _DURATION_RE.match(text)
+    return None if m is None else float(m[1]) * _UNITS[m[2]]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def parse_time(text: str, *, now: float | None = None) -> int:
     """Nanoseconds since the epoch for ``30m``/``2h``/``7d`` (ago), ``now``, or an ISO 8601 time."""
     now = time.time() if now is None else now
     text = text.strip()
     if text == "now":
         return int(now * 1e9)
-    m = _DURATION_RE.match(text)
-    if m:
-        return int((now - float(m[1]) * _UNITS[m[2]]) * 1e9)
+    ago = parse_duration_s(text)
+    if ago is not None:
+        return int((now - ago) * 1e9)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -96,7 +169,10 @@ def fmt_duration(ns: float | None) -> str:
     if ns < 60e9:
         return f"{ns / 1e9:.2f}s"
     minutes, seconds = divmod(int(ns / 1e9), 60)
-    return f"{minutes}m{seconds:02d}s"
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def fmt_cost(usd: float | None) -> str:
@@ -110,24 +186,14 @@ def fmt_cost(usd: float | None) -> str:
     return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
 
 
+def fmt_bytes(n: int | None) -> str:
+    """Bytes in binary units, as every size the CLI reads or prints (``2048 MiB``, ``1.5 GiB``)."""
+    return "unlimited" if n is None else size_text(n)
+
+
 def fmt_int(n: int | None) -> str:
     """An integer with thousands separators; ``-`` when absent."""
     return "-" if n is None else f"{n:,}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()) -> str:
-    """A plain aligned text table; columns in ``right`` are right-aligned."""
-    widths = [len(h) for h in headers]
-    for r in rows:
-        for i, cell in enumerate(r):
-            widths[i] = max(widths[i], len(cell))
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        ).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def progress(message: str) -> None:
@@ -136,11 +202,17 @@ def progress(message: str) -> None:
 
 
 def add_home(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
-    """The ``--home`` option, accepted before or after the command name."""
+    """The ``--home`` and ``--no-color`` options, accepted before or after the command name."""
     parser.add_argument(
         "--home",
         type=Path,
         # A sub-command's default would overwrite a --home given before the command name.
         default=None if top_level else argparse.SUPPRESS,
         help="store directory (default: $OTEL_AGENTS_HOME, else ~/.otel-agents)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="no colour in tables (also: NO_COLOR=1; colour is only used on a terminal)",
     )

@@ -45,11 +45,17 @@ def _pause(rnd: random.Random, low_ms: float, high_ms: float) -> None:
     time.sleep(rnd.uniform(low_ms, high_ms) / 1000)
 
 
+def run_id(ticket: Ticket, session_id: str) -> str:
+    """The run id of ``ticket`` in the demo session ``session_id`` (e.g. ``demo-T-1003-ab12``)."""
+    return f"demo-{ticket.ticket_id}-{session_id.rsplit('-', 1)[-1]}"
+
+
 def _handle(ticket: Ticket, rnd: random.Random, session_id: str) -> None:
     import otel_agents as oa
 
     with (
-        oa.run_context(run_id=f"demo-{ticket.ticket_id}", session_id=session_id, user_id="demo-user"),
+        # One run id per ticket and demo: a run id names one run, and a second demo is a new one.
+        oa.run_context(run_id=run_id(ticket, session_id), session_id=session_id, user_id="demo-user"),
         oa.workflow("support_triage") as run,
     ):
         run.set_input(ticket.text)
@@ -101,27 +107,39 @@ def record(home: Path, *, seed: int = 7) -> str:
     return session_id
 
 
-def main(home: Path | None = None, out: Callable[[str], None] = print) -> int:
+def main(home: Path | None = None, out: Callable[[str], None] = print, *, no_color: bool = False) -> int:
     """Record the demo, then show what was stored and the commands to try next."""
     from otel_agents.cli._cmd_runs import render
     from otel_agents.cli._common import open_store_db
+    from otel_agents.cli._tables import Output
 
     target = home if home is not None else paths.default_home()
-    session_id = record(target)
+    # The demo is the application here and, like one, gives its log lines a format: the warning it
+    # logs for the failing ticket then reads as the demo app's log, not as a stray stderr line.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("demo app log: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        session_id = record(target)
+    finally:
+        root.removeHandler(handler)
     conn = open_store_db(target)
     rows = queries.runs(conn, queries.RunFilter(session_id=session_id), limit=len(TICKETS))
     spans = sum(len(queries.trace_spans(conn, r["trace_id"])) for r in rows)
     failed = [r for r in rows if r["status"] == "error"]
     out(f"Recorded {len(rows)} runs ({len(failed)} failed) with {spans} spans into {target}\n")
-    out(render(rows))
+    out(render(rows, Output.detect(no_color=no_color)))
     flag = "" if home is None else f" --home {target}"
     example = (failed or rows or [{"trace_id": "TRACE_ID"}])[0]["trace_id"][:12]
     hints = [
         (f"otel-agents runs{flag}", "recent runs"),
         (f"otel-agents trace {example}{flag}", "the failed run as a tree"),
+        (f"otel-agents graph{flag}", "who routed to whom, with hand-offs, errors and p95"),
         (f"otel-agents stats{flag}", "calls, errors, p50/p95, tokens, cost per agent, tool, model"),
         (f"otel-agents tail{flag}", "follow new spans as your app records them"),
         (f"otel-agents doctor{flag}", "configuration, store health, dropped records"),
+        (f"otel-agents ui{flag}", "all of it in a browser, read-only, on 127.0.0.1"),
     ]
     width = max(len(cmd) for cmd, _ in hints)
     out("\nNext, try:")

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.store._rollup import HOUR_NS, bucket_middle_ns
+from otel_agents.store._rollup import HOUR_NS, SPAN_COLUMNS, Accumulator, accumulate, bucket_middle_ns
 
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
@@ -35,13 +35,106 @@ def _rows(cur: sqlite3.Cursor) -> list[Row]:
 
 
 def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
-    """Most recent runs first, matching every filter given."""
+    """Most recently active runs first, matching every filter; the rows of one run id become one run.
+
+    A run continued in another process (the same run id, a new trace) or holding nested run spans
+    is one row: it starts at its first part, ends at its last, sums the tokens and cost of each
+    trace's outermost run span, is ``error`` if any part failed, and lists its ``trace_ids``.
+    Runs are ordered by their newest part; the status filter applies to the whole run.
+    """
+    # Walk the run rows newest first on the start index, taking each run id once, until `limit`
+    # runs pass: a few index pages for a page of runs, however large the store.
     where, params = _run_where(f)
-    cur = conn.execute(
-        f"SELECT * FROM runs {where} ORDER BY start_ns DESC LIMIT ?",  # noqa: S608 - fixed clauses
-        [*params, limit],
-    )
-    return [_decode_run(r) for r in _rows(cur)]
+    cur = conn.execute(f"SELECT run_id, id FROM runs {where} ORDER BY start_ns DESC", params)  # noqa: S608
+    seen: set[object] = set()
+    out: list[Row] = []
+    try:
+        while len(out) < limit:
+            chunk = cur.fetchmany(max(2 * limit, 64))
+            if not chunk:
+                break
+            fresh = []
+            for run_id, row_id in chunk:
+                key = run_id if run_id is not None else ("#", row_id)
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append((run_id, row_id))
+            for run in _load_runs(conn, fresh):
+                # A part's status matched; the run's own status (error if any part failed) must too.
+                if f.status is None or run["status"] == f.status:
+                    out.append(run)
+                    if len(out) == limit:
+                        break
+    finally:
+        cur.close()
+    return out
+
+
+def _load_runs(conn: sqlite3.Connection, keys: list[tuple[str | None, int]]) -> list[Row]:
+    """Every part of each (run id, or row id for a run without one) key, merged, in key order."""
+    run_ids = [k[0] for k in keys if k[0] is not None]
+    row_ids = [k[1] for k in keys if k[0] is None]
+    parts: dict[object, list[Row]] = {}
+    for column, values in (("run_id", run_ids), ("id", row_ids)):
+        for i in range(0, len(values), _IDS_PER_QUERY):
+            chunk = values[i : i + _IDS_PER_QUERY]
+            cur = conn.execute(
+                f"SELECT * FROM runs WHERE {column} IN ({', '.join('?' * len(chunk))})"  # noqa: S608
+                " ORDER BY start_ns, id",
+                chunk,
+            )
+            for r in _rows(cur):
+                parts.setdefault(r["run_id"] if column == "run_id" else ("#", r["id"]), []).append(
+                    _decode_run(r)
+                )
+    return [merge_run(parts[k[0] if k[0] is not None else ("#", k[1])]) for k in keys]
+
+
+_IDS_PER_QUERY: Final = 500
+_SUMMED: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "items_discovered",
+    "items_succeeded",
+    "items_failed",
+)
+
+
+def merge_run(parts: list[Row]) -> Row:
+    """One run from its run rows (oldest first): see :func:`runs`."""
+    out = dict(parts[0])
+    # Per trace only its outermost run span counts: a nested workflow's tokens are in its parent's.
+    outer: dict[str, Row] = {}
+    for p in parts:
+        best = outer.get(p["trace_id"])
+        if best is None or p["duration_ns"] > best["duration_ns"]:
+            outer[p["trace_id"]] = p
+    out["trace_ids"] = list(outer)
+    out["traces"] = len(outer)
+    out["parts"] = len(parts)
+    if len(parts) == 1:
+        return out
+    out["start_ns"] = min(p["start_ns"] for p in parts)
+    out["end_ns"] = max(p["end_ns"] for p in parts)
+    out["duration_ns"] = out["end_ns"] - out["start_ns"]
+    for key in _SUMMED:
+        values = [p[key] for p in outer.values() if p[key] is not None]
+        out[key] = sum(values) if values else None
+    failed = [p for p in parts if p["status"] == "error"]
+    if failed:
+        out["status"] = "error"
+        out["error_type"] = failed[0]["error_type"]
+        out["error_message"] = failed[0]["error_message"]
+    last = parts[-1]
+    out["output_summary"] = last["output_summary"] or out["output_summary"]
+    for key in ("metrics", "metadata"):
+        combined: dict[str, Any] = {}
+        for p in parts:
+            if isinstance(p.get(key), dict):
+                combined.update(p[key])
+        out[key] = combined or out.get(key)
+    return out
 
 
 def iter_runs(conn: sqlite3.Connection, f: RunFilter) -> Iterator[Row]:
@@ -114,6 +207,36 @@ def resolve_trace(conn: sqlite3.Connection, ident: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def run_trace_ids(conn: sqlite3.Connection, run_id: str) -> list[str]:
+    """The traces a run id was recorded in, oldest first (several when a run was continued)."""
+    cur = conn.execute(
+        "SELECT trace_id, min(start_ns) AS first FROM runs WHERE run_id = ? GROUP BY trace_id ORDER BY first",
+        (run_id,),
+    )
+    return [str(r[0]) for r in cur.fetchall()]
+
+
+def resolve_traces(conn: sqlite3.Connection, ident: str) -> list[str]:
+    """Every trace ``ident`` names: one for a trace id or prefix, all of a run's for a run id."""
+    trace_id = resolve_trace(conn, ident)
+    if trace_id is None:
+        return []
+    by_run = run_trace_ids(conn, ident.strip())
+    return by_run if trace_id in by_run else [trace_id]
+
+
+def error_text(error_type: str | None, message: str | None) -> str:
+    """``type: message`` without the type twice (the SDK's status message starts with its name)."""
+    kind = error_type or "unknown"
+    msg = message or ""
+    short = kind.rsplit(".", 1)[-1]
+    for prefix in (f"{kind}: ", f"{short}: "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+            break
+    return f"{kind}: {msg}" if msg else kind
+
+
 def runs_of_trace(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     """The run rows (usually one) recorded in a trace, oldest first."""
     cur = conn.execute("SELECT * FROM runs WHERE trace_id = ? ORDER BY start_ns", (trace_id,))
@@ -156,38 +279,54 @@ def _loads(text: str | None) -> dict[str, Any]:
 def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) -> list[Row]:
     """Per workflow/agent/tool/model: calls, errors, error rate, p50/p95 duration, tokens, cost.
 
-    Percentiles come from 5%-wide log buckets (within 2.5% of exact); the time range is applied at
-    hour granularity.
+    Spans that started in [since, until) count, exactly: whole hours are read from the hourly
+    rollup, the partial hours at either end from the spans table. Percentiles come from 5%-wide
+    log buckets (within 2.5% of exact).
     """
+    first_hour, end_hour, edges = _split_hours(since_ns, until_ns)
     clauses, params = [], []
-    if since_ns is not None:
+    if first_hour is not None:
         clauses.append("hour >= ?")
-        params.append(since_ns // HOUR_NS)
-    if until_ns is not None:
-        clauses.append("hour <= ?")
-        params.append(until_ns // HOUR_NS)
+        params.append(first_hour)
+    if end_hour is not None:
+        clauses.append("hour < ?")
+        params.append(end_hour)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    # Counters are summed by SQLite; only the histograms are merged here, as plain dicts keyed by
-    # the bucket's text (the cheapest merge measured: ~2x faster than building Totals per row).
-    sums = conn.execute(
-        "SELECT kind, name, sum(calls), sum(errors), sum(input_tokens), sum(output_tokens),"  # noqa: S608
-        f" sum(cost_usd), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
-        params,
-    ).fetchall()
+    sums: dict[tuple[str, str], list[Any]] = {}
     histograms: dict[tuple[str, str], dict[str, int]] = {}
-    for kind, name, text in conn.execute(
-        f"SELECT kind, name, buckets FROM span_stats {where}",  # noqa: S608
-        params,
-    ):
-        merged = histograms.get((kind, name))
-        if merged is None:
-            histograms[(kind, name)] = orjson.loads(text)
-            continue
-        get = merged.get
-        for bucket, count in orjson.loads(text).items():
-            merged[bucket] = get(bucket, 0) + count
+    if first_hour is None or end_hour is None or first_hour < end_hour:
+        # Counters are summed by SQLite; only the histograms are merged here, as plain dicts keyed by
+        # the bucket's text (the cheapest merge measured: ~2x faster than building Totals per row).
+        for kind, name, *totals in conn.execute(
+            "SELECT kind, name, sum(calls), sum(errors), sum(input_tokens), sum(output_tokens),"  # noqa: S608
+            f" sum(cost_usd), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
+            params,
+        ):
+            sums[(kind, name)] = totals
+        for kind, name, text in conn.execute(
+            f"SELECT kind, name, buckets FROM span_stats {where}",  # noqa: S608
+            params,
+        ):
+            _merge_buckets(histograms, (kind, name), orjson.loads(text))
+    if edges:
+        acc = Accumulator()
+        for lo, hi in edges:
+            accumulate(
+                acc,
+                conn.execute(
+                    f"SELECT {SPAN_COLUMNS} FROM spans WHERE start_ns >= ? AND start_ns < ?",  # noqa: S608
+                    (lo, hi),
+                ),
+            )
+        for (kind, name, _hour), t in acc.rows.items():
+            total = sums.setdefault((kind, name), [0, 0, 0, 0, 0.0, 0])
+            for i, v in enumerate(
+                (t.calls, t.errors, t.input_tokens, t.output_tokens, t.cost_usd, t.duration_ns)
+            ):
+                total[i] += v
+            _merge_buckets(histograms, (kind, name), {str(b): n for b, n in t.buckets.items()})
     out: list[Row] = []
-    for kind, name, calls, errors, tokens_in, tokens_out, cost, duration in sums:
+    for (kind, name), (calls, errors, tokens_in, tokens_out, cost, duration) in sums.items():
         buckets = sorted((int(b), n) for b, n in histograms.get((kind, name), {}).items())
         out.append(
             {
@@ -207,6 +346,44 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
     order = {"workflow": 0, "agent": 1, "tool": 2, "model": 3}
     out.sort(key=lambda r: (order.get(r["kind"], 9), -r["calls"], r["name"]))
     return out
+
+
+def _split_hours(
+    since_ns: int | None, until_ns: int | None
+) -> tuple[int | None, int | None, list[tuple[int, int]]]:
+    """[since, until) as whole rollup hours [first, end) plus the partial edges as ns ranges."""
+    edges: list[tuple[int, int]] = []
+    first = end = None
+    if since_ns is not None:
+        first = -(-since_ns // HOUR_NS)  # the first hour that starts at or after since
+    if until_ns is not None:
+        end = until_ns // HOUR_NS  # hours before the one until falls in are whole
+    if (
+        since_ns is not None
+        and until_ns is not None
+        and first is not None
+        and end is not None
+        and first > end
+    ):
+        # since and until inside one hour: no whole hour, one edge.
+        return first, end, [(since_ns, until_ns)] if since_ns < until_ns else []
+    if since_ns is not None and first is not None and since_ns < first * HOUR_NS:
+        edges.append((since_ns, first * HOUR_NS))
+    if until_ns is not None and end is not None and until_ns > end * HOUR_NS:
+        edges.append((end * HOUR_NS, until_ns))
+    return first, end, edges
+
+
+def _merge_buckets(
+    into: dict[tuple[str, str], dict[str, int]], key: tuple[str, str], add: dict[str, int]
+) -> None:
+    merged = into.get(key)
+    if merged is None:
+        into[key] = add
+        return
+    get = merged.get
+    for bucket, count in add.items():
+        merged[bucket] = get(bucket, 0) + count
 
 
 def _percentile(buckets: list[tuple[int, int]], calls: int, q: float) -> float:

@@ -96,14 +96,9 @@ def prune(
     if policy.max_age_days is not None:
         cutoff = now_ns - int(policy.max_age_days * _DAY_NS)
         days = policy.max_age_days
-        say(
-            f"pruning data older than {days:g} days"
-            if days >= 1
-            else f"pruning data older than {days * 24:g} hours"
-        )
-        for table, column in _TIMED:
-            _delete_before(conn, table, column, cutoff, report=report, say=say)
-        _delete_stats_before(conn, cutoff)
+        age = f"{days:g} days" if days >= 1 else f"{days * 24:g} hours"
+        deleted = _delete_all_before(conn, cutoff, report)
+        say(f"older than {age} (before {_local_time(cutoff)}): deleted {deleted}")
         cutoff_day = time.strftime("%Y%m%d", time.gmtime(cutoff / 1e9))
         for f in ndjson.list_files(paths.ndjson_dir(home)):
             parsed = ndjson.FileName.parse(f.name)
@@ -126,15 +121,9 @@ def _unlink(path: Path) -> int:
         return 0
 
 
-def _delete_before(
-    conn: sqlite3.Connection,
-    table: str,
-    column: str,
-    cutoff: int,
-    *,
-    report: PruneReport,
-    say: Progress,
-) -> None:
+def _delete_before(conn: sqlite3.Connection, table: str, column: str, cutoff: int) -> int:
+    """Delete ``table``'s rows older than ``cutoff`` in short transactions; how many went."""
+    total = 0
     while True:
         with db.write_transaction(conn):
             cur = conn.execute(
@@ -142,11 +131,35 @@ def _delete_before(
                 f" (SELECT id FROM {table} WHERE {column} < ? LIMIT {CHUNK})",
                 (cutoff,),
             )
-        n = cur.rowcount
-        if n <= 0:
-            return
-        report.rows[table] = report.rows.get(table, 0) + n
-        say(f"  {table}: {report.rows[table]} rows deleted")
+        if cur.rowcount <= 0:
+            return total
+        total += cur.rowcount
+
+
+def _delete_all_before(conn: sqlite3.Connection, cutoff: int, report: PruneReport) -> str:
+    """Every timed table and the stats rollup before ``cutoff``; what went, for one progress line."""
+    done = {}
+    for table, column in _TIMED:
+        n = _delete_before(conn, table, column, cutoff)
+        if n:
+            done[table] = n
+            report.rows[table] = report.rows.get(table, 0) + n
+    _delete_stats_before(conn, cutoff)
+    return ", ".join(f"{n:,} {t}" for t, n in done.items()) or "nothing"
+
+
+def _local_time(ns: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ns / 1e9))
+
+
+def size_text(n: int) -> str:
+    """Bytes in binary units (``2048 MiB``, ``12.5 GiB``, ``12 KiB``), as the CLI prints sizes."""
+    # GiB only from 10 GiB on: the 2048 MiB default then reads as documented.
+    for unit, size, start in (("GiB", 1024**3, 10 * 1024**3), ("MiB", 1024**2, 1024**2), ("KiB", 1024, 1024)):
+        if n >= start:
+            value = n / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
 
 
 def _delete_stats_before(conn: sqlite3.Connection, cutoff: int) -> None:
@@ -186,7 +199,6 @@ def _prune_to_size(
             break
         # Drop the oldest tenth of the remaining time range, then measure again.
         cutoff = min(oldest[0] + max((oldest[1] - oldest[0]) // 10, 1), keep_from)
-        say(f"store above {max_bytes} bytes: deleting data before {cutoff}")
-        for table, column in _TIMED:
-            _delete_before(conn, table, column, cutoff, report=report, say=say)
-        _delete_stats_before(conn, cutoff)
+        size = size_text(store_bytes(conn, home))
+        deleted = _delete_all_before(conn, cutoff, report)
+        say(f"store {size} above {size_text(max_bytes)}: before {_local_time(cutoff)} deleted {deleted}")

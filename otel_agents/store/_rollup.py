@@ -178,13 +178,14 @@ class Accumulator:
         )
 
 
-def backfill_span_stats(conn: sqlite3.Connection) -> None:
-    """Fill span_stats from the spans already stored (runs inside the migration's transaction)."""
-    acc = Accumulator()
-    cur = conn.execute(
-        "SELECT operation, agent, tool, model, name, start_ns, duration_ns, status_code,"
-        " input_tokens, output_tokens, cost_usd FROM spans"
-    )
+SPAN_COLUMNS: Final = (
+    "operation, agent, tool, model, name, start_ns, duration_ns, status_code, input_tokens,"
+    " output_tokens, cost_usd"
+)
+
+
+def accumulate(acc: Accumulator, cur: sqlite3.Cursor) -> None:
+    """Count the spans rows ``cur`` yields (selected as :data:`SPAN_COLUMNS`) towards ``acc``."""
     while chunk := cur.fetchmany(10_000):
         keys: list[StatKey | None] = []
         for op, agent, tool, model, name, start, *_ in chunk:
@@ -193,4 +194,10 @@ def backfill_span_stats(conn: sqlite3.Connection) -> None:
             keys.append(None if kn is None else (kn[0], kn[1], start // HOUR_NS))
         columns = list(zip(*chunk, strict=True))
         acc.add_spans(keys, columns[6], columns[7], columns[8], columns[9], columns[10])
+
+
+def backfill_span_stats(conn: sqlite3.Connection) -> None:
+    """Fill span_stats from the spans already stored (runs inside the migration's transaction)."""
+    acc = Accumulator()
+    accumulate(acc, conn.execute(f"SELECT {SPAN_COLUMNS} FROM spans"))  # noqa: S608 - fixed columns
     acc.write(conn)
