@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import CliError, add_home, fmt_time, home_of, table
+from otel_agents.cli._common import CliError, add_home, fmt_time, home_of
+from otel_agents.cli._tables import table
 
 EXAMPLE = """example:
   otel-agents alerts check rules.yml            # once: exit 0 quiet, 1 firing, 2 bad file, 3 unknown metric

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import CliError, add_home, home_of, table
+from otel_agents.cli._common import CliError, add_home, home_of
+from otel_agents.cli._tables import table
 
 EXAMPLE = """example:
   otel-agents verify --url http://127.0.0.1:8000 --expect-metric otel_agents.calls

@@ -190,3 +190,11 @@ def colour_errors(text: str, out: Output) -> str:
         f"{red}{line}{reset}" if "↳ error " in line else line.replace(" ERROR ", f" {bold_red}ERROR{reset} ")
         for line in text.split("\n")
     )
+
+
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], right: frozenset[int] = frozenset()
+) -> str:
+    """A fitted table of plain columns (those in ``right`` right-aligned), for commands without specs."""
+    columns = [Column(header, right=i in right) for i, header in enumerate(headers)]
+    return render(columns, rows, Output.detect())
