@@ -70,9 +70,10 @@ def run(args: argparse.Namespace) -> int:
             fmt_int(r["input_tokens"]),
             fmt_int(r["output_tokens"]),
             fmt_cost(r["cost_usd"]),
+            fmt_int(r["unpriced_calls"]) if r["unpriced_calls"] else "",
         ]
         for r in rows
     ]
-    headers = ["KIND", "NAME", "CALLS", "ERRORS", "P50", "P95", "TOKENS IN", "TOKENS OUT", "COST"]
-    print(table(headers, body, right=frozenset(range(2, 9))))
+    headers = ["KIND", "NAME", "CALLS", "ERRORS", "P50", "P95", "TOKENS IN", "TOKENS OUT", "COST", "UNPRICED"]
+    print(table(headers, body, right=frozenset(range(2, 10))))
     return 0

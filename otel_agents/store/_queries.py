@@ -154,7 +154,8 @@ def _loads(text: str | None) -> dict[str, Any]:
 
 
 def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) -> list[Row]:
-    """Per workflow/agent/tool/model: calls, errors, error rate, p50/p95 duration, tokens, cost.
+    """Per workflow/agent/tool/model: calls, errors, error rate, p50/p95 duration, tokens, cost and
+    how many calls had no known price (cost is None when none had one).
 
     Percentiles come from 5%-wide log buckets (within 2.5% of exact); the time range is applied at
     hour granularity.
@@ -171,7 +172,7 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
     # the bucket's text (the cheapest merge measured: ~2x faster than building Totals per row).
     sums = conn.execute(
         "SELECT kind, name, sum(calls), sum(errors), sum(input_tokens), sum(output_tokens),"  # noqa: S608
-        f" sum(cost_usd), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
+        f" sum(cost_usd), sum(unpriced_calls), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
         params,
     ).fetchall()
     histograms: dict[tuple[str, str], dict[str, int]] = {}
@@ -187,7 +188,7 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
         for bucket, count in orjson.loads(text).items():
             merged[bucket] = get(bucket, 0) + count
     out: list[Row] = []
-    for kind, name, calls, errors, tokens_in, tokens_out, cost, duration in sums:
+    for kind, name, calls, errors, tokens_in, tokens_out, cost, unpriced, duration in sums:
         buckets = sorted((int(b), n) for b, n in histograms.get((kind, name), {}).items())
         out.append(
             {
@@ -201,7 +202,9 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
                 "mean_ms": duration / calls / 1e6 if calls else 0.0,
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,
+                # SQLite's sum() of only NULLs is NULL: no priced call means no cost, never $0.
                 "cost_usd": cost,
+                "unpriced_calls": unpriced,
             }
         )
     order = {"workflow": 0, "agent": 1, "tool": 2, "model": 3}
