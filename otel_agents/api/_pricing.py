@@ -46,6 +46,13 @@ def _lookup(model: str, provider: str | None) -> Any:
     return result.model_price
 
 
+@functools.lru_cache(maxsize=512)
+def _flat_price(model: str, provider: str | None) -> _FlatPrice | None:
+    """``_flat`` of the model's price, once per model: it reads several Decimal fields."""
+    model_price = _lookup(model, provider)
+    return None if model_price is None else _flat(model_price)
+
+
 # Held while the warm-up imports the table. A fork() during that import would copy a held
 # import lock into the child (gunicorn --preload forks right after configure()), and the child's
 # first priced call would then wait forever: fork waits for the warm-up to finish instead.
@@ -97,7 +104,7 @@ def cost_usd(
         model_price = _lookup(model, provider)
         if model_price is None:
             return None
-        flat = _flat(model_price)
+        flat = _flat_price(model, provider)
         if flat is not None:
             uncached = max(input_tokens - cache_read_tokens - cache_write_tokens, 0)
             return (

@@ -75,11 +75,12 @@ class SpanChain(SynchronousMultiSpanProcessor):
                 self._starters += (span_processor,)
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        normaliser = self._normaliser
         try:
-            if is_own(span):
-                self._normaliser.start_own(span, parent_context)
-            else:
-                self._normaliser.start(span, parent_context)
+            if not is_own(span):
+                normaliser.start(span, parent_context)
+            elif normaliser.open_spans:
+                normaliser.start_own(span, parent_context)
         except Exception as exc:
             if not contained("chain.stamp", exc):
                 raise

@@ -391,6 +391,7 @@ class Normaliser:
         self._scopes: dict[str, bool] = {}
         # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
         self._open: dict[int, _State] = {}
+        self.open_spans = self._open  # truthy while any foreign span is tracked
         self._lock = threading.Lock()
 
     def _genai_scope(self, span: Span) -> bool:
@@ -424,9 +425,12 @@ class Normaliser:
                 own_name = _own_name(name, [None] * _N_FIELDS, AGENT, None)
             own = own_name[:_MAX_NAME]
         stamp_span(span, ctx)
-        parent = otel_context.get_value(_SPAN_KEY, ctx)
+        parent = otel_context.get_value(_SPAN_KEY, ctx) if self._open else None
         pstate = self._open.get(parent.get_span_context().span_id) if isinstance(parent, Span) else None
         chain = pstate.chain if pstate is not None else cast(tuple[Totals, ...], rollup_chain(ctx))
+        # Tracked: GenAI libraries' spans (their kind may come only at the end), spans with a role,
+        # spans below tracked ones, and any span inside an oa run (it may turn out to be an LLM
+        # call at its end). Other spans cost only the stamp.
         if pstate is None and not chain and not role and not genai:
             return
         state = _State(pstate, chain)

@@ -142,7 +142,8 @@ class SpanMetricsProcessor(SpanProcessor):
         # Only the few values metrics use, fetched in C; labels are built at collection time.
         values = tuple(map(attrs.get, _WANTED))
         scope = span.instrumentation_scope
-        upstream = scope is not None and upstream_records_client_metrics(scope.name)
+        name = scope.name if scope is not None else None
+        upstream = name != semconv.SCOPE_NAME and upstream_records_client_metrics(name)
         self._pending.append((values, span.start_time, span.end_time, span.status, upstream))
 
     def drain(self) -> int:
