@@ -178,6 +178,9 @@ OI_PROMPT_TEMPLATE: Final = "llm.prompt_template"
 OI_TOOL_PARAMETERS_VALUE: Final = "tool_call.function.arguments"
 OI_DOCUMENT_CONTENT: Final = "document.content"
 OI_EMBEDDING_TEXT: Final = "embedding.text"
+HANDOFF_FROM: Final = "gen_ai.handoff.from_agent"  # de-facto (OpenLLMetry, contrib openai-agents)
+HANDOFF_TO: Final = "gen_ai.handoff.to_agent"
+HANDOFF_SPAN_PREFIX: Final = "handoff to "  # openai-agents' hand-off span name, via OpenInference
 # pydantic-ai / logfire
 PYDANTIC_AI_AGENT_NAME: Final = "agent_name"
 PYDANTIC_AI_ALL_MESSAGES: Final = "pydantic_ai.all_messages"

@@ -104,6 +104,9 @@ def test_openai_agents_handoff_with_openinference(
     assert billing_span.attributes[semconv.LLM_CALLS] == 2
     assert billing_span.attributes[semconv.TOOL_CALLS] == 1
     assert billing_span.attributes[semconv.COST_USD] == pytest.approx(2 * expected)
+    (handoff,) = by_name["handoff to billing"]
+    assert handoff.attributes[semconv.ROUTE_SOURCE] == "triage"
+    assert handoff.attributes[semconv.ROUTE_TARGET] == "billing"
     for span in spans:
         assert not any(CODEWORD in str(v) for v in (span.attributes or {}).values()), span.name
 
@@ -121,8 +124,11 @@ def test_openai_agents_handoff_with_openinference(
     assert run.metric_count(semconv.METRIC_AGENT_DURATION, **{semconv.GEN_AI_AGENT_NAME: "billing"}) == 1
     assert run.metric_count(semconv.METRIC_CLIENT_TOKEN_USAGE) == 6
     trace_id = runs[0]["trace_id"]
+    route = {semconv.ROUTE_SOURCE: "triage", semconv.ROUTE_TARGET: "billing"}
+    assert run.metric_sum(semconv.METRIC_ROUTE_DECISIONS, **route) == 1
     text = run.cli("trace", trace_id)
     assert "model gpt-4o-mini" in text and "11/7" in text
+    assert "route triage → billing" in text
     run.shutdown()
     assert CODEWORD not in run.store_text()
 

@@ -530,6 +530,7 @@ class Normaliser:
         elif role == TOOL:
             if semconv.GEN_AI_TOOL_NAME not in attrs:
                 add[semconv.GEN_AI_TOOL_NAME] = name
+            _handoff(span.name, attrs, add)
             chain = state.chain if state is not None else ()
             for totals in _targets(state, chain):
                 totals.add_tool()
@@ -599,6 +600,19 @@ class Normaliser:
                 kept = {k: v for k, v in attrs.items() if not is_content_key(k)}
                 out[i] = Event(event.name, kept, event.timestamp)
         return events if out is None else tuple(out)
+
+
+def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:
+    """A framework's hand-off tool span as our routing edge (source agent -> target agent)."""
+    if semconv.ROUTE_SOURCE in attrs:
+        return
+    source, target = attrs.get(semconv.HANDOFF_FROM), attrs.get(semconv.HANDOFF_TO)
+    if target is None and name.startswith(semconv.HANDOFF_SPAN_PREFIX):
+        target = name[len(semconv.HANDOFF_SPAN_PREFIX) :]
+        source = attrs.get(semconv.GEN_AI_AGENT_NAME)
+    if isinstance(source, str) and isinstance(target, str) and source and target:
+        add[semconv.ROUTE_SOURCE] = source[:_MAX_NAME]
+        add[semconv.ROUTE_TARGET] = target[:_MAX_NAME]
 
 
 def _targets(state: _State | None, chain: tuple[Totals, ...]) -> list[Totals]:

@@ -179,12 +179,14 @@ class SpanMetricsProcessor(SpanProcessor):
             # Another span describes the same model call and is counted instead.
             return
         op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-        if op is None:
+        if semconv.ROUTE_SOURCE in attrs:
+            # A route span, or a framework's hand-off (a tool span the normaliser gave an edge).
             edge = (
                 (semconv.ROUTE_SOURCE, str(attrs.get(semconv.ROUTE_SOURCE))),
                 (semconv.ROUTE_TARGET, str(attrs.get(semconv.ROUTE_TARGET, ""))),
             )
             add(self._routes, semconv.METRIC_ROUTE_DECISIONS, edge)
+        if op is None:
             return
         op = str(op)
         labels = tuple((k, attrs[k]) for k in _LABELS.get(op, _LLM_LABELS) if k in attrs)
