@@ -484,7 +484,8 @@ class Normaliser:
 
     def end(self, span: ReadableSpan) -> ReadableSpan:
         """``span`` itself when nothing maps, else a copy with our keys added and content removed."""
-        state = self._open.pop(span.context.span_id, None) if self._open else None
+        context = span.context
+        state = self._open.pop(context.span_id, None) if self._open and context is not None else None
         attrs = span_attributes(span)
         plan = self.plan(span.name, attrs)
         if plan is None:
@@ -495,10 +496,10 @@ class Normaliser:
         if role:
             self._map(span, attrs, values, role=role, state=state, add=add)
         drop = () if self.capture_content else plan.content
-        events = span.events
+        original = events = span.events  # a new tuple on every access: read it once
         if not self.capture_content and events:
             events = self._clean_events(events)
-        if not add and not drop and events is span.events:
+        if not add and not drop and events is original:
             return span
         final = dict(attrs) if not drop else {k: v for k, v in attrs.items() if k not in drop}
         final.update(add)

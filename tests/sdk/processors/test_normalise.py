@@ -143,3 +143,14 @@ def test_plan_cache_fast_path_returns_the_span_itself() -> None:
     normaliser = Normaliser()
     assert normaliser.end(span) is span
     assert normaliser.end(span) is span
+
+
+def test_content_in_events_is_removed(pipeline: Any) -> None:
+    """OpenLLMetry-style prompt events lose their content keys; the event itself stays."""
+    with _tracer("opentelemetry.instrumentation.openai.v1").start_as_current_span(
+        "openai.chat", attributes={semconv.LLM_REQUEST_TYPE: "chat"}
+    ) as span:
+        span.add_event("gen_ai.content.prompt", {semconv.GEN_AI_PROMPT: SECRET, "gen_ai.event.index": 0})
+    (event,) = pipeline.span("openai.chat").events
+    assert event.name == "gen_ai.content.prompt"
+    assert SECRET not in str(dict(event.attributes))
