@@ -62,12 +62,22 @@ def test_openllmetry_openai_content_dropped_and_priced(
     llm = counted(spans)
     assert [s.instrumentation_scope.name for s in llm] == ["opentelemetry.instrumentation.openai.v1"] * 2
     expected = pricing.cost_usd("gpt-4o-mini", "openai", input_tokens=11, output_tokens=7)
-    # The non-streamed call has usage; OpenLLMetry ends the streamed one before its usage chunk.
-    assert llm[0].attributes[semconv.COST_USD] == pytest.approx(expected)
+    for span in llm:
+        assert span.attributes[semconv.COST_USD] == pytest.approx(expected)
     for span in spans:
         assert not any(CODEWORD in str(v) for v in (span.attributes or {}).values()), span.name
     workflow = run.captured.span("invoke_workflow ask")
     assert workflow.attributes[semconv.LLM_CALLS] == 2
+    assert semconv.COST_UNKNOWN_CALLS not in workflow.attributes
+    runs = run.cli_json("runs")
+    assert runs[0]["name"] == "ask" and runs[0]["input_tokens"] == 22
+    assert runs[0]["cost_usd"] == pytest.approx(2 * expected)
+    stats = {(r["kind"], r["name"]): r for r in run.cli_json("stats")}
+    model = stats[("model", "gpt-4o-mini")]
+    assert model["calls"] == 2 and model["unpriced_calls"] == 0
+    assert model["cost_usd"] == pytest.approx(2 * expected)
+    assert run.metric_sum(semconv.METRIC_CALLS, **{semconv.GEN_AI_OPERATION_NAME: "chat"}) == 2
+    assert run.metric_sum(semconv.METRIC_COST) == pytest.approx(2 * expected)
     run.shutdown()
     assert CODEWORD not in run.store_text()
     received = otlp_receiver.spans()
