@@ -237,14 +237,13 @@ _SEEN_MAX: Final = 4096
 class _State:
     """What one foreign span's start learnt, for its own end and for the spans below it."""
 
-    __slots__ = ("agent", "chain", "llm", "llm_child", "parent", "stamped", "totals")
+    __slots__ = ("agent", "chain", "llm_child", "parent", "stamped", "totals")
 
     def __init__(self, parent: _State | None, chain: tuple[Totals, ...]) -> None:
         self.parent = parent
         self.chain = chain
         self.agent: str | None = parent.agent if parent is not None else None
         self.stamped: str | None = None
-        self.llm = False
         self.llm_child: str | None = None
         self.totals: Totals | None = None
 
@@ -443,10 +442,9 @@ class Normaliser:
         if own is not None:
             state.agent = own
             span.set_attribute(semconv.GEN_AI_AGENT_NAME, own)
-        if role == LLM:
-            state.llm = True
-            if pstate is not None:
-                pstate.llm_child = f"{span.context.span_id:016x}"
+        if role == LLM and pstate is not None:
+            # The parent, if it turns out to be an LLM span too, wraps this call: it is the duplicate.
+            pstate.llm_child = f"{span.context.span_id:016x}"
         if len(self._open) >= _OPEN_MAX:
             stats.count_drop("normalise.open_spans_full")
             return
