@@ -183,8 +183,10 @@ HANDOFF_TO: Final = "gen_ai.handoff.to_agent"
 HANDOFF_SPAN_PREFIX: Final = "handoff to "  # openai-agents' hand-off span name, via OpenInference
 # pydantic-ai / logfire
 PYDANTIC_AI_AGENT_NAME: Final = "agent_name"
+PYDANTIC_AI_REASONING_TOKENS: Final = "gen_ai.usage.details.reasoning_tokens"
 PYDANTIC_AI_ALL_MESSAGES: Final = "pydantic_ai.all_messages"
 PYDANTIC_AI_FINAL_RESULT: Final = "final_result"
+PYDANTIC_AI_REQUEST_PARAMETERS: Final = "model_request_parameters"  # may carry the instructions
 PYDANTIC_AI_TOOL_ARGUMENTS: Final = "tool_arguments"
 PYDANTIC_AI_TOOL_RESPONSE: Final = "tool_response"
 LOGFIRE_MESSAGES: Final = "events"

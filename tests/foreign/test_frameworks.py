@@ -196,3 +196,81 @@ def test_langgraph_with_openinference(
     assert "model gpt-4o-mini (openai)" in text and "11/7" in text
     run.shutdown()
     assert CODEWORD not in run.store_text()
+
+
+def _pydantic_script(body: dict[str, Any]) -> Reply:
+    messages = body.get("messages") or []
+    tools = [t.get("function", t).get("name") for t in body.get("tools", [])]
+    if "lookup_invoice" in tools and not any(m.get("role") == "tool" for m in messages):
+        return Reply(tool_calls=[("lookup_invoice", json.dumps({"invoice_id": "INV-1"}))])
+    return Reply(text=f"all paid {CODEWORD}")
+
+
+def test_pydantic_ai_agent_beside_openai_v2(
+    store_run: Any, fake_openai: Any, http_host: HeaderServer, requests_instrumented: None
+) -> None:
+    """pydantic-ai's agent, tool and chat spans, with openai-v2 below its chats: named, priced, once."""
+    pydantic_ai = pytest.importorskip("pydantic_ai")
+    pytest.importorskip("pydantic_ai.models.instrumented")
+    openai_models = pytest.importorskip("pydantic_ai.models.openai")
+    openai_providers = pytest.importorskip("pydantic_ai.providers.openai")
+    openai_v2 = pytest.importorskip("opentelemetry.instrumentation.openai_v2")
+    from opentelemetry.util.genai import handler
+
+    run = store_run()
+    if hasattr(handler.get_telemetry_handler, "_default_handler"):
+        delattr(handler.get_telemetry_handler, "_default_handler")
+    instrumentor = openai_v2.OpenAIInstrumentor()
+    instrumentor.instrument()
+    try:
+        server = fake_openai(_pydantic_script)
+        model = openai_models.OpenAIChatModel(
+            "gpt-4o-mini",
+            provider=openai_providers.OpenAIProvider(base_url=server.url + "/v1", api_key="sk-test"),
+        )
+        agent = pydantic_ai.Agent(
+            pydantic_ai.models.instrumented.InstrumentedModel(model),
+            name="support_agent",
+            instructions=f"help {CODEWORD}",
+        )
+
+        @agent.tool_plain
+        def lookup_invoice(invoice_id: str) -> str:
+            """Look up an invoice."""
+            requests.get(http_host.url + "/invoices/" + invoice_id, timeout=5)
+            return f"paid {CODEWORD}"
+
+        result = agent.run_sync(f"invoice {CODEWORD}")
+    finally:
+        instrumentor.uninstrument()
+    assert CODEWORD in result.output
+    run.flush()
+    spans = run.captured.spans()
+    chats = [s for s in spans if s.attributes.get(semconv.GEN_AI_OPERATION_NAME) == "chat"]
+    assert len(chats) == 4  # pydantic-ai's two, openai-v2's two below them
+    llm = counted(spans)
+    assert [s.instrumentation_scope.name for s in llm] == ["opentelemetry.util.genai.handler"] * 2
+    expected = pricing.cost_usd("gpt-4o-mini", "openai", input_tokens=11, output_tokens=7)
+    for span in llm:
+        assert span.attributes[semconv.COST_USD] == pytest.approx(expected)
+        assert span.attributes[semconv.GEN_AI_AGENT_NAME] == "support_agent"
+    (http,) = [s for s in spans if s.instrumentation_scope.name == "opentelemetry.instrumentation.requests"]
+    assert http.attributes[semconv.GEN_AI_AGENT_NAME] == "support_agent"
+    (agent_span,) = [s for s in spans if s.name == "invoke_agent support_agent"]
+    assert agent_span.attributes[semconv.LLM_CALLS] == 2
+    assert agent_span.attributes[semconv.TOOL_CALLS] == 1
+    assert agent_span.attributes[semconv.COST_USD] == pytest.approx(2 * expected)
+    for span in spans:
+        leaks = [k for k, v in (span.attributes or {}).items() if CODEWORD in str(v)]
+        assert not leaks, (span.name, leaks)
+    runs = run.cli_json("runs")
+    assert runs[0]["name"] == "support_agent" and runs[0]["input_tokens"] == 22
+    assert runs[0]["cost_usd"] == pytest.approx(2 * expected)
+    stats = {(r["kind"], r["name"]): r for r in run.cli_json("stats")}
+    assert stats[("model", "gpt-4o-mini")]["calls"] == 2
+    assert stats[("agent", "support_agent")]["calls"] == 1
+    assert stats[("tool", "lookup_invoice")]["calls"] == 1
+    assert run.metric_sum(semconv.METRIC_CALLS, **{semconv.GEN_AI_OPERATION_NAME: "chat"}) == 2
+    assert run.metric_sum(semconv.METRIC_COST) == pytest.approx(2 * expected)
+    run.shutdown()
+    assert CODEWORD not in run.store_text()

@@ -94,6 +94,7 @@ SOURCES: Final[Mapping[str, tuple[int, int]]] = {
     semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: (_REASONING, 0),
     semconv.GEN_AI_USAGE_REASONING_TOKENS_OLD: (_REASONING, 1),
     semconv.OI_TOKENS_REASONING: (_REASONING, 2),
+    semconv.PYDANTIC_AI_REASONING_TOKENS: (_REASONING, 3),
     semconv.OI_AGENT_NAME: (_AGENT, 0),
     semconv.PYDANTIC_AI_AGENT_NAME: (_AGENT, 1),
     semconv.GEN_AI_AGENT_NAME: (_AGENT, 2),
@@ -137,6 +138,7 @@ CONTENT_KEYS: Final = frozenset(
         semconv.OI_OUTPUT_VALUE,
         semconv.PYDANTIC_AI_ALL_MESSAGES,
         semconv.PYDANTIC_AI_FINAL_RESULT,
+        semconv.PYDANTIC_AI_REQUEST_PARAMETERS,
         semconv.PYDANTIC_AI_TOOL_ARGUMENTS,
         semconv.PYDANTIC_AI_TOOL_RESPONSE,
         semconv.LOGFIRE_MESSAGES,
@@ -159,6 +161,7 @@ _KEEP_SUFFIXES: Final = (".role", ".finish_reason", ".tool_call_id", ".id", ".na
 _GENERIC_CONTENT: Final = frozenset(
     (
         semconv.PYDANTIC_AI_FINAL_RESULT,
+        semconv.PYDANTIC_AI_REQUEST_PARAMETERS,
         semconv.PYDANTIC_AI_TOOL_ARGUMENTS,
         semconv.PYDANTIC_AI_TOOL_RESPONSE,
         semconv.LOGFIRE_MESSAGES,
@@ -192,7 +195,8 @@ _NAME_PREFIXES: Final = (
     ("running tool", TOOL),
     ("agent run", AGENT),
 )
-# Instrumentation scopes that record the gen_ai.client.* metrics themselves: we do not add a copy.
+# Instrumentation scopes that record gen_ai.client.* metrics themselves: we do not add a copy.
+# Both instruments: util-genai (contrib openai-v2) and OpenLLMetry's instrumentations.
 UPSTREAM_METRIC_SCOPES: Final = (
     "opentelemetry.util.genai",
     "opentelemetry.instrumentation.openai",
@@ -207,6 +211,8 @@ UPSTREAM_METRIC_SCOPES: Final = (
     "opentelemetry.instrumentation.together",
     "opentelemetry.instrumentation.watsonx",
 )
+# Token usage only (no operation duration): pydantic-ai's instrumented models.
+UPSTREAM_TOKEN_SCOPES: Final = (*UPSTREAM_METRIC_SCOPES, "pydantic-ai", "pydantic_ai")
 # Scopes whose spans are tracked from their start even outside any agent: their kind often comes late.
 GENAI_SCOPE_WORDS: Final = (
     "openinference",
@@ -375,9 +381,11 @@ def _own_name(name: str, values: list[Any], role: int, state: _State | None) -> 
     return name[:_MAX_NAME]
 
 
-def upstream_records_client_metrics(scope_name: str | None) -> bool:
-    """True when spans of this scope come from a library that records gen_ai.client.* itself."""
-    return scope_name is not None and scope_name.startswith(UPSTREAM_METRIC_SCOPES)
+def upstream_client_metrics(scope_name: str | None) -> tuple[bool, bool]:
+    """Whether this scope's library records gen_ai.client.token.usage, and .operation.duration, itself."""
+    if scope_name is None:
+        return False, False
+    return scope_name.startswith(UPSTREAM_TOKEN_SCOPES), scope_name.startswith(UPSTREAM_METRIC_SCOPES)
 
 
 class Normaliser:

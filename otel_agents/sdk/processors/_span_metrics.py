@@ -15,7 +15,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
-from otel_agents.sdk.processors._normalise import upstream_records_client_metrics
+from otel_agents.sdk.processors._normalise import upstream_client_metrics
 from otel_agents.sdk.processors._snapshot import span_attributes
 
 # Semconv-recommended bucket boundaries (GenAI client metrics).
@@ -59,8 +59,9 @@ _DURATION_METRIC: Final = {
 }
 
 # One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, status,
-# and whether the span's library records the gen_ai.client.* metrics itself.
-_Pending = tuple[tuple[Any, ...], int | None, int | None, Status, bool]
+# and whether the span's library records gen_ai.client.token.usage and .operation.duration itself.
+_Pending = tuple[tuple[Any, ...], int | None, int | None, Status, tuple[bool, bool]]
+_OURS: Final = (False, False)
 
 
 _Labels = tuple[tuple[str, Any], ...]
@@ -143,7 +144,7 @@ class SpanMetricsProcessor(SpanProcessor):
         values = tuple(map(attrs.get, _WANTED))
         scope = span.instrumentation_scope
         name = scope.name if scope is not None else None
-        upstream = name != semconv.SCOPE_NAME and upstream_records_client_metrics(name)
+        upstream = _OURS if name == semconv.SCOPE_NAME else upstream_client_metrics(name)
         self._pending.append((values, span.start_time, span.end_time, span.status, upstream))
 
     def drain(self) -> int:
@@ -171,7 +172,7 @@ class SpanMetricsProcessor(SpanProcessor):
             key = (counter, self._cardinality.labels(metric, labels))
             sums[key] = sums.get(key, 0) + value
 
-        values, start_ns, end_ns, span_status, upstream = record
+        values, start_ns, end_ns, span_status, (upstream_tokens, upstream_duration) = record
         duration_ns = (end_ns or 0) - (start_ns or 0)
         status = span_status.status_code
         attrs = {k: v for k, v in zip(_WANTED, values, strict=True) if v is not None}
@@ -205,13 +206,13 @@ class SpanMetricsProcessor(SpanProcessor):
         if histogram is not None:
             histogram.record(duration, card(op, with_error))
         else:
-            if not upstream:
+            if not upstream_duration:
                 self._client_duration.record(duration, card(op, with_error))
             for token_type, count in (
                 (semconv.TOKEN_TYPE_INPUT, tokens_in),
                 (semconv.TOKEN_TYPE_OUTPUT, tokens_out),
             ):
-                if count and not upstream:
+                if count and not upstream_tokens:
                     self._tokens.record(
                         count,
                         card(
