@@ -79,6 +79,21 @@ class Captured:
         return list(self.logs_exporter.get_finished_logs())
 
 
+@pytest.fixture(autouse=True)
+def _restore_content_switches() -> Iterator[None]:
+    """configure() sets third-party content switches the user left unset; undo that per test."""
+    from otel_agents.api import _semconv as semconv
+
+    names = (semconv.ENV_TRACELOOP_TRACE_CONTENT, *semconv.ENV_OPENINFERENCE_HIDE)
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def make_pipeline() -> Iterator[Any]:
     """Factory: configure() with in-memory exporters plus any options; torn down after the test."""

@@ -222,13 +222,14 @@ class LLMHandle(SpanHandle):
         """Record token usage; without ``cost_usd`` the cost comes from the bundled price table."""
         ins, outs = _count(input_tokens), _count(output_tokens)
         cached = _count(cache_read_input_tokens)
+        written = _count(cache_creation_input_tokens)
         attrs: dict[str, int | float | bool] = {
             semconv.GEN_AI_USAGE_INPUT_TOKENS: ins,
             semconv.GEN_AI_USAGE_OUTPUT_TOKENS: outs,
         }
         for key, value in (
             (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cached),
-            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, _count(cache_creation_input_tokens)),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, written),
             (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _count(reasoning_output_tokens)),
         ):
             if value:
@@ -241,6 +242,7 @@ class LLMHandle(SpanHandle):
                 input_tokens=ins,
                 output_tokens=outs,
                 cache_read_tokens=cached,
+                cache_write_tokens=written,
             )
         if cost is None:
             attrs[semconv.COST_UNKNOWN] = True

@@ -17,12 +17,13 @@ class _FlatPrice:
     input_mtok: float
     output_mtok: float
     cache_read_mtok: float
+    cache_write_mtok: float
 
 
 def _flat(model_price: Any) -> _FlatPrice | None:
     """Per-million-token prices as floats, or None when the model has tiered prices."""
     parts = []
-    for name in ("input_mtok", "output_mtok", "cache_read_mtok"):
+    for name in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok"):
         value = getattr(model_price, name, None)
         if value is None:
             parts.append(0.0)
@@ -43,6 +44,13 @@ def _lookup(model: str, provider: str | None) -> Any:
     except LookupError:
         return None
     return result.model_price
+
+
+@functools.lru_cache(maxsize=512)
+def _flat_price(model: str, provider: str | None) -> _FlatPrice | None:
+    """``_flat`` of the model's price, once per model: it reads several Decimal fields."""
+    model_price = _lookup(model, provider)
+    return None if model_price is None else _flat(model_price)
 
 
 # Held while the warm-up imports the table. A fork() during that import would copy a held
@@ -85,18 +93,24 @@ def cost_usd(
     input_tokens: int = 0,
     output_tokens: int = 0,
     cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
 ) -> float | None:
-    """The cost in USD, or None when the model is unknown (never a made-up $0)."""
+    """The cost in USD, or None when the model is unknown (never a made-up $0).
+
+    ``input_tokens`` counts every input token, cache reads and writes included (as the GenAI
+    conventions and the providers' own usage totals do); reads and writes are priced at their rates.
+    """
     try:
         model_price = _lookup(model, provider)
         if model_price is None:
             return None
-        flat = _flat(model_price)
+        flat = _flat_price(model, provider)
         if flat is not None:
-            uncached = max(input_tokens - cache_read_tokens, 0)
+            uncached = max(input_tokens - cache_read_tokens - cache_write_tokens, 0)
             return (
                 uncached * flat.input_mtok
                 + cache_read_tokens * (flat.cache_read_mtok or flat.input_mtok)
+                + cache_write_tokens * (flat.cache_write_mtok or flat.input_mtok)
                 + output_tokens * flat.output_mtok
             ) / 1_000_000
         from genai_prices import Usage
@@ -105,6 +119,7 @@ def cost_usd(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cache_read_tokens=cache_read_tokens or None,
+            cache_write_tokens=cache_write_tokens or None,
         )
         return float(model_price.calc_price(usage)["total_price"])
     except Exception as exc:  # noqa: BLE001 - a pricing bug must not fail the user's LLM call

@@ -45,12 +45,22 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_REASONING_OUT
 GEN_AI_TOKEN_TYPE: Final = _gen_ai.GEN_AI_TOKEN_TYPE
 GEN_AI_REQUEST_TEMPERATURE: Final = _gen_ai.GEN_AI_REQUEST_TEMPERATURE
 GEN_AI_REQUEST_MAX_TOKENS: Final = _gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+GEN_AI_SYSTEM: Final = _gen_ai.GEN_AI_SYSTEM  # deprecated: read, never written
+GEN_AI_SYSTEM_INSTRUCTIONS: Final = _gen_ai.GEN_AI_SYSTEM_INSTRUCTIONS
+GEN_AI_USAGE_PROMPT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_PROMPT_TOKENS  # deprecated: read only
+GEN_AI_USAGE_COMPLETION_TOKENS: Final = _gen_ai.GEN_AI_USAGE_COMPLETION_TOKENS  # deprecated: read only
+GEN_AI_PROMPT: Final = _gen_ai.GEN_AI_PROMPT  # deprecated content key, also OpenLLMetry's prefix
+GEN_AI_COMPLETION: Final = _gen_ai.GEN_AI_COMPLETION  # deprecated content key, also OpenLLMetry's prefix
 
 # --- upstream GenAI values ---------------------------------------------------------------
 OP_INVOKE_WORKFLOW: Final = _gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
 OP_INVOKE_AGENT: Final = _gen_ai.GenAiOperationNameValues.INVOKE_AGENT.value
 OP_EXECUTE_TOOL: Final = _gen_ai.GenAiOperationNameValues.EXECUTE_TOOL.value
 OP_CHAT: Final = _gen_ai.GenAiOperationNameValues.CHAT.value
+OP_TEXT_COMPLETION: Final = _gen_ai.GenAiOperationNameValues.TEXT_COMPLETION.value
+OP_GENERATE_CONTENT: Final = _gen_ai.GenAiOperationNameValues.GENERATE_CONTENT.value
+OP_EMBEDDINGS: Final = _gen_ai.GenAiOperationNameValues.EMBEDDINGS.value
+LLM_OPERATIONS: Final = frozenset((OP_CHAT, OP_TEXT_COMPLETION, OP_GENERATE_CONTENT, OP_EMBEDDINGS))
 TOKEN_TYPE_INPUT: Final = _gen_ai.GenAiTokenTypeValues.INPUT.value
 TOKEN_TYPE_OUTPUT: Final = _gen_ai.GenAiTokenTypeValues.COMPLETION.value
 TOOL_TYPE_FUNCTION: Final = "function"
@@ -75,6 +85,8 @@ COST_UNKNOWN: Final = "otel_agents.cost.unknown"
 COST_UNKNOWN_CALLS: Final = "otel_agents.cost.unknown_calls"
 LLM_CALLS: Final = "otel_agents.llm.calls"
 TOOL_CALLS: Final = "otel_agents.tool.calls"
+# On a span that describes a model call another span already counts: that span's id (hex).
+DUPLICATE_OF: Final = "otel_agents.llm.duplicate_of"
 
 # --- run context (also W3C baggage keys) ------------------------------------------------------
 RUN_ID: Final = "otel_agents.run.id"
@@ -126,6 +138,73 @@ LABEL_RULE: Final = "otel_agents.rule"
 METRIC_OVERFLOW: Final = "otel.metric.overflow"
 RUN_KIND_WORKFLOW: Final = "workflow"
 RUN_KIND_AGENT: Final = "agent"
+
+# --- other libraries' dialects: read by the normaliser, never written (docs/foreign-spans.md) ---
+GEN_AI_USAGE_TOTAL_TOKENS: Final = "gen_ai.usage.total_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"  # anthropic SDK
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_read_input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_creation_input_tokens"
+GEN_AI_USAGE_REASONING_TOKENS_OLD: Final = "gen_ai.usage.reasoning_tokens"
+GEN_AI_TOOL_CALL_ARGUMENTS_OLD: Final = "gen_ai.tool.arguments"
+# OpenLLMetry (traceloop)
+LLM_REQUEST_TYPE: Final = "llm.request.type"
+LLM_USAGE_TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+LLM_USAGE_PROMPT_TOKENS: Final = "llm.usage.prompt_tokens"
+LLM_USAGE_COMPLETION_TOKENS: Final = "llm.usage.completion_tokens"
+LLM_PROMPTS: Final = "llm.prompts"
+LLM_COMPLETIONS: Final = "llm.completions"
+TRACELOOP_SPAN_KIND: Final = "traceloop.span.kind"
+TRACELOOP_ENTITY_NAME: Final = "traceloop.entity.name"
+TRACELOOP_ENTITY_INPUT: Final = "traceloop.entity.input"
+TRACELOOP_ENTITY_OUTPUT: Final = "traceloop.entity.output"
+TRACELOOP_WORKFLOW_NAME: Final = "traceloop.workflow.name"
+# OpenInference (Arize)
+OI_SPAN_KIND: Final = "openinference.span.kind"
+OI_MODEL_NAME: Final = "llm.model_name"
+OI_PROVIDER: Final = "llm.provider"
+OI_SYSTEM: Final = "llm.system"
+OI_TOKENS_PROMPT: Final = "llm.token_count.prompt"
+OI_TOKENS_COMPLETION: Final = "llm.token_count.completion"
+OI_TOKENS_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
+OI_TOKENS_CACHE_WRITE: Final = "llm.token_count.prompt_details.cache_write"
+OI_TOKENS_REASONING: Final = "llm.token_count.completion_details.reasoning"
+OI_AGENT_NAME: Final = "agent.name"
+OI_TOOL_NAME: Final = "tool.name"
+OI_INPUT_VALUE: Final = "input.value"
+OI_OUTPUT_VALUE: Final = "output.value"
+OI_INPUT_MESSAGES: Final = "llm.input_messages"
+OI_OUTPUT_MESSAGES: Final = "llm.output_messages"
+OI_PROMPT_TEMPLATE: Final = "llm.prompt_template"
+OI_TOOL_PARAMETERS_VALUE: Final = "tool_call.function.arguments"
+OI_DOCUMENT_CONTENT: Final = "document.content"
+OI_EMBEDDING_TEXT: Final = "embedding.text"
+HANDOFF_FROM: Final = "gen_ai.handoff.from_agent"  # de-facto (OpenLLMetry, contrib openai-agents)
+HANDOFF_TO: Final = "gen_ai.handoff.to_agent"
+HANDOFF_SPAN_PREFIX: Final = "handoff to "  # openai-agents' hand-off span name, via OpenInference
+# pydantic-ai / logfire
+PYDANTIC_AI_AGENT_NAME: Final = "agent_name"
+PYDANTIC_AI_REASONING_TOKENS: Final = "gen_ai.usage.details.reasoning_tokens"
+PYDANTIC_AI_ALL_MESSAGES: Final = "pydantic_ai.all_messages"
+PYDANTIC_AI_FINAL_RESULT: Final = "final_result"
+PYDANTIC_AI_REQUEST_PARAMETERS: Final = "model_request_parameters"  # may carry the instructions
+PYDANTIC_AI_TOOL_ARGUMENTS: Final = "tool_arguments"
+PYDANTIC_AI_TOOL_RESPONSE: Final = "tool_response"
+LOGFIRE_MESSAGES: Final = "events"
+# third-party content switches the distro sets to match our default (see docs/foreign-spans.md)
+ENV_TRACELOOP_TRACE_CONTENT: Final = "TRACELOOP_TRACE_CONTENT"
+ENV_OPENINFERENCE_HIDE: Final = (
+    "OPENINFERENCE_HIDE_INPUTS",
+    "OPENINFERENCE_HIDE_OUTPUTS",
+    "OPENINFERENCE_HIDE_INPUT_MESSAGES",
+    "OPENINFERENCE_HIDE_OUTPUT_MESSAGES",
+    "OPENINFERENCE_HIDE_INPUT_TEXT",
+    "OPENINFERENCE_HIDE_OUTPUT_TEXT",
+    "OPENINFERENCE_HIDE_INPUT_IMAGES",
+    "OPENINFERENCE_HIDE_EMBEDDINGS_TEXT",
+    "OPENINFERENCE_HIDE_PROMPTS",
+    "OPENINFERENCE_HIDE_CHOICES",
+    "OPENINFERENCE_HIDE_RETRIEVAL_DOCUMENTS",
+)
 
 # --- environment variables ------------------------------------------------------------------
 ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"

@@ -8,13 +8,40 @@ from dataclasses import dataclass
 from otel_agents.api import _semconv as semconv
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+# opentelemetry-util-genai's values: content on spans for span_only and span_and_event; event_only
+# puts content in events (log records) only, so spans stay without it.
+CAPTURE_VALUES: dict[str, bool] = {
+    **dict.fromkeys(_TRUE, True),
+    **dict.fromkeys(_FALSE, False),
+    "no_content": False,
+    "span_only": True,
+    "event_only": False,
+    "span_and_event": True,
+}
+
+
+def parse_capture(value: object) -> bool:
+    """``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` as a bool (true/false or util-genai's enum)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in CAPTURE_VALUES:
+        return CAPTURE_VALUES[value.strip().lower()]
+    raise ValueError("expected true, false, no_content, span_only, event_only or span_and_event")
+
+
+def _capture_env() -> bool:
+    try:
+        return parse_capture(os.environ.get(semconv.ENV_CAPTURE_CONTENT, "false"))
+    except ValueError:
+        return False
 
 
 @dataclass
 class Switches:
     """What the API records beyond the always-on metadata."""
 
-    capture_content: bool = os.environ.get(semconv.ENV_CAPTURE_CONTENT, "").strip().lower() in _TRUE
+    capture_content: bool = _capture_env()
     log_events: bool = False
 
 

@@ -13,8 +13,11 @@ from opentelemetry.instrumentation.environment_variables import (
 )
 from opentelemetry.util._importlib_metadata import EntryPoint
 
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
+from otel_agents.api._switches import parse_capture
 from otel_agents.integrations._setup import env_excluded_urls, excluded_url_patterns
+from otel_agents.sdk import _content_switches
 
 _log = logging.getLogger("otel_agents")
 
@@ -22,6 +25,17 @@ ENTRY_POINT_NAME: Final = "otel_agents"
 PROMETHEUS_ENV: Final = "OTEL_AGENTS_PROMETHEUS"
 MONITORING_PATHS: Final = ("/health", "/metrics")
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
+# Distributions that instrument one provider's client: two of one provider make every call two spans.
+PROVIDER_OF_DIST: Final = {
+    "opentelemetry-instrumentation-openai-v2": "openai",
+    "opentelemetry-instrumentation-openai": "openai",
+    "openinference-instrumentation-openai": "openai",
+    "opentelemetry-instrumentation-anthropic": "anthropic",
+    "openinference-instrumentation-anthropic": "anthropic",
+}
+# Client libraries that emit their own spans from this major version on (no instrumentor needed).
+NATIVE_SPANS: Final = {"anthropic": 2}
+_loaded: list[str] = []
 
 
 def instrumentor_defaults(name: str) -> dict[str, Any]:
@@ -44,10 +58,14 @@ class AgentsDistro(BaseDistro):  # type: ignore[misc]
     def _configure(self, **kwargs: Any) -> None:
         # The launcher loads the first configurator it finds unless this names one.
         os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+        # Before any instrumentor loads: some read their content switch once, when instrumenting.
+        _content_switches.align(_capture_from_env())
 
     def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
         """Instrument with our defaults under the caller's arguments."""
         super().load_instrumentor(entry_point, **{**instrumentor_defaults(entry_point.name), **kwargs})
+        dist = getattr(entry_point, "dist", None)
+        _loaded.append(dist.name if dist is not None else entry_point.name)
 
 
 class AgentsConfigurator:
@@ -86,4 +104,47 @@ def verify() -> None:
             ENTRY_POINT_NAME,
             OTEL_PYTHON_CONFIGURATOR,
             ENTRY_POINT_NAME,
+        )
+
+
+def _capture_from_env() -> bool:
+    try:
+        return parse_capture(os.environ.get(semconv.ENV_CAPTURE_CONTENT, "false"))
+    except ValueError:
+        return False
+
+
+def duplicate_instrumentations(loaded: list[str]) -> dict[str, list[str]]:
+    """Providers instrumented more than once: by the loaded distributions, and by native spans."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    by_provider: dict[str, list[str]] = {}
+    for dist in loaded:
+        provider = PROVIDER_OF_DIST.get(dist)
+        if provider is not None:
+            by_provider.setdefault(provider, []).append(dist)
+    for package, major in NATIVE_SPANS.items():
+        try:
+            installed = int(version(package).split(".", 1)[0])
+        except (PackageNotFoundError, ValueError):
+            continue
+        if installed >= major:
+            by_provider.setdefault(package, []).append(f"{package} (native spans)")
+    return {p: sorted(set(d)) for p, d in by_provider.items() if len(set(d)) > 1}
+
+
+@never_raise("distro.after_instrument")
+def after_instrument() -> None:
+    """Warn when two instrumentations of one provider are active: each call becomes two spans."""
+    for provider, dists in duplicate_instrumentations(_loaded).items():
+        _log.warning(
+            "otel_agents: %d instrumentations of %s are active (%s): every %s call is recorded twice. "
+            "otel-agents counts each call once (the extra span is marked %s), but the libraries' own "
+            "gen_ai.client.* metrics double. Uninstall one, or disable it with "
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS.",
+            len(dists),
+            provider,
+            ", ".join(dists),
+            provider,
+            semconv.DUPLICATE_OF,
         )

@@ -29,6 +29,7 @@ COLUMNS: Final = (
     Column("TOKENS IN", right=True, drop=2),
     Column("TOKENS OUT", right=True, drop=1),
     Column("COST", right=True, drop=3),
+    Column("UNPRICED", right=True, drop=4),
 )
 
 EXAMPLE = """example:
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             fmt_int(r["input_tokens"]),
             fmt_int(r["output_tokens"]),
             fmt_cost(r["cost_usd"]),
+            fmt_int(r["unpriced_calls"]) if r["unpriced_calls"] else "",
         ]
         for r in rows
     ]

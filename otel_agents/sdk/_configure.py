@@ -28,6 +28,7 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._switches import switches
 from otel_agents.api._version import __version__
+from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._log_bridge import Bridge
@@ -41,6 +42,7 @@ from otel_agents.sdk.processors import (
     Truncator,
 )
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
+from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._rewrite import Rewriter
 
 _log = logging.getLogger("otel_agents")
@@ -211,6 +213,8 @@ def _rewriters(options: Options) -> list[Rewriter]:
 def _build(options: Options) -> Telemetry:
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
+    _content_switches.align(options.capture_content)
+    _propagation.install(options.baggage_hosts)
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporter, log_exporters, store = _exporters(options)
@@ -246,6 +250,7 @@ def _build(options: Options) -> Telemetry:
         max_batch_size=options.max_export_batch_size,
         schedule_delay=options.schedule_delay,
         shutdown_timeout=options.shutdown_timeout,
+        normaliser=Normaliser(capture_content=options.capture_content),
     )
     tracer_provider = TracerProvider(
         resource=resource,

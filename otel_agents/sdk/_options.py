@@ -16,6 +16,8 @@ from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from otel_agents.api._switches import parse_capture
+
 _log = logging.getLogger("otel_agents")
 
 EXPORTERS: Final = ("auto", "otlp", "store", "console", "none")
@@ -235,10 +237,13 @@ class Options:
         default=False,
         metadata=about(
             env=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_AGENTS_CAPTURE_CONTENT"),
-            parse=_bool,
+            parse=parse_capture,
             doc=(
                 "record prompts, messages, tool arguments and results; when off they are summarised "
-                "(type, size, key names)"
+                "(type, size, key names), and removed from other libraries' spans "
+                "([foreign-spans.md](foreign-spans.md)). Also takes util-genai's `no_content`, "
+                "`span_only`, `event_only`, `span_and_event` (any case; spans carry content for "
+                "`span_only` and `span_and_event`)"
             ),
         ),
     )
@@ -273,6 +278,19 @@ class Options:
             parse=_strings,
             default_doc="none",
             doc="extra key fragments (comma-separated in the variable) whose values are redacted",
+        ),
+    )
+    baggage_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=about(
+            env=("OTEL_AGENTS_BAGGAGE_HOSTS",),
+            parse=_strings,
+            default_doc="none",
+            doc=(
+                "hosts (comma-separated; `*.example.com` patterns, `*` for all) outgoing requests may "
+                "send the run-context baggage keys to; other hosts get the `baggage` header without "
+                "them. Spans and the in-process context keep them"
+            ),
         ),
     )
     redact_allow: Callable[[str, str], bool] | None = field(

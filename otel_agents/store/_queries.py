@@ -277,7 +277,8 @@ def _loads(text: str | None) -> dict[str, Any]:
 
 
 def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) -> list[Row]:
-    """Per workflow/agent/tool/model: calls, errors, error rate, p50/p95 duration, tokens, cost.
+    """Per workflow/agent/tool/model: calls, errors, error rate, p50/p95 duration, tokens, cost and
+    how many calls had no known price (cost is None when none had one).
 
     Spans that started in [since, until) count, exactly: whole hours are read from the hourly
     rollup, the partial hours at either end from the spans table. Percentiles come from 5%-wide
@@ -299,7 +300,8 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
         # the bucket's text (the cheapest merge measured: ~2x faster than building Totals per row).
         for kind, name, *totals in conn.execute(
             "SELECT kind, name, sum(calls), sum(errors), sum(input_tokens), sum(output_tokens),"  # noqa: S608
-            f" sum(cost_usd), sum(duration_ns) FROM span_stats {where} GROUP BY kind, name",
+            " sum(cost_usd), sum(unpriced_calls), sum(duration_ns)"
+            f" FROM span_stats {where} GROUP BY kind, name",
             params,
         ):
             sums[(kind, name)] = totals
@@ -319,14 +321,18 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
                 ),
             )
         for (kind, name, _hour), t in acc.rows.items():
-            total = sums.setdefault((kind, name), [0, 0, 0, 0, 0.0, 0])
+            total = sums.setdefault((kind, name), [0, 0, 0, 0, None, 0, 0])
             for i, v in enumerate(
-                (t.calls, t.errors, t.input_tokens, t.output_tokens, t.cost_usd, t.duration_ns)
+                (t.calls, t.errors, t.input_tokens, t.output_tokens, None, t.unpriced_calls, t.duration_ns)
             ):
-                total[i] += v
+                if v is not None:
+                    total[i] += v
+            # No priced call means no cost, never $0: None stays None until a real cost arrives.
+            if t.cost_usd is not None:
+                total[4] = t.cost_usd if total[4] is None else total[4] + t.cost_usd
             _merge_buckets(histograms, (kind, name), {str(b): n for b, n in t.buckets.items()})
     out: list[Row] = []
-    for (kind, name), (calls, errors, tokens_in, tokens_out, cost, duration) in sums.items():
+    for (kind, name), (calls, errors, tokens_in, tokens_out, cost, unpriced, duration) in sums.items():
         buckets = sorted((int(b), n) for b, n in histograms.get((kind, name), {}).items())
         out.append(
             {
@@ -340,7 +346,9 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
                 "mean_ms": duration / calls / 1e6 if calls else 0.0,
                 "input_tokens": tokens_in,
                 "output_tokens": tokens_out,
+                # SQLite's sum() of only NULLs is NULL: no priced call means no cost, never $0.
                 "cost_usd": cost,
+                "unpriced_calls": unpriced,
             }
         )
     order = {"workflow": 0, "agent": 1, "tool": 2, "model": 3}

@@ -23,24 +23,38 @@ _ERROR: Final = 2
 # Stays far below SQLite's bound-parameter limit (three per key).
 _KEYS_PER_QUERY: Final = 300
 _SELECT_STATS: Final = (
-    "SELECT kind, name, hour, calls, errors, input_tokens, output_tokens, cost_usd, duration_ns,"
-    " buckets FROM span_stats"
+    "SELECT kind, name, hour, calls, errors, input_tokens, output_tokens, cost_usd, unpriced_calls,"
+    " duration_ns, buckets FROM span_stats"
 )
 
 StatKey = tuple[str, str, int]
 
 
 class Totals:
-    """One (kind, name, hour) row: counters plus the duration histogram {bucket: count}."""
+    """One (kind, name, hour) row: counters plus the duration histogram {bucket: count}.
 
-    __slots__ = ("buckets", "calls", "cost_usd", "duration_ns", "errors", "input_tokens", "output_tokens")
+    ``cost_usd`` stays None until a call with a known price is counted; ``unpriced_calls`` counts
+    the calls without one, so an unknown price never reads as $0.
+    """
+
+    __slots__ = (
+        "buckets",
+        "calls",
+        "cost_usd",
+        "duration_ns",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "unpriced_calls",
+    )
 
     def __init__(self) -> None:
         self.calls = 0
         self.errors = 0
         self.input_tokens = 0
         self.output_tokens = 0
-        self.cost_usd = 0.0
+        self.cost_usd: float | None = None
+        self.unpriced_calls = 0
         self.duration_ns = 0
         self.buckets: dict[int, int] = {}
 
@@ -49,19 +63,21 @@ class Totals:
         self.errors += other.errors
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
-        self.cost_usd += other.cost_usd
+        self.cost_usd = _add_cost(self.cost_usd, other.cost_usd)
+        self.unpriced_calls += other.unpriced_calls
         self.duration_ns += other.duration_ns
         for b, n in other.buckets.items():
             self.buckets[b] = self.buckets.get(b, 0) + n
 
     @classmethod
     def from_row(cls, row: tuple[object, ...]) -> Totals:
-        """From the (calls, errors, input, output, cost, duration, buckets) columns."""
+        """From the (calls, errors, input, output, cost, unpriced, duration, buckets) columns."""
         t = cls()
-        calls, errors, tin, tout, cost, dur, buckets = row
+        calls, errors, tin, tout, cost, unpriced, dur, buckets = row
         t.calls, t.errors = int(str(calls)), int(str(errors))
         t.input_tokens, t.output_tokens = int(str(tin)), int(str(tout))
-        t.cost_usd, t.duration_ns = float(str(cost)), int(str(dur))
+        t.cost_usd = None if cost is None else float(str(cost))
+        t.unpriced_calls, t.duration_ns = int(str(unpriced)), int(str(dur))
         t.buckets = {int(k): int(v) for k, v in orjson.loads(str(buckets)).items()}
         return t
 
@@ -72,9 +88,16 @@ class Totals:
             self.input_tokens,
             self.output_tokens,
             self.cost_usd,
+            self.unpriced_calls,
             self.duration_ns,
             orjson.dumps({str(k): v for k, v in self.buckets.items()}).decode(),
         )
+
+
+def _add_cost(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 def bucket_middle_ns(bucket: int) -> float:
@@ -111,12 +134,16 @@ class Accumulator:
         input_tokens: Sequence[int | None],
         output_tokens: Sequence[int | None],
         costs: Sequence[float | None],
+        unpriced: Sequence[int],
     ) -> None:
-        """Count each span towards its (kind, name, hour) row; a None key counts nowhere."""
+        """Count each span towards its (kind, name, hour) row; a None key counts nowhere.
+
+        ``unpriced`` is, per span, how many calls it stands for that had no known price.
+        """
         rows = self.rows
         log = math.log
-        for key, duration, code, tin, tout, cost in zip(
-            keys, durations, status_codes, input_tokens, output_tokens, costs, strict=True
+        for key, duration, code, tin, tout, cost, no_price in zip(
+            keys, durations, status_codes, input_tokens, output_tokens, costs, unpriced, strict=True
         ):
             if key is None:
                 continue
@@ -127,7 +154,9 @@ class Accumulator:
             t.errors += code == _ERROR
             t.input_tokens += tin or 0
             t.output_tokens += tout or 0
-            t.cost_usd += cost or 0.0
+            if cost is not None:
+                t.cost_usd = cost if t.cost_usd is None else t.cost_usd + cost
+            t.unpriced_calls += no_price
             t.duration_ns += duration
             b = int(log(duration if duration > 1 else 1) * _BUCKETS_PER_E)
             buckets = t.buckets
@@ -153,7 +182,7 @@ class Accumulator:
             if old is None:
                 out.append((*key, *t.row()))
                 continue
-            calls, errors, tin, tout, cost, dur, text = old
+            calls, errors, tin, tout, cost, unpriced, dur, text = old
             # Merge with the stored histogram's string keys as they are: no round trip through int.
             buckets: dict[str, int] = orjson.loads(str(text))
             for b, n in t.buckets.items():
@@ -166,14 +195,16 @@ class Accumulator:
                     int(str(errors)) + t.errors,
                     int(str(tin)) + t.input_tokens,
                     int(str(tout)) + t.output_tokens,
-                    float(str(cost)) + t.cost_usd,
+                    _add_cost(None if cost is None else float(str(cost)), t.cost_usd),
+                    int(str(unpriced)) + t.unpriced_calls,
                     int(str(dur)) + t.duration_ns,
                     orjson.dumps(buckets).decode(),
                 )
             )
         conn.executemany(
             "INSERT OR REPLACE INTO span_stats (kind, name, hour, calls, errors, input_tokens,"
-            " output_tokens, cost_usd, duration_ns, buckets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " output_tokens, cost_usd, unpriced_calls, duration_ns, buckets)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             out,
         )
 
@@ -188,12 +219,14 @@ def accumulate(acc: Accumulator, cur: sqlite3.Cursor) -> None:
     """Count the spans rows ``cur`` yields (selected as :data:`SPAN_COLUMNS`) towards ``acc``."""
     while chunk := cur.fetchmany(10_000):
         keys: list[StatKey | None] = []
-        for op, agent, tool, model, name, start, *_ in chunk:
+        unpriced: list[int] = []
+        for op, agent, tool, model, name, start, *_, cost in chunk:
             workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
             kn = classify(op, workflow, agent, tool, model)
             keys.append(None if kn is None else (kn[0], kn[1], start // HOUR_NS))
+            unpriced.append(int(kn is not None and kn[0] == KIND_MODEL and cost is None))
         columns = list(zip(*chunk, strict=True))
-        acc.add_spans(keys, columns[6], columns[7], columns[8], columns[9], columns[10])
+        acc.add_spans(keys, columns[6], columns[7], columns[8], columns[9], columns[10], unpriced)
 
 
 def backfill_span_stats(conn: sqlite3.Connection) -> None:

@@ -57,6 +57,8 @@ _WORKFLOW: Final = semconv.GEN_AI_WORKFLOW_NAME
 _TOKENS_IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _TOKENS_OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
 _COST: Final = semconv.COST_USD
+_UNPRICED: Final = semconv.COST_UNKNOWN_CALLS
+_DUPLICATE: Final = semconv.DUPLICATE_OF
 _ERROR_TYPE: Final = semconv.ERROR_TYPE
 _RUN_ID: Final = semconv.RUN_ID
 _SESSION_ID: Final = semconv.SESSION_ID
@@ -254,9 +256,12 @@ class BatchRows:
             for i, run_kind in enumerate(run_kinds)
             if run_kind is not None
         ]
-        # Which stats row each span counts towards (see rollup.classify), with its hour.
+        # Which stats row each span counts towards (see rollup.classify), with its hour; a span
+        # marked as describing a model call another span counts counts nowhere.
         stat_keys = [
-            (KIND_TOOL, tool or "?", start // HOUR_NS)
+            None
+            if _DUPLICATE in a
+            else (KIND_TOOL, tool or "?", start // HOUR_NS)
             if operation == _OP_TOOL
             else (KIND_AGENT, agent or "?", start // HOUR_NS)
             if operation == _OP_AGENT
@@ -269,8 +274,17 @@ class BatchRows:
                 operations, agents, tools, models, attrs, starts, strict=True
             )
         ]
+        # Calls without a known price: one per unpriced model call, an agent's or workflow's own count.
+        unpriced = [
+            0
+            if key is None or key[0] == KIND_TOOL
+            else int(cost is None)
+            if key[0] == KIND_MODEL
+            else _int(a.get(_UNPRICED)) or 0
+            for key, cost, a in zip(stat_keys, costs, attrs, strict=True)
+        ]
         # Stats last: everything that could raise has run, so a failure leaves the batch untouched.
-        self.stats.add_spans(stat_keys, durations, codes, tokens_in, tokens_out, costs)
+        self.stats.add_spans(stat_keys, durations, codes, tokens_in, tokens_out, costs, unpriced)
         self.spans.extend(rows)
         self.events.extend(event_rows)
         self.runs.extend(run_rows)

@@ -170,9 +170,29 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (kind, name, hour)
     ) WITHOUT ROWID;
     """,
+    # 4: cost stays NULL when no call had a price, and the calls without one are counted.
+    """
+    DROP TABLE span_stats;
+    CREATE TABLE span_stats (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        calls INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_usd REAL,
+        unpriced_calls INTEGER NOT NULL,
+        duration_ns INTEGER NOT NULL,
+        buckets TEXT NOT NULL,
+        PRIMARY KEY (kind, name, hour)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST: Final = len(MIGRATIONS)
+# The migration that made span_stats' current layout: its backfill runs there, and only there.
+SPAN_STATS_LAYOUT: Final = 4
 
 
 class SchemaTooNew(RuntimeError):
@@ -211,8 +231,8 @@ def _statements(script: str) -> list[str]:
 
 
 def _backfill(conn: sqlite3.Connection, new_version: int) -> None:
-    # Version 2's table is replaced by version 3's; only the final layout is worth filling.
-    if new_version == 3:
+    # Each later span_stats layout replaces the one before; only the final one is worth filling.
+    if new_version == SPAN_STATS_LAYOUT:
         from otel_agents.store._rollup import backfill_span_stats
 
         backfill_span_stats(conn)

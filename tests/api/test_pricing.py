@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from otel_agents.api._pricing import cost_usd
@@ -36,3 +38,22 @@ def test_pricing_works_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     assert cost_usd("claude-3-5-sonnet-latest", "anthropic", input_tokens=1000, output_tokens=10) is not None
+
+
+def test_cache_writes_are_priced_at_their_rate() -> None:
+    """claude-3-5-sonnet, 6,000 input tokens of which 5,000 cache writes, 100 output: $0.02325."""
+    cost = cost_usd(
+        "claude-3-5-sonnet", "anthropic", input_tokens=6000, output_tokens=100, cache_write_tokens=5000
+    )
+    assert cost == pytest.approx(0.02325)
+
+
+def test_record_usage_prices_cache_creation(pipeline: Any) -> None:
+    """oa.llm's record_usage passes cache_creation_input_tokens to the price."""
+    import otel_agents as oa
+    from otel_agents.api import _semconv as semconv
+
+    with oa.llm("claude-3-5-sonnet", provider="anthropic") as llm:
+        llm.record_usage(input_tokens=6000, output_tokens=100, cache_creation_input_tokens=5000)
+    span = pipeline.span("chat claude-3-5-sonnet")
+    assert span.attributes[semconv.COST_USD] == pytest.approx(0.02325)

@@ -38,8 +38,9 @@ def test_nested_run_context_merges_and_restores() -> None:
     assert current_ids() == {}
 
 
-def test_ids_cross_process_boundaries_through_standard_propagators(pipeline: Any) -> None:
-    """Injected headers carry the ids; a receiver extracting them stamps them on its spans."""
+def test_ids_cross_process_boundaries_through_standard_propagators(make_pipeline: Any) -> None:
+    """With every host allowed, injected headers carry the ids; a receiver stamps them on its spans."""
+    pipeline = make_pipeline(baggage_hosts=["*"])
     carrier: dict[str, str] = {}
     with oa.run_context(run_id="r-9", session_id="s-9"), oa.agent("caller"):
         inject(carrier)

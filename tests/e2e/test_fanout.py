@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.genai import DISABLE_GENAI_INSTRUMENTORS
+
 from .conftest import (
     HOST,
     ROOT,
@@ -97,6 +99,7 @@ def start_app(sup: Supervisor, col: Collector, name: str = "app", **extra: str) 
         # Long enough that the in-flight batch's retries outlast the outage test.
         "OTEL_AGENTS_EXPORT_TIMEOUT": "30",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+        **DISABLE_GENAI_INSTRUMENTORS,
         **extra,
     }
     instrument = Path(sys.executable).parent / "opentelemetry-instrument"

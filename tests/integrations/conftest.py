@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.genai import DISABLE_GENAI_INSTRUMENTORS
 from tests.support.otlp_receiver import Receiver, Span
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,6 +193,7 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
             "OTEL_AGENTS_RAISE_INTERNAL_ERRORS": "1",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
             "PYTHONUNBUFFERED": "1",
+            **DISABLE_GENAI_INSTRUMENTORS,
         }
     )
     env.pop("PYTHONPATH", None)

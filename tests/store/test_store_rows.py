@@ -77,3 +77,32 @@ def test_batch_rows_are_the_rows_the_store_writes(store: LocalStore, home: Path)
     for span in spans:
         rows.add_span(span, attributes_of(span), str(service), int(str(resource_id)))
     assert query(home, f"SELECT {SPAN_COLUMNS} FROM spans ORDER BY id") == rows.spans
+
+
+def test_unpriced_calls_keep_cost_null_and_duplicates_count_nowhere(store: LocalStore, home: Path) -> None:
+    """An unpriced model call leaves cost NULL with an unpriced count; a marked duplicate adds nothing."""
+    from otel_agents.api import _semconv as semconv
+
+    tp, mem = provider()
+    tracer = tp.get_tracer("other-scope")
+    llm = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_USAGE_INPUT_TOKENS: 5}
+    with tracer.start_as_current_span(
+        "chat a", attributes={**llm, semconv.GEN_AI_REQUEST_MODEL: "m-unpriced"}
+    ):
+        pass
+    priced = {**llm, semconv.GEN_AI_REQUEST_MODEL: "m-priced", semconv.COST_USD: 0.5}
+    with tracer.start_as_current_span("chat b", attributes=priced):
+        pass
+    with tracer.start_as_current_span(
+        "chat b", attributes={**priced, semconv.DUPLICATE_OF: "00000000000000aa"}
+    ):
+        pass
+    store.span_exporter.export(finished(mem))
+    rows = {
+        name: (calls, cost, unpriced, tokens)
+        for name, calls, cost, unpriced, tokens in query(
+            home,
+            "SELECT name, calls, cost_usd, unpriced_calls, input_tokens FROM span_stats WHERE kind = 'model'",
+        )
+    }
+    assert rows == {"m-unpriced": (1, None, 1, 5), "m-priced": (1, 0.5, 0, 5)}

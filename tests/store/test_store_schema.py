@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,21 @@ def test_store_is_wal_with_busy_timeout(home: Path) -> None:
     conn = db.connect(paths.db_path(home))
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_v3_stats_are_rebuilt_with_null_cost_for_unpriced_calls(home: Path) -> None:
+    """Migrating a v3 store rebuilds span_stats from the spans: unpriced calls are NULL, counted."""
+    home.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(paths.db_path(home))
+    schema.migrate(conn, 3)
+    conn.execute(
+        "INSERT INTO spans (trace_id, span_id, name, kind, start_ns, end_ns, duration_ns, status_code,"
+        " operation, model, input_tokens, cost_usd) VALUES ('t', 's', 'chat m', 2, 0, 10, 10, 0, 'chat',"
+        " 'm-unpriced', 3, NULL)"
+    )
+    conn.commit()
+    schema.migrate(conn)
+    row = conn.execute(
+        "SELECT calls, cost_usd, unpriced_calls FROM span_stats WHERE name = 'm-unpriced'"
+    ).fetchone()
+    assert row == (1, None, 1)

@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Synchrono
 from otel_agents.api._guard import attempt, contained
 from otel_agents.sdk._batching import BatchWorker, SpanExportQueue
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
+from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._rewrite import Rewriter, Unchanged, rewrite_or_strip
 from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
-from otel_agents.sdk.processors._stamping import is_own, stamp_span
+from otel_agents.sdk.processors._stamping import is_own
 
 
 class SpanChain(SynchronousMultiSpanProcessor):
@@ -42,8 +43,10 @@ class SpanChain(SynchronousMultiSpanProcessor):
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         shutdown_timeout: float = 5.0,
+        normaliser: Normaliser | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        self._normaliser = normaliser if normaliser is not None else Normaliser()
         self._rewriters = tuple(rewriters)
         self._unchanged = Unchanged()
         self._metrics = metrics
@@ -72,12 +75,15 @@ class SpanChain(SynchronousMultiSpanProcessor):
                 self._starters += (span_processor,)
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        if not is_own(span):
-            try:
-                stamp_span(span, parent_context)
-            except Exception as exc:
-                if not contained("chain.stamp", exc):
-                    raise
+        normaliser = self._normaliser
+        try:
+            if not is_own(span):
+                normaliser.start(span, parent_context)
+            elif normaliser.open_spans:
+                normaliser.start_own(span, parent_context)
+        except Exception as exc:
+            if not contained("chain.stamp", exc):
+                raise
         for processor in self._starters:
             try:
                 processor.on_start(span, parent_context)
@@ -86,6 +92,14 @@ class SpanChain(SynchronousMultiSpanProcessor):
                     raise
 
     def on_end(self, span: ReadableSpan) -> None:
+        # Foreign spans are read on the ending thread: their roll-ups must land before the
+        # enclosing agent ends, and a duplicate must be known before its twin is counted.
+        if not is_own(span):  # type: ignore[arg-type]
+            try:
+                span = self._normaliser.end(span)
+            except Exception as exc:
+                if not contained("chain.normalise", exc):
+                    raise
         if self._processors:
             self._hand_on((span,), wake=False)
             return

@@ -15,6 +15,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
+from otel_agents.sdk.processors._normalise import upstream_client_metrics
 from otel_agents.sdk.processors._snapshot import span_attributes
 
 # Semconv-recommended bucket boundaries (GenAI client metrics).
@@ -49,6 +50,7 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.ERROR_TYPE,
     semconv.ROUTE_SOURCE,
     semconv.ROUTE_TARGET,
+    semconv.DUPLICATE_OF,
 )
 _DURATION_METRIC: Final = {
     semconv.OP_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
@@ -56,8 +58,10 @@ _DURATION_METRIC: Final = {
     semconv.OP_EXECUTE_TOOL: semconv.METRIC_TOOL_DURATION,
 }
 
-# One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, status.
-_Pending = tuple[tuple[Any, ...], int | None, int | None, Status]
+# One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, status,
+# and whether the span's library records gen_ai.client.token.usage and .operation.duration itself.
+_Pending = tuple[tuple[Any, ...], int | None, int | None, Status, tuple[bool, bool]]
+_OURS: Final = (False, False)
 
 
 _Labels = tuple[tuple[str, Any], ...]
@@ -138,7 +142,10 @@ class SpanMetricsProcessor(SpanProcessor):
             return
         # Only the few values metrics use, fetched in C; labels are built at collection time.
         values = tuple(map(attrs.get, _WANTED))
-        self._pending.append((values, span.start_time, span.end_time, span.status))
+        scope = span.instrumentation_scope
+        name = scope.name if scope is not None else None
+        upstream = _OURS if name == semconv.SCOPE_NAME else upstream_client_metrics(name)
+        self._pending.append((values, span.start_time, span.end_time, span.status, upstream))
 
     def drain(self) -> int:
         """Record every queued span into the instruments; returns how many were recorded."""
@@ -165,17 +172,22 @@ class SpanMetricsProcessor(SpanProcessor):
             key = (counter, self._cardinality.labels(metric, labels))
             sums[key] = sums.get(key, 0) + value
 
-        values, start_ns, end_ns, span_status = record
+        values, start_ns, end_ns, span_status, (upstream_tokens, upstream_duration) = record
         duration_ns = (end_ns or 0) - (start_ns or 0)
         status = span_status.status_code
         attrs = {k: v for k, v in zip(_WANTED, values, strict=True) if v is not None}
+        if semconv.DUPLICATE_OF in attrs:
+            # Another span describes the same model call and is counted instead.
+            return
         op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-        if op is None:
+        if semconv.ROUTE_SOURCE in attrs:
+            # A route span, or a framework's hand-off (a tool span the normaliser gave an edge).
             edge = (
                 (semconv.ROUTE_SOURCE, str(attrs.get(semconv.ROUTE_SOURCE))),
                 (semconv.ROUTE_TARGET, str(attrs.get(semconv.ROUTE_TARGET, ""))),
             )
             add(self._routes, semconv.METRIC_ROUTE_DECISIONS, edge)
+        if op is None:
             return
         op = str(op)
         labels = tuple((k, attrs[k]) for k in _LABELS.get(op, _LLM_LABELS) if k in attrs)
@@ -197,12 +209,13 @@ class SpanMetricsProcessor(SpanProcessor):
             if cost and op == semconv.OP_EXECUTE_TOOL:
                 add(self._cost, semconv.METRIC_COST, base, cost)
         else:
-            self._client_duration.record(duration, card(op, with_error))
+            if not upstream_duration:
+                self._client_duration.record(duration, card(op, with_error))
             for token_type, count in (
                 (semconv.TOKEN_TYPE_INPUT, tokens_in),
                 (semconv.TOKEN_TYPE_OUTPUT, tokens_out),
             ):
-                if count:
+                if count and not upstream_tokens:
                     self._tokens.record(
                         count,
                         card(

@@ -92,3 +92,31 @@ def test_metrics_hostile_input_never_raises(pipeline: Any) -> None:
         tracer.start_span("s", attributes=attrs).end()
     pipeline.spans()
     assert pipeline.metric_points(semconv.METRIC_CALLS)
+
+
+def test_duplicates_and_upstream_client_metrics_are_not_counted_twice(pipeline: Any) -> None:
+    """A span marked as a duplicate adds no call; util-genai's own spans get no second token histogram."""
+    from opentelemetry import trace
+
+    from otel_agents.api import _semconv as semconv
+
+    attrs = {
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+        semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: 3,
+    }
+    upstream = trace.get_tracer("opentelemetry.util.genai.handler")
+    with upstream.start_as_current_span("chat gpt-4o-mini", attributes=attrs):
+        pass
+    other = trace.get_tracer("some.framework")
+    with other.start_as_current_span(
+        "chat gpt-4o-mini", attributes={**attrs, semconv.DUPLICATE_OF: "00000000000000aa"}
+    ):
+        pass
+    with other.start_as_current_span("chat gpt-4o-mini", attributes=attrs):
+        pass
+    pipeline.spans()
+    calls = sum(p.value for p in pipeline.metric_points(semconv.METRIC_CALLS))
+    assert calls == 2
+    tokens = pipeline.metric_points(semconv.METRIC_CLIENT_TOKEN_USAGE)
+    assert sum(p.count for p in tokens) == 1

@@ -1,0 +1,652 @@
+"""Read other libraries' GenAI spans (semconv, OpenLLMetry, OpenInference, pydantic-ai) as our own."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span
+from opentelemetry.trace.propagation import _SPAN_KEY
+
+from otel_agents.api import _counters as stats
+from otel_agents.api import _pricing as pricing
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._handles import Totals
+from otel_agents.api._run_context import rollup_chain, stamp
+from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
+from otel_agents.sdk.processors._stamping import stamp_span
+
+# Open spans tracked at once; past this (spans that never end) new ones go untracked, counted.
+_OPEN_MAX: Final = 65536
+
+# Roles a span can play.
+LLM: Final = 1
+AGENT: Final = 2
+TOOL: Final = 3
+WORKFLOW: Final = 4
+
+# Fields read from a span, each from the first of its source keys present and well-formed.
+(
+    _OP,
+    _MODEL,
+    _PROVIDER,
+    _IN,
+    _OUT,
+    _CACHE_READ,
+    _CACHE_WRITE,
+    _REASONING,
+    _AGENT,
+    _TOOL,
+    _RESPONSE_ID,
+    _OI_KIND,
+    _REQUEST_TYPE,
+    _TL_KIND,
+    _TL_NAME,
+    _WORKFLOW,
+) = range(16)
+_N_FIELDS: Final = 16
+_TOKEN_FIELDS: Final = frozenset((_IN, _OUT, _CACHE_READ, _CACHE_WRITE, _REASONING))
+# Fields whose presence alone makes a span a GenAI span (names like the agent's are stamped on all).
+_TRIGGERS: Final = frozenset(
+    (
+        _OP,
+        _MODEL,
+        _PROVIDER,
+        _IN,
+        _OUT,
+        _CACHE_READ,
+        _CACHE_WRITE,
+        _REASONING,
+        _OI_KIND,
+        _REQUEST_TYPE,
+        _TL_KIND,
+    )
+)
+
+# key -> (field, rank): the lowest rank present wins. docs/foreign-spans.md lists the same table.
+SOURCES: Final[Mapping[str, tuple[int, int]]] = {
+    semconv.GEN_AI_OPERATION_NAME: (_OP, 0),
+    semconv.GEN_AI_REQUEST_MODEL: (_MODEL, 0),
+    semconv.GEN_AI_RESPONSE_MODEL: (_MODEL, 1),
+    semconv.OI_MODEL_NAME: (_MODEL, 2),
+    semconv.GEN_AI_PROVIDER_NAME: (_PROVIDER, 0),
+    semconv.GEN_AI_SYSTEM: (_PROVIDER, 1),
+    semconv.OI_PROVIDER: (_PROVIDER, 2),
+    semconv.OI_SYSTEM: (_PROVIDER, 3),
+    semconv.GEN_AI_USAGE_INPUT_TOKENS: (_IN, 0),
+    semconv.GEN_AI_USAGE_PROMPT_TOKENS: (_IN, 1),
+    semconv.OI_TOKENS_PROMPT: (_IN, 2),
+    semconv.LLM_USAGE_PROMPT_TOKENS: (_IN, 3),
+    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: (_OUT, 0),
+    semconv.GEN_AI_USAGE_COMPLETION_TOKENS: (_OUT, 1),
+    semconv.OI_TOKENS_COMPLETION: (_OUT, 2),
+    semconv.LLM_USAGE_COMPLETION_TOKENS: (_OUT, 3),
+    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: (_CACHE_READ, 0),
+    semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_OLD: (_CACHE_READ, 1),
+    semconv.OI_TOKENS_CACHE_READ: (_CACHE_READ, 2),
+    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: (_CACHE_WRITE, 0),
+    semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: (_CACHE_WRITE, 1),
+    semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD: (_CACHE_WRITE, 2),
+    semconv.OI_TOKENS_CACHE_WRITE: (_CACHE_WRITE, 3),
+    semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: (_REASONING, 0),
+    semconv.GEN_AI_USAGE_REASONING_TOKENS_OLD: (_REASONING, 1),
+    semconv.OI_TOKENS_REASONING: (_REASONING, 2),
+    semconv.PYDANTIC_AI_REASONING_TOKENS: (_REASONING, 3),
+    semconv.OI_AGENT_NAME: (_AGENT, 0),
+    semconv.PYDANTIC_AI_AGENT_NAME: (_AGENT, 1),
+    semconv.GEN_AI_AGENT_NAME: (_AGENT, 2),
+    semconv.GEN_AI_TOOL_NAME: (_TOOL, 0),
+    semconv.OI_TOOL_NAME: (_TOOL, 1),
+    semconv.GEN_AI_RESPONSE_ID: (_RESPONSE_ID, 0),
+    semconv.OI_SPAN_KIND: (_OI_KIND, 0),
+    semconv.LLM_REQUEST_TYPE: (_REQUEST_TYPE, 0),
+    semconv.TRACELOOP_SPAN_KIND: (_TL_KIND, 0),
+    semconv.TRACELOOP_ENTITY_NAME: (_TL_NAME, 0),
+    semconv.GEN_AI_WORKFLOW_NAME: (_WORKFLOW, 0),
+    semconv.TRACELOOP_WORKFLOW_NAME: (_WORKFLOW, 1),
+}
+# Where each field is written when the span lacks it (the GenAI conventions' key).
+_CANONICAL: Final = {
+    _MODEL: semconv.GEN_AI_REQUEST_MODEL,
+    _PROVIDER: semconv.GEN_AI_PROVIDER_NAME,
+    _IN: semconv.GEN_AI_USAGE_INPUT_TOKENS,
+    _OUT: semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+    _CACHE_READ: semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    _CACHE_WRITE: semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    _REASONING: semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+}
+
+# Content keys: removed from foreign spans while content capture is off.
+CONTENT_KEYS: Final = frozenset(
+    (
+        semconv.GEN_AI_INPUT_MESSAGES,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+        semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+        semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+        semconv.GEN_AI_TOOL_CALL_RESULT,
+        semconv.GEN_AI_TOOL_CALL_ARGUMENTS_OLD,
+        semconv.GEN_AI_PROMPT,
+        semconv.GEN_AI_COMPLETION,
+        semconv.LLM_PROMPTS,
+        semconv.LLM_COMPLETIONS,
+        semconv.TRACELOOP_ENTITY_INPUT,
+        semconv.TRACELOOP_ENTITY_OUTPUT,
+        semconv.OI_INPUT_VALUE,
+        semconv.OI_OUTPUT_VALUE,
+        semconv.PYDANTIC_AI_ALL_MESSAGES,
+        semconv.PYDANTIC_AI_FINAL_RESULT,
+        semconv.PYDANTIC_AI_REQUEST_PARAMETERS,
+        semconv.PYDANTIC_AI_TOOL_ARGUMENTS,
+        semconv.PYDANTIC_AI_TOOL_RESPONSE,
+        semconv.LOGFIRE_MESSAGES,
+    )
+)
+# Indexed families (gen_ai.prompt.0.content, llm.input_messages.1.message.content...): every key
+# under these prefixes is content except the structural ones ending in _KEEP_SUFFIXES.
+CONTENT_PREFIXES: Final = (
+    semconv.GEN_AI_PROMPT + ".",
+    semconv.GEN_AI_COMPLETION + ".",
+    semconv.OI_INPUT_MESSAGES + ".",
+    semconv.OI_OUTPUT_MESSAGES + ".",
+    semconv.OI_PROMPT_TEMPLATE + ".",
+    semconv.LLM_PROMPTS + ".",
+    semconv.LLM_COMPLETIONS + ".",
+)
+CONTENT_SUFFIXES: Final = ("." + semconv.OI_DOCUMENT_CONTENT, "." + semconv.OI_EMBEDDING_TEXT)
+_KEEP_SUFFIXES: Final = (".role", ".finish_reason", ".tool_call_id", ".id", ".name", ".type", ".mime_type")
+# Content keys with a generic name count as content only on a span that is GenAI for another reason.
+_GENERIC_CONTENT: Final = frozenset(
+    (
+        semconv.PYDANTIC_AI_FINAL_RESULT,
+        semconv.PYDANTIC_AI_REQUEST_PARAMETERS,
+        semconv.PYDANTIC_AI_TOOL_ARGUMENTS,
+        semconv.PYDANTIC_AI_TOOL_RESPONSE,
+        semconv.LOGFIRE_MESSAGES,
+    )
+)
+
+_OI_ROLES: Final = {"LLM": LLM, "EMBEDDING": LLM, "AGENT": AGENT, "TOOL": TOOL}
+_OI_OPS: Final = {"LLM": semconv.OP_CHAT, "EMBEDDING": semconv.OP_EMBEDDINGS}
+_OP_ROLES: Final = {
+    semconv.OP_INVOKE_AGENT: AGENT,
+    semconv.OP_EXECUTE_TOOL: TOOL,
+    semconv.OP_INVOKE_WORKFLOW: WORKFLOW,
+    **{op: LLM for op in semconv.LLM_OPERATIONS},
+}
+_TL_ROLES: Final = {"agent": AGENT, "tool": TOOL, "workflow": WORKFLOW}
+_REQUEST_OPS: Final = {
+    "chat": semconv.OP_CHAT,
+    "completion": semconv.OP_TEXT_COMPLETION,
+    "embedding": semconv.OP_EMBEDDINGS,
+}
+_ROLE_OPS: Final = {
+    AGENT: semconv.OP_INVOKE_AGENT,
+    TOOL: semconv.OP_EXECUTE_TOOL,
+    WORKFLOW: semconv.OP_INVOKE_WORKFLOW,
+}
+# Span-name shapes of agents and tools (GenAI conventions, pydantic-ai's older names).
+_NAME_PREFIXES: Final = (
+    (semconv.OP_INVOKE_AGENT + " ", AGENT),
+    (semconv.OP_EXECUTE_TOOL + " ", TOOL),
+    (semconv.OP_INVOKE_WORKFLOW + " ", WORKFLOW),
+    ("running tool", TOOL),
+    ("agent run", AGENT),
+)
+# Instrumentation scopes that record gen_ai.client.* metrics themselves: we do not add a copy.
+# Both instruments: util-genai (contrib openai-v2) and OpenLLMetry's instrumentations.
+UPSTREAM_METRIC_SCOPES: Final = (
+    "opentelemetry.util.genai",
+    "opentelemetry.instrumentation.openai",
+    "opentelemetry.instrumentation.anthropic",
+    "opentelemetry.instrumentation.bedrock",
+    "opentelemetry.instrumentation.vertexai",
+    "opentelemetry.instrumentation.google_generativeai",
+    "opentelemetry.instrumentation.cohere",
+    "opentelemetry.instrumentation.groq",
+    "opentelemetry.instrumentation.mistralai",
+    "opentelemetry.instrumentation.ollama",
+    "opentelemetry.instrumentation.together",
+    "opentelemetry.instrumentation.watsonx",
+)
+# Token usage only (no operation duration): pydantic-ai's instrumented models.
+UPSTREAM_TOKEN_SCOPES: Final = (*UPSTREAM_METRIC_SCOPES, "pydantic-ai", "pydantic_ai")
+# Scopes whose spans are tracked from their start even outside any agent: their kind often comes late.
+GENAI_SCOPE_WORDS: Final = (
+    "openinference",
+    "openai",
+    "anthropic",
+    "genai",
+    "pydantic",
+    "logfire",
+    "traceloop",
+    "langchain",
+    "llama",
+    "agents",
+)
+_START_KEYS: Final = frozenset(
+    (
+        semconv.OI_SPAN_KIND,
+        semconv.GEN_AI_OPERATION_NAME,
+        semconv.TRACELOOP_SPAN_KIND,
+        semconv.LLM_REQUEST_TYPE,
+    )
+)
+_ALL_PREFIXES: Final = tuple(prefix for prefix, _ in _NAME_PREFIXES)
+_MAX_NAME: Final = 256
+_PLAN_CACHE_MAX: Final = 4096
+_SEEN_MAX: Final = 4096
+
+
+class _State:
+    """What one foreign span's start learnt, for its own end and for the spans below it."""
+
+    __slots__ = ("agent", "chain", "llm_child", "parent", "stamped", "totals")
+
+    def __init__(self, parent: _State | None, chain: tuple[Totals, ...]) -> None:
+        self.parent = parent
+        self.chain = chain
+        self.agent: str | None = parent.agent if parent is not None else None
+        self.stamped: str | None = None
+        self.llm_child: str | None = None
+        self.totals: Totals | None = None
+
+
+class _Plan:
+    """For one (span name, attribute keys) layout: which keys feed which field, which are content."""
+
+    __slots__ = ("content", "fields", "name_role")
+
+    def __init__(
+        self, fields: tuple[tuple[str, int, int], ...], content: tuple[str, ...], name_role: int
+    ) -> None:
+        self.fields = fields
+        self.content = content
+        self.name_role = name_role
+
+
+def is_content_key(key: str) -> bool:
+    """True for a key that holds prompts, completions, tool arguments or results in some dialect."""
+    if key in CONTENT_KEYS:
+        return True
+    if key.startswith(CONTENT_PREFIXES):
+        return not key.endswith(_KEEP_SUFFIXES)
+    return key.endswith(CONTENT_SUFFIXES)
+
+
+def _name_role(name: str) -> int:
+    for prefix, role in _NAME_PREFIXES:
+        if name.startswith(prefix):
+            return role
+    return 0
+
+
+def _make_plan(name: str, keys: tuple[str, ...]) -> _Plan | None:
+    fields = tuple((k, *SOURCES[k]) for k in keys if k in SOURCES)
+    content = tuple(k for k in keys if is_content_key(k))
+    name_role = _name_role(name)
+    genai = (
+        name_role
+        or any(f in _TRIGGERS for _, f, _ in fields)
+        or any(k not in _GENERIC_CONTENT for k in content)
+    )
+    if not genai:
+        return None
+    return _Plan(fields, content, name_role)
+
+
+def _count_malformed(field: int) -> None:
+    stats.count_drop("normalise.malformed_tokens" if field in _TOKEN_FIELDS else "normalise.malformed_value")
+
+
+def _valid(field: int, value: Any) -> Any:
+    """``value`` as the field's type, or None (counted) when it is malformed."""
+    if field in _TOKEN_FIELDS:
+        if value.__class__ is int:
+            if value >= 0:
+                return value
+        elif isinstance(value, float) and math.isfinite(value) and value >= 0 and value.is_integer():
+            return int(value)
+        _count_malformed(field)
+        return None
+    if isinstance(value, str) and 0 < len(value) <= _MAX_NAME:
+        return value
+    _count_malformed(field)
+    return None
+
+
+def _read(plan: _Plan, attrs: Mapping[str, Any]) -> list[Any]:
+    values: list[Any] = [None] * _N_FIELDS
+    ranks = [99] * _N_FIELDS
+    for key, field, rank in plan.fields:
+        if rank < ranks[field]:
+            value = _valid(field, attrs[key])
+            if value is not None:
+                values[field] = value
+                ranks[field] = rank
+    return values
+
+
+def _role(values: list[Any], name_role: int) -> int:
+    kind = values[_OI_KIND]
+    if kind is not None:
+        return _OI_ROLES.get(kind.upper(), 0)
+    op = values[_OP]
+    if op is not None and op in _OP_ROLES:
+        return _OP_ROLES[op]
+    tl_kind = values[_TL_KIND]
+    if tl_kind is not None and tl_kind in _TL_ROLES:
+        return _TL_ROLES[tl_kind]
+    if values[_REQUEST_TYPE] in _REQUEST_OPS:
+        return LLM
+    return name_role
+
+
+def _start_role(name: str, attrs: Mapping[str, Any]) -> int:
+    """The role as far as a span's start attributes tell (many libraries add them only at the end)."""
+    kind = attrs.get(semconv.OI_SPAN_KIND)
+    if isinstance(kind, str):
+        return _OI_ROLES.get(kind.upper(), 0)
+    op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+    if isinstance(op, str) and op in _OP_ROLES:
+        return _OP_ROLES[op]
+    tl_kind = attrs.get(semconv.TRACELOOP_SPAN_KIND)
+    if isinstance(tl_kind, str) and tl_kind in _TL_ROLES:
+        return _TL_ROLES[tl_kind]
+    if attrs.get(semconv.LLM_REQUEST_TYPE) in _REQUEST_OPS:
+        return LLM
+    return _name_role(name)
+
+
+def _own_name(name: str, values: list[Any], role: int, state: _State | None) -> str:
+    """An agent's, tool's or workflow's own name: a dialect key, else the span name's subject."""
+    if role == TOOL:
+        dialect = values[_TOOL]
+    elif role == WORKFLOW:
+        dialect = values[_WORKFLOW]
+    else:
+        dialect = values[_AGENT]
+        # gen_ai.agent.name may be the enclosing agent's, stamped on this span at its start.
+        if dialect is not None and state is not None and dialect == state.stamped:
+            dialect = None
+    if dialect is None:
+        dialect = values[_TL_NAME]
+    if dialect is not None:
+        return str(dialect)
+    for prefix, _ in _NAME_PREFIXES[:3]:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name[:_MAX_NAME]
+
+
+def upstream_client_metrics(scope_name: str | None) -> tuple[bool, bool]:
+    """Whether this scope's library records gen_ai.client.token.usage, and .operation.duration, itself."""
+    if scope_name is None:
+        return False, False
+    return scope_name.startswith(UPSTREAM_TOKEN_SCOPES), scope_name.startswith(UPSTREAM_METRIC_SCOPES)
+
+
+class Normaliser:
+    """Maps foreign GenAI spans onto our keys, prices them, rolls them up and marks duplicates."""
+
+    def __init__(self, *, capture_content: bool = False) -> None:
+        self.capture_content = capture_content
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
+        self._seen: dict[str, str] = {}
+        self._scopes: dict[str, bool] = {}
+        # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
+        self._open: dict[int, _State] = {}
+        self.open_spans = self._open  # truthy while any foreign span is tracked
+        self._lock = threading.Lock()
+
+    def _genai_scope(self, span: Span) -> bool:
+        scope = span.instrumentation_scope
+        name = scope.name if scope is not None else ""
+        known = self._scopes.get(name)
+        if known is None:
+            if len(self._scopes) >= _PLAN_CACHE_MAX:
+                self._scopes.clear()
+            known = self._scopes[name] = any(word in name.lower() for word in GENAI_SCOPE_WORDS)
+        return known
+
+    # --- start -----------------------------------------------------------------------------
+    def start(self, span: Span, parent_context: otel_context.Context | None) -> None:
+        """Stamp the run context, then what the parent span knows: agent name, roll-up targets."""
+        ctx = parent_context if parent_context is not None else otel_context.get_current()
+        name = span.name
+        # Start attributes are read only for GenAI libraries' scopes and GenAI-shaped names: an
+        # HTTP or SQL span costs no attribute copy here.
+        genai = self._genai_scope(span)
+        raw: dict[str, Any] = {}
+        role = 0
+        if genai or name.startswith(_ALL_PREFIXES):
+            raw = attributes_of(span.attributes)
+            if not _START_KEYS.isdisjoint(raw) or name.startswith(_ALL_PREFIXES):
+                role = _start_role(name, raw)
+        own = None
+        if role == AGENT:
+            own_name = raw.get(semconv.OI_AGENT_NAME) or raw.get(semconv.GEN_AI_AGENT_NAME)
+            if not (isinstance(own_name, str) and own_name):
+                own_name = _own_name(name, [None] * _N_FIELDS, AGENT, None)
+            own = own_name[:_MAX_NAME]
+        stamp_span(span, ctx)
+        parent = otel_context.get_value(_SPAN_KEY, ctx) if self._open else None
+        pstate = self._open.get(parent.get_span_context().span_id) if isinstance(parent, Span) else None
+        chain = pstate.chain if pstate is not None else cast(tuple[Totals, ...], rollup_chain(ctx))
+        # Tracked: GenAI libraries' spans (their kind may come only at the end), spans with a role,
+        # spans below tracked ones, and any span inside an oa run (it may turn out to be an LLM
+        # call at its end). Other spans cost only the stamp.
+        if pstate is None and not chain and not role and not genai:
+            return
+        state = _State(pstate, chain)
+        if pstate is not None and pstate.agent is not None:
+            span.set_attribute(semconv.GEN_AI_AGENT_NAME, pstate.agent)
+            state.stamped = pstate.agent
+        else:
+            stamped = stamp(ctx).get(semconv.GEN_AI_AGENT_NAME)
+            state.stamped = state.agent = stamped
+        if own is not None:
+            state.agent = own
+            span.set_attribute(semconv.GEN_AI_AGENT_NAME, own)
+        if role == LLM and pstate is not None:
+            # The parent, if it turns out to be an LLM span too, wraps this call: it is the duplicate.
+            pstate.llm_child = f"{span.context.span_id:016x}"
+        if len(self._open) >= _OPEN_MAX:
+            stats.count_drop("normalise.open_spans_full")
+            return
+        self._open[span.context.span_id] = state
+
+    def start_own(self, span: Span, parent_context: otel_context.Context | None) -> None:
+        """An ``otel_agents`` span inside a framework's agent takes that agent's name."""
+        if not self._open:
+            return
+        ctx = parent_context if parent_context is not None else otel_context.get_current()
+        parent = otel_context.get_value(_SPAN_KEY, ctx)
+        if not isinstance(parent, Span):
+            return
+        pstate = self._open.get(parent.get_span_context().span_id)
+        if pstate is None or pstate.agent is None:
+            return
+        attrs = span.attributes or {}
+        # An oa.agent keeps its own name; everything else is named after the enclosing agent.
+        if attrs.get(semconv.GEN_AI_OPERATION_NAME) != semconv.OP_INVOKE_AGENT:
+            span.set_attribute(semconv.GEN_AI_AGENT_NAME, pstate.agent)
+
+    # --- end -------------------------------------------------------------------------------
+    def plan(self, name: str, attrs: Mapping[str, Any]) -> _Plan | None:
+        """The cached plan for this span's layout; None when it is no GenAI span."""
+        key = (name, tuple(attrs))
+        try:
+            return self._plans[key]
+        except KeyError:
+            pass
+        plan = _make_plan(name, key[1])
+        if len(self._plans) >= _PLAN_CACHE_MAX:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def end(self, span: ReadableSpan) -> ReadableSpan:
+        """``span`` itself when nothing maps, else a copy with our keys added and content removed."""
+        context = span.context
+        state = self._open.pop(context.span_id, None) if self._open and context is not None else None
+        attrs = span_attributes(span)
+        plan = self.plan(span.name, attrs)
+        if plan is None:
+            return span
+        values = _read(plan, attrs)
+        role = _role(values, plan.name_role)
+        add: dict[str, Any] = {}
+        if role:
+            self._map(span, attrs, values, role=role, state=state, add=add)
+        drop = () if self.capture_content else plan.content
+        original = events = span.events  # a new tuple on every access: read it once
+        if not self.capture_content and events:
+            events = self._clean_events(events)
+        if not add and not drop and events is original:
+            return span
+        final = dict(attrs) if not drop else {k: v for k, v in attrs.items() if k not in drop}
+        final.update(add)
+        return _rebuild(span, final, events)
+
+    def _map(
+        self,
+        span: ReadableSpan,
+        attrs: Mapping[str, Any],
+        values: list[Any],
+        *,
+        role: int,
+        state: _State | None,
+        add: dict[str, Any],
+    ) -> None:
+        if semconv.GEN_AI_OPERATION_NAME not in attrs:
+            op = _ROLE_OPS.get(role)
+            if op is None:
+                kind = values[_OI_KIND]
+                op = _OI_OPS.get(kind.upper()) if kind is not None else None
+                op = op or _REQUEST_OPS.get(values[_REQUEST_TYPE], semconv.OP_CHAT)
+            add[semconv.GEN_AI_OPERATION_NAME] = op
+        if role == LLM:
+            self._map_llm(span, attrs, values, state=state, add=add)
+            return
+        name = _own_name(span.name, values, role, state)
+        if role == AGENT:
+            add[semconv.GEN_AI_AGENT_NAME] = name
+        elif role == TOOL:
+            if semconv.GEN_AI_TOOL_NAME not in attrs:
+                add[semconv.GEN_AI_TOOL_NAME] = name
+            _handoff(span.name, attrs, add)
+            chain = state.chain if state is not None else ()
+            for totals in _targets(state, chain):
+                totals.add_tool()
+        elif semconv.GEN_AI_WORKFLOW_NAME not in attrs:
+            add[semconv.GEN_AI_WORKFLOW_NAME] = name
+        if role in (AGENT, WORKFLOW) and state is not None and state.totals is not None:
+            for key, value in state.totals.attributes().items():
+                if key not in attrs:
+                    add[key] = value
+
+    def _map_llm(
+        self,
+        span: ReadableSpan,
+        attrs: Mapping[str, Any],
+        values: list[Any],
+        *,
+        state: _State | None,
+        add: dict[str, Any],
+    ) -> None:
+        for field, key in _CANONICAL.items():
+            value = values[field]
+            if value is not None and key not in attrs:
+                add[key] = value.lower() if field == _PROVIDER else value
+        span_id = f"{span.context.span_id:016x}" if span.context is not None else ""
+        duplicate = state.llm_child if state is not None else None
+        response_id = values[_RESPONSE_ID]
+        if duplicate is None and response_id is not None:
+            with self._lock:
+                duplicate = self._seen.get(response_id)
+                if duplicate is None:
+                    if len(self._seen) >= _SEEN_MAX:
+                        self._seen.clear()
+                    self._seen[response_id] = span_id
+        if duplicate is not None:
+            add[semconv.DUPLICATE_OF] = duplicate
+            return
+        if state is not None and state.parent is not None and state.parent.llm_child is None:
+            state.parent.llm_child = span_id
+        ins, outs = values[_IN], values[_OUT]
+        cost = attrs.get(semconv.COST_USD)
+        cost = cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        model = values[_MODEL]
+        if cost is None and model is not None and (ins is not None or outs is not None):
+            cost = pricing.cost_usd(
+                model,
+                (values[_PROVIDER] or "").lower() or None,
+                input_tokens=ins or 0,
+                output_tokens=outs or 0,
+                cache_read_tokens=values[_CACHE_READ] or 0,
+                cache_write_tokens=values[_CACHE_WRITE] or 0,
+            )
+            if cost is None:
+                add[semconv.COST_UNKNOWN] = True
+            else:
+                add[semconv.COST_USD] = cost
+        chain = state.chain if state is not None else ()
+        for totals in _targets(state, chain):
+            totals.add_llm(ins or 0, outs or 0, cost)
+
+    def _clean_events(self, events: Any) -> Any:
+        out = None
+        for i, event in enumerate(events):
+            attrs = attributes_of(event.attributes)
+            if any(is_content_key(k) for k in attrs):
+                if out is None:
+                    out = list(events)
+                kept = {k: v for k, v in attrs.items() if not is_content_key(k)}
+                out[i] = Event(event.name, kept, event.timestamp)
+        return events if out is None else tuple(out)
+
+
+def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:
+    """A framework's hand-off tool span as our routing edge (source agent -> target agent)."""
+    if semconv.ROUTE_SOURCE in attrs:
+        return
+    source, target = attrs.get(semconv.HANDOFF_FROM), attrs.get(semconv.HANDOFF_TO)
+    if target is None and name.startswith(semconv.HANDOFF_SPAN_PREFIX):
+        target = name[len(semconv.HANDOFF_SPAN_PREFIX) :]
+        source = attrs.get(semconv.GEN_AI_AGENT_NAME)
+    if isinstance(source, str) and isinstance(target, str) and source and target:
+        add[semconv.ROUTE_SOURCE] = source[:_MAX_NAME]
+        add[semconv.ROUTE_TARGET] = target[:_MAX_NAME]
+
+
+def _targets(state: _State | None, chain: tuple[Totals, ...]) -> list[Totals]:
+    """The accumulators a finished call counts towards: every foreign ancestor's, then ours."""
+    out: list[Totals] = []
+    ancestor = state.parent if state is not None else None
+    while ancestor is not None:
+        if ancestor.totals is None:
+            ancestor.totals = Totals()
+        out.append(ancestor.totals)
+        ancestor = ancestor.parent
+    out.extend(chain)
+    return out
+
+
+def _rebuild(span: ReadableSpan, attrs: dict[str, Any], events: Any) -> ReadableSpan:
+    return ReadableSpan(
+        name=span.name,
+        context=span.get_span_context(),
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attrs,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )

@@ -1,0 +1,39 @@
+"""Unknown prices, for foreign spans and oa.llm alike: marked, NULL in the store, never $0 in stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+
+import otel_agents as oa
+from otel_agents.api import _semconv as semconv
+
+
+def _tracer(name: str = "some.framework") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def test_unknown_price_is_marked_and_never_zero(store_run: Any) -> None:
+    """An unpriced foreign call and an unpriced oa.llm: cost.unknown, NULL cost, an unpriced count."""
+    run = store_run()
+    with oa.workflow("w"):
+        with _tracer().start_as_current_span(
+            "chat my-private-model",
+            attributes={
+                semconv.GEN_AI_OPERATION_NAME: "chat",
+                semconv.GEN_AI_REQUEST_MODEL: "my-private-model",
+            },
+        ) as span:
+            span.set_attribute(semconv.GEN_AI_USAGE_INPUT_TOKENS, 5)
+        with oa.llm("my-private-model") as llm:
+            llm.record_usage(input_tokens=3, output_tokens=1)
+    run.flush()
+    spans = [s for s in run.captured.spans() if s.name == "chat my-private-model"]
+    assert len(spans) == 2
+    assert all(s.attributes[semconv.COST_UNKNOWN] is True for s in spans)
+    (row,) = [r for r in run.cli_json("stats") if r["kind"] == "model"]
+    assert row["calls"] == 2 and row["cost_usd"] is None and row["unpriced_calls"] == 2
+    (workflow,) = [r for r in run.cli_json("stats") if r["kind"] == "workflow"]
+    assert workflow["cost_usd"] is None and workflow["unpriced_calls"] == 2
+    assert "$0" not in run.cli("stats")
