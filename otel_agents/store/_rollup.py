@@ -211,20 +211,33 @@ class Accumulator:
 
 SPAN_COLUMNS: Final = (
     "operation, agent, tool, model, name, start_ns, duration_ns, status_code, input_tokens,"
-    " output_tokens, cost_usd"
+    " output_tokens, cost_usd,"
+    f" json_extract(attributes, '$.\"{semconv.COST_UNKNOWN_CALLS}\"'),"
+    f" json_extract(attributes, '$.\"{semconv.DUPLICATE_OF}\"')"
 )
 
 
+def unpriced_calls(kind: str | None, cost: object, own_count: object) -> int:
+    """Calls without a known price a stats row gets from one span: one per unpriced model call,
+    an agent's or workflow's rolled-up count, none for tools."""
+    if kind is None or kind == KIND_TOOL:
+        return 0
+    if kind == KIND_MODEL:
+        return int(cost is None)
+    return own_count if type(own_count) is int and own_count > 0 else 0
+
+
 def accumulate(acc: Accumulator, cur: sqlite3.Cursor) -> None:
-    """Count the spans rows ``cur`` yields (selected as :data:`SPAN_COLUMNS`) towards ``acc``."""
+    """Count the spans rows ``cur`` yields (selected as :data:`SPAN_COLUMNS`) towards ``acc``, as
+    the writer counted them: duplicates of another span's model call count nowhere."""
     while chunk := cur.fetchmany(10_000):
         keys: list[StatKey | None] = []
         unpriced: list[int] = []
-        for op, agent, tool, model, name, start, *_, cost in chunk:
+        for op, agent, tool, model, name, start, *_, cost, own_unpriced, duplicate_of in chunk:
             workflow = name.split(" ", 1)[1] if op == semconv.OP_INVOKE_WORKFLOW and " " in name else None
-            kn = classify(op, workflow, agent, tool, model)
+            kn = None if duplicate_of is not None else classify(op, workflow, agent, tool, model)
             keys.append(None if kn is None else (kn[0], kn[1], start // HOUR_NS))
-            unpriced.append(int(kn is not None and kn[0] == KIND_MODEL and cost is None))
+            unpriced.append(unpriced_calls(None if kn is None else kn[0], cost, own_unpriced))
         columns = list(zip(*chunk, strict=True))
         acc.add_spans(keys, columns[6], columns[7], columns[8], columns[9], columns[10], unpriced)
 

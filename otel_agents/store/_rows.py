@@ -18,7 +18,15 @@ from otel_agents.store._otlp_json import (
     status_json,
     trace_id_hex,
 )
-from otel_agents.store._rollup import HOUR_NS, KIND_AGENT, KIND_MODEL, KIND_TOOL, KIND_WORKFLOW, Accumulator
+from otel_agents.store._rollup import (
+    HOUR_NS,
+    KIND_AGENT,
+    KIND_MODEL,
+    KIND_TOOL,
+    KIND_WORKFLOW,
+    Accumulator,
+    unpriced_calls,
+)
 from otel_agents.store._values import dumps, dumps_attributes, plain, safe_str
 
 SPAN_COLUMNS: Final = (
@@ -276,11 +284,7 @@ class BatchRows:
         ]
         # Calls without a known price: one per unpriced model call, an agent's or workflow's own count.
         unpriced = [
-            0
-            if key is None or key[0] == KIND_TOOL
-            else int(cost is None)
-            if key[0] == KIND_MODEL
-            else _int(a.get(_UNPRICED)) or 0
+            unpriced_calls(None if key is None else key[0], cost, _int(a.get(_UNPRICED)))
             for key, cost, a in zip(stat_keys, costs, attrs, strict=True)
         ]
         # Stats last: everything that could raise has run, so a failure leaves the batch untouched.

@@ -37,3 +37,21 @@ def test_unknown_price_is_marked_and_never_zero(store_run: Any) -> None:
     (workflow,) = [r for r in run.cli_json("stats") if r["kind"] == "workflow"]
     assert workflow["cost_usd"] is None and workflow["unpriced_calls"] == 2
     assert "$0" not in run.cli("stats")
+
+
+def test_short_windows_keep_unpriced_calls_and_null_cost(store_run: Any) -> None:
+    """`stats --since 1m`, read from the spans at the window's edge, also keeps NULL cost and the count."""
+    run = store_run()
+    with oa.workflow("w"):
+        with oa.llm("my-private-model") as llm:
+            llm.record_usage(input_tokens=3, output_tokens=1)
+        with oa.llm("gpt-4o-mini", provider="openai") as priced:
+            priced.record_usage(input_tokens=1000, output_tokens=10)
+    run.flush()
+    rows = {(r["kind"], r["name"]): r for r in run.cli_json("stats", "--since", "1m")}
+    unpriced = rows[("model", "my-private-model")]
+    assert unpriced["calls"] == 1 and unpriced["cost_usd"] is None and unpriced["unpriced_calls"] == 1
+    assert rows[("model", "gpt-4o-mini")]["cost_usd"] > 0
+    workflow = rows[("workflow", "w")]
+    assert workflow["cost_usd"] == rows[("model", "gpt-4o-mini")]["cost_usd"]
+    assert workflow["unpriced_calls"] == 1
