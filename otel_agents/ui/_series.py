@@ -58,9 +58,10 @@ def series(conn: sqlite3.Connection, kind: str, since_ns: int, until_ns: int) ->
         (since_ns, until_ns),
     )
     while chunk := cur.fetchmany(10_000):
-        for op, agent, tool, model, name, start, duration, code, tin, tout, cost in chunk:
+        for op, agent, tool, model, name, start, duration, code, tin, tout, cost, _, duplicate_of in chunk:
             workflow = name.split(" ", 1)[1] if " " in name else None
-            kn = classify(op, workflow, agent, tool, model)
+            # A span marked as another span's model call is counted there, as in `stats`.
+            kn = None if duplicate_of is not None else classify(op, workflow, agent, tool, model)
             if kn is None or kn[0] != kind:
                 continue
             row = cells.get(kn[1])
