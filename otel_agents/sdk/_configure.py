@@ -31,7 +31,7 @@ from otel_agents.api._version import __version__
 from otel_agents.sdk import _fork as fork
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._log_bridge import Bridge
-from otel_agents.sdk._options import Options, resolve
+from otel_agents.sdk._options import SIGNALS, Options, resolve
 from otel_agents.sdk.processors import (
     Redactor,
     RewriteLogProcessor,
@@ -121,10 +121,11 @@ def configure(**options: Any) -> Telemetry:
         if _current is not None:
             _warn_if_different(_current.options, resolved, options)
             return _current
-        telemetry = _build(resolved)
+        telemetry = _disabled(resolved) if resolved.sdk_disabled else _build(resolved)
         _current = telemetry
     atexit.register(telemetry.shutdown)
-    fork.install(telemetry)
+    if not resolved.sdk_disabled:
+        fork.install(telemetry)
     return telemetry
 
 
@@ -165,33 +166,28 @@ def _resource(options: Options) -> Resource:
 
 def _exporters(
     options: Options,
-) -> tuple[list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any]:
-    kind = options.resolved_exporter
-    if kind == "none":
-        return [], None, [], None
-    if kind == "console":
-        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
-        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
-        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+) -> tuple[list[SpanExporter], list[MetricExporter], list[LogRecordExporter], Any]:
+    """Each signal's exporters, in the order named; the store is opened once if any signal uses it."""
+    from otel_agents.sdk import _exporter_setup as setup
 
-        return [ConsoleSpanExporter()], ConsoleMetricExporter(), [ConsoleLogRecordExporter()], None
-    if kind == "store":
-        from otel_agents.sdk._exporter_setup import open_local_store
-
-        store = open_local_store(options)
-        if store is None:
-            return _exporters_console_fallback()
-        return [store.span_exporter], store.metric_exporter, [store.log_exporter], store
-    from otel_agents.sdk._exporter_setup import otlp_exporters
-
-    spans, metric, logs = otlp_exporters(options)
-    return [spans], metric, [logs], None
-
-
-def _exporters_console_fallback() -> tuple[
-    list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any
-]:
-    return _exporters(Options(exporter="console"))
+    wanted = {signal: options.exporters_for(signal) for signal in SIGNALS}
+    store = None
+    if any("store" in names for names in wanted.values()):
+        store = setup.open_local_store(options)
+    built: dict[str, list[Any]] = {signal: [] for signal in SIGNALS}
+    for signal, names in wanted.items():
+        for name in names:
+            if name == "store":
+                built[signal].append(
+                    setup.store_exporter(store, signal)
+                    if store is not None
+                    else setup.console_exporter(signal)
+                )
+            elif name == "console":
+                built[signal].append(setup.console_exporter(signal))
+            else:
+                built[signal].append(setup.otlp_exporter(options, signal, name))
+    return built["traces"], built["metrics"], built["logs"], store
 
 
 def _rewriters(options: Options) -> list[Rewriter]:
@@ -208,12 +204,24 @@ def _rewriters(options: Options) -> list[Rewriter]:
     return rewriters
 
 
+def _disabled(options: Options) -> Telemetry:
+    """``OTEL_SDK_DISABLED``: inert providers, never installed; no store, no thread, no file."""
+    resource = Resource.get_empty()
+    return Telemetry(
+        options=options,
+        resource=resource,
+        tracer_provider=TracerProvider(resource=resource, shutdown_on_exit=False),
+        meter_provider=MeterProvider(resource=resource, shutdown_on_exit=False),
+        logger_provider=LoggerProvider(resource=resource, shutdown_on_exit=False),
+    )
+
+
 def _build(options: Options) -> Telemetry:
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
-    span_exporters, metric_exporter, log_exporters, store = _exporters(options)
+    span_exporters, metric_exporters, log_exporters, store = _exporters(options)
     span_exporters += list(options.span_exporters)
     log_exporters += list(options.log_exporters)
     batch = {
@@ -224,14 +232,14 @@ def _build(options: Options) -> Telemetry:
     rewriters = _rewriters(options)
 
     readers: list[MetricReader] = list(options.metric_readers)
-    if metric_exporter is not None:
-        readers.append(
-            PeriodicExportingMetricReader(
-                metric_exporter,
-                export_interval_millis=options.metric_export_interval * 1000,
-                export_timeout_millis=options.export_timeout * 1000,
-            )
+    readers += [
+        PeriodicExportingMetricReader(
+            exporter,
+            export_interval_millis=options.metric_export_interval * 1000,
+            export_timeout_millis=options.export_timeout * 1000,
         )
+        for exporter in metric_exporters
+    ]
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
 
