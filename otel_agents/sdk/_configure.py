@@ -29,6 +29,7 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._switches import switches
 from otel_agents.api._version import __version__
 from otel_agents.sdk import _fork as fork
+from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, resolve
@@ -222,6 +223,8 @@ def _build(options: Options) -> Telemetry:
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
+    if store is not None:
+        store.span_exporter.unsampled_counts_only = options.record_unsampled
     span_exporters += list(options.span_exporters)
     log_exporters += list(options.log_exporters)
     batch = {
@@ -248,15 +251,25 @@ def _build(options: Options) -> Telemetry:
     chain = SpanChain(
         rewriters,
         metrics=span_metrics,
-        exporters=[SpanExportQueue(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters],
+        exporters=[
+            SpanExportQueue(
+                e,
+                name=f"spans.{type(e).__name__}",
+                unsampled=options.record_unsampled and store is not None and e is store.span_exporter,
+                **batch,
+            )
+            for e in span_exporters
+        ],
         processors=options.span_processors,
         max_queue_size=options.max_queue_size,
         max_batch_size=options.max_export_batch_size,
         schedule_delay=options.schedule_delay,
         shutdown_timeout=options.shutdown_timeout,
     )
+    sampler = sampling.from_environment()
     tracer_provider = TracerProvider(
         resource=resource,
+        sampler=sampling.RecordUnsampled(sampler) if options.record_unsampled else sampler,
         shutdown_on_exit=False,
         # Typed as the SDK's multi-processors, but the provider and its spans only call the
         # SpanProcessor hooks and add_span_processor, which SpanChain implements.

@@ -410,6 +410,19 @@ class Options:
             doc="periodic metric export",
         ),
     )
+    record_unsampled: bool = field(
+        default=True,
+        metadata=about(
+            env=("OTEL_AGENTS_RECORD_UNSAMPLED",),
+            parse=_bool,
+            doc=(
+                "spans the sampler (`OTEL_TRACES_SAMPLER`) drops are still recorded, unsampled, so the "
+                "span-derived metrics, roll-ups, runs and stats count them; only their export as traces "
+                "is dropped. `false`: the SDK's behaviour, cheaper, but metrics and stats undercount "
+                "(see [performance.md](performance.md#head-sampling))"
+            ),
+        ),
+    )
     logs: bool = field(
         default=True,
         metadata=about(
