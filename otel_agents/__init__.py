@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from otel_agents.api._run_context import run_context
-from otel_agents.api._spans import agent, llm, route, tool, workflow
+from otel_agents.api._spans import agent, embeddings, llm, plan, retrieval, route, tool, workflow
 from otel_agents.api._version import __version__
 
 if TYPE_CHECKING:
@@ -16,7 +16,10 @@ __all__ = [
     "__version__",
     "agent",
     "configure",
+    "embeddings",
     "llm",
+    "plan",
+    "retrieval",
     "route",
     "run_context",
     "tool",

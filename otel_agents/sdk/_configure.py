@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import uuid
@@ -217,7 +218,24 @@ def _disabled(options: Options) -> Telemetry:
     )
 
 
+def _note_semconv_opt_in() -> None:
+    """Our spans follow the latest GenAI conventions whatever the opt-in says: say so once if it differs."""
+    value = os.environ.get(semconv.ENV_SEMCONV_OPT_IN)
+    if value is None:
+        return
+    chosen = {part.strip() for part in value.split(",")}
+    if semconv.OPT_IN_GEN_AI_LATEST not in chosen:
+        _log.info(
+            "otel_agents: %s=%r does not include %s; otel-agents' own spans follow the latest GenAI "
+            "conventions regardless (there is no older mode), other instrumentations follow the variable",
+            semconv.ENV_SEMCONV_OPT_IN,
+            value,
+            semconv.OPT_IN_GEN_AI_LATEST,
+        )
+
+
 def _build(options: Options) -> Telemetry:
+    _note_semconv_opt_in()
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
@@ -244,7 +262,9 @@ def _build(options: Options) -> Telemetry:
         for exporter in metric_exporters
     ]
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
-    span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
+    span_metrics = SpanMetricsProcessor(
+        meter_provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
+    )
 
     # Redaction and truncation run before the span metrics, every exporter and every user processor
     # (those added later through the provider too): metric labels never carry a secret.
