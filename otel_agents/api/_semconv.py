@@ -168,6 +168,9 @@ ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
 ENV_SEMCONV_OPT_IN: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
 OPT_IN_GEN_AI_LATEST: Final = "gen_ai_latest_experimental"
 OPT_IN_HTTP: Final = "http"
+# What the distro and configure() set when the user has not: stable HTTP keys and metrics from the
+# contrib HTTP instrumentations, the latest GenAI conventions from the contrib GenAI ones.
+DEFAULT_OPT_IN: Final = f"{OPT_IN_HTTP},{OPT_IN_GEN_AI_LATEST}"
 
 # --- the tracer / meter / logger scope ------------------------------------------------------
 SCOPE_NAME: Final = "otel_agents"

@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.environment_variables import (
 )
 from opentelemetry.util._importlib_metadata import EntryPoint
 
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.integrations._setup import env_excluded_urls, excluded_url_patterns
 
@@ -44,6 +45,9 @@ class AgentsDistro(BaseDistro):  # type: ignore[misc]
     def _configure(self, **kwargs: Any) -> None:
         # The launcher loads the first configurator it finds unless this names one.
         os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+        # Before any instrumentor loads: the contrib HTTP instrumentations then emit the stable
+        # http.* keys and http.server.request.duration, the GenAI ones the latest conventions.
+        os.environ.setdefault(semconv.ENV_SEMCONV_OPT_IN, semconv.DEFAULT_OPT_IN)
 
     def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
         """Instrument with our defaults under the caller's arguments."""

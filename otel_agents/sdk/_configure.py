@@ -236,6 +236,9 @@ def _note_semconv_opt_in() -> None:
 
 def _build(options: Options) -> Telemetry:
     _note_semconv_opt_in()
+    # Read by the contrib instrumentations when they first instrument, which is after this call
+    # under the launcher, setup_monitoring() and the documented manual order; the user's value wins.
+    os.environ.setdefault(semconv.ENV_SEMCONV_OPT_IN, semconv.DEFAULT_OPT_IN)
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
