@@ -92,9 +92,13 @@ PROVIDER_BY_MODEL_PREFIX: Final = (
     ("deepseek", "deepseek"), ("grok", "x_ai"), ("sonar", "perplexity"),
 )  # fmt: skip
 
-# --- routing: not standardised; source/target follow proposal semantic-conventions-genai #98
-ROUTE_SOURCE: Final = "gen_ai.agent.handoff.source.name"
-ROUTE_TARGET: Final = "gen_ai.agent.handoff.target.name"
+# --- routing: not standardised, so ours; gen_ai.* is reserved for the conventions --------------
+ROUTE_SOURCE: Final = "otel_agents.route.source"
+ROUTE_TARGET: Final = "otel_agents.route.target"
+# The keys before 0.2 (proposal semantic-conventions-genai #98): written too with the
+# legacy_route_keys option, for one release; readers accept both.
+LEGACY_ROUTE_SOURCE: Final = "gen_ai.agent.handoff.source.name"
+LEGACY_ROUTE_TARGET: Final = "gen_ai.agent.handoff.target.name"
 ROUTE_CANDIDATES: Final = "otel_agents.route.candidates"
 ROUTE_REASON: Final = "otel_agents.route.reason"
 ROUTE_CONFIDENCE: Final = "otel_agents.route.confidence"

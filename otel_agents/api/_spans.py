@@ -650,6 +650,8 @@ def _record_route(
 ) -> None:
     source, target = _name(source), _name(target)
     attrs: dict[str, Any] = {semconv.ROUTE_SOURCE: source, semconv.ROUTE_TARGET: target}
+    if switches.legacy_route_keys:
+        attrs[semconv.LEGACY_ROUTE_SOURCE], attrs[semconv.LEGACY_ROUTE_TARGET] = source, target
     if candidates:
         attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in candidates]
     if reason is not None:

@@ -241,6 +241,7 @@ def _build(options: Options) -> Telemetry:
     os.environ.setdefault(semconv.ENV_SEMCONV_OPT_IN, semconv.DEFAULT_OPT_IN)
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
+    switches.legacy_route_keys = options.legacy_route_keys
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)

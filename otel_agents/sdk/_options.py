@@ -423,6 +423,17 @@ class Options:
             ),
         ),
     )
+    legacy_route_keys: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_AGENTS_LEGACY_ROUTE_KEYS",),
+            parse=_bool,
+            doc=(
+                "route spans also carry the pre-0.2 keys `gen_ai.agent.handoff.source.name` / "
+                "`.target.name` beside `otel_agents.route.source` / `.target` (kept for one release)"
+            ),
+        ),
+    )
     logs: bool = field(
         default=True,
         metadata=about(

@@ -70,6 +70,8 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.SERVER_PORT,
     semconv.GEN_AI_DATA_SOURCE_ID,
     semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+    semconv.LEGACY_ROUTE_SOURCE,
+    semconv.LEGACY_ROUTE_TARGET,
 )
 _DURATION_METRIC: Final = {
     semconv.OP_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
@@ -157,7 +159,11 @@ class SpanMetricsProcessor(SpanProcessor):
     def note(self, span: ReadableSpan) -> None:
         """Queue what the metrics need from ``span``; unguarded: callers guard it."""
         attrs = span_attributes(span)
-        if semconv.GEN_AI_OPERATION_NAME not in attrs and semconv.ROUTE_SOURCE not in attrs:
+        if (
+            semconv.GEN_AI_OPERATION_NAME not in attrs
+            and semconv.ROUTE_SOURCE not in attrs
+            and semconv.LEGACY_ROUTE_SOURCE not in attrs
+        ):
             return
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
@@ -198,8 +204,14 @@ class SpanMetricsProcessor(SpanProcessor):
         op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
         if op is None:
             edge = (
-                (semconv.ROUTE_SOURCE, str(attrs.get(semconv.ROUTE_SOURCE))),
-                (semconv.ROUTE_TARGET, str(attrs.get(semconv.ROUTE_TARGET, ""))),
+                (
+                    semconv.ROUTE_SOURCE,
+                    str(attrs.get(semconv.ROUTE_SOURCE, attrs.get(semconv.LEGACY_ROUTE_SOURCE))),
+                ),
+                (
+                    semconv.ROUTE_TARGET,
+                    str(attrs.get(semconv.ROUTE_TARGET, attrs.get(semconv.LEGACY_ROUTE_TARGET, ""))),
+                ),
             )
             add(self._routes, semconv.METRIC_ROUTE_DECISIONS, edge)
             return
