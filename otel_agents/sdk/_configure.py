@@ -261,7 +261,10 @@ def _build(options: Options) -> Telemetry:
         PeriodicExportingMetricReader(
             exporter,
             export_interval_millis=options.metric_export_interval * 1000,
-            export_timeout_millis=options.export_timeout * 1000,
+            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself.
+            export_timeout_millis=(
+                None if os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") else options.export_timeout * 1000
+            ),
         )
         for exporter in metric_exporters
     ]
@@ -302,7 +305,13 @@ def _build(options: Options) -> Telemetry:
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider.add_log_record_processor(RunContextLogProcessor())
-    log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]
+    log_batch = {
+        "max_queue_size": options.log_max_queue_size or options.max_queue_size,
+        "max_batch_size": options.log_max_export_batch_size or options.max_export_batch_size,
+        "schedule_delay": options.log_schedule_delay or options.schedule_delay,
+    }
+    log_batch["max_batch_size"] = min(log_batch["max_batch_size"], log_batch["max_queue_size"])
+    log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **log_batch) for e in log_exporters]
     logger_provider.add_log_record_processor(
         RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
     )

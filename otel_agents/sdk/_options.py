@@ -211,9 +211,10 @@ class Options:
             parse=_exporter_list,
             default_doc="`auto`",
             doc=(
-                "exporters for every signal, a list (`otlp,console`) or one of: `auto` (OTLP when an OTLP "
-                "endpoint is set, else the local store), `otlp`, `otlp_proto_http`, `otlp_proto_grpc`, "
-                "`store`, `console`, `none`; as an argument it also beats the per-signal variables below"
+                "exporters for every signal, a list (`otlp,console`) or one of: `auto` (per signal: OTLP "
+                "when the general or that signal's OTLP endpoint is set, else the local store), `otlp`, "
+                "`otlp_proto_http`, `otlp_proto_grpc`, `store`, `console`, `none`; as an argument it "
+                "also beats the per-signal variables below"
             ),
         ),
     )
@@ -300,7 +301,10 @@ class Options:
             env=("OTEL_AGENTS_EXPORT_TIMEOUT",),
             parse=_positive(float),
             default_doc="`5.0` s",
-            doc="per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` is set",
+            doc=(
+                "per export request, unless `OTEL_EXPORTER_OTLP_[TRACES_|METRICS_|LOGS_]TIMEOUT` is set; "
+                "also the periodic metric export's, unless `OTEL_METRIC_EXPORT_TIMEOUT` (ms) is set"
+            ),
         ),
     )
     home: Path | None = field(
@@ -399,6 +403,33 @@ class Options:
             parse=_positive(float),
             default_doc="`1.0` s",
             doc="longest wait before a partial batch is exported",
+        ),
+    )
+    log_max_queue_size: int | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_MAX_QUEUE_SIZE",),
+            parse=_positive(int),
+            default_doc="`max_queue_size`",
+            doc="log records queued per exporter",
+        ),
+    )
+    log_max_export_batch_size: int | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",),
+            parse=_positive(int),
+            default_doc="`max_export_batch_size`",
+            doc="log records per export call",
+        ),
+    )
+    log_schedule_delay: float | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_SCHEDULE_DELAY",),
+            parse=_positive(float),
+            default_doc="`schedule_delay`",
+            doc="longest wait before a partial batch of log records is exported",
         ),
     )
     metric_export_interval: float = field(
@@ -512,10 +543,16 @@ class Options:
     def exporters_for(self, signal: str) -> tuple[str, ...]:
         """The exporters of one signal (``traces``, ``metrics``, ``logs``), ``auto`` decided, in order."""
         names = getattr(self, f"{signal}_exporter") or self.exporter
+        # auto: OTLP when an endpoint for this signal (its own or the general one) is set.
+        otlp = bool(
+            self.otlp_endpoint
+            or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+        )
         out: list[str] = []
         for name in names:
             if name == "auto":
-                name = "otlp" if self.otlp_configured else "store"  # noqa: PLW2901 - the decided name
+                name = "otlp" if otlp else "store"  # noqa: PLW2901 - the decided name
             if name != "none" and name not in out:
                 out.append(name)
         return tuple(out)
@@ -536,7 +573,9 @@ _GOVERNS: Final = {
 }
 
 # Standard variables given in milliseconds; our fields are seconds.
-_MILLISECOND_ENV: Final = frozenset({"OTEL_BSP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"})
+_MILLISECOND_ENV: Final = frozenset(
+    {"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"}
+)
 
 
 def resolve(**arguments: Any) -> Options:

@@ -47,8 +47,15 @@ def test_capture_content_from_upstream_switch(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_otlp_endpoint_selects_otlp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any OTLP endpoint variable makes ``auto`` export over OTLP."""
+    """A signal's own OTLP endpoint makes ``auto`` export that signal over OTLP; the general one every signal."""
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:4318/v1/traces")
+    options = resolve()
+    assert [options.exporters_for(s) for s in ("traces", "metrics", "logs")] == [
+        ("otlp",),
+        ("store",),
+        ("store",),
+    ]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
     assert resolve().exporters_for("metrics") == ("otlp",)
 
 

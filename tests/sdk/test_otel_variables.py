@@ -15,6 +15,8 @@
 | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers |
 | OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables |
 | OTEL_PROPAGATORS | test_propagators_variable |
+| OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
+| OTEL_METRIC_EXPORT_TIMEOUT | test_metric_export_timeout_variable |
 | OTEL_SDK_DISABLED | test_sdk_disabled_builds_nothing |
 """
 
@@ -484,3 +486,35 @@ def pipeline_env(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         return make_pipeline()
 
     return make
+
+
+def _log_workers(pipeline: Any) -> list[Any]:
+    provider = pipeline.telemetry.logger_provider
+    processors = provider._multi_log_record_processor._log_record_processors
+    rewrite = next(p for p in processors if hasattr(p, "_next"))
+    return [queue._worker for queue in rewrite._next._processors]
+
+
+def test_log_batch_variables(pipeline_env: Any) -> None:
+    """OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE and _SCHEDULE_DELAY (ms) set the log queues only."""
+    pipeline = pipeline_env(
+        OTEL_BLRP_MAX_QUEUE_SIZE="64", OTEL_BLRP_MAX_EXPORT_BATCH_SIZE="8", OTEL_BLRP_SCHEDULE_DELAY="250"
+    )
+    workers = _log_workers(pipeline)
+    assert workers
+    assert all((w._max_queue, w._max_batch, w._delay) == (64, 8, 0.25) for w in workers)
+    chain = pipeline.telemetry.tracer_provider._active_span_processor
+    assert chain._stage._max_queue == 2048  # the span side keeps OTEL_BSP_* / its defaults
+
+
+def test_metric_export_timeout_variable(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_METRIC_EXPORT_TIMEOUT (ms) is the periodic reader's export timeout."""
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_TIMEOUT", "1234")
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "none")
+    pipeline = make_pipeline(exporter=None)
+    readers = pipeline.telemetry.meter_provider._metric_readers
+    periodic = [r for r in readers if type(r).__name__ == "PeriodicExportingMetricReader"]
+    assert periodic
+    assert all(r._export_timeout_millis == 1234 for r in periodic)
