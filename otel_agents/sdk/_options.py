@@ -302,7 +302,7 @@ class Options:
             parse=_positive(float),
             default_doc="`5.0` s",
             doc=(
-                "per export request, unless `OTEL_EXPORTER_OTLP_[TRACES_|METRICS_|LOGS_]TIMEOUT` is set; "
+                "per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` or its per-signal variant is set; "
                 "also the periodic metric export's, unless `OTEL_METRIC_EXPORT_TIMEOUT` (ms) is set"
             ),
         ),
