@@ -5,14 +5,16 @@
 | OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER | test_each_signal_has_its_own_exporter_variable |
 | lists (`otlp,console`) | test_a_list_of_exporters_feeds_each_of_them |
 | `none` per signal | test_none_turns_off_one_signal_only |
-| OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_PROTOCOL | test_per_signal_protocol |
-| OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT | test_per_signal_endpoints |
+| OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_PROTOCOL | test_per_signal_protocol, test_per_signal_protocol_for_metrics_and_logs |
+| OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT | test_per_signal_endpoints, test_endpoint_argument_beats_the_variables |
 | OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS | test_headers_general_and_per_signal |
 | OTEL_EXPORTER_OTLP_COMPRESSION / _METRICS_COMPRESSION | test_compression_general_and_per_signal |
 | OTEL_EXPORTER_OTLP_TIMEOUT / _TRACES_TIMEOUT | test_timeout_variables_bound_one_export |
 | OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (+ per signal) | test_tls_certificate_variables |
-| OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_*_LIMIT, OTEL_EVENT/LINK_ATTRIBUTE_COUNT_LIMIT | test_span_limits |
-| OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers |
+| OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT | test_span_limits |
+| OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_general_attribute_limits |
+| OTEL_SPAN_LINK_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT | test_link_limits |
+| OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers, test_traceidratio_keeps_about_that_share |
 | OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables |
 | OTEL_PROPAGATORS | test_propagators_variable |
 | OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
