@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from otel_agents.api._run_context import run_context
-    from otel_agents.api._spans import agent, llm, route, tool, workflow
+    from otel_agents.api._spans import agent, embeddings, llm, plan, retrieval, route, tool, workflow
     from otel_agents.api._version import __version__
     from otel_agents.sdk._configure import Telemetry, configure
 
@@ -16,7 +16,10 @@ __all__ = [
     "__version__",
     "agent",
     "configure",
+    "embeddings",
     "llm",
+    "plan",
+    "retrieval",
     "route",
     "run_context",
     "tool",
@@ -28,7 +31,10 @@ __all__ = [
 _LAZY = {
     "run_context": ".api._run_context",
     "agent": ".api._spans",
+    "embeddings": ".api._spans",
     "llm": ".api._spans",
+    "plan": ".api._spans",
+    "retrieval": ".api._spans",
     "route": ".api._spans",
     "tool": ".api._spans",
     "workflow": ".api._spans",

@@ -14,7 +14,16 @@ import pytest
 os.environ["OTEL_AGENTS_RAISE_INTERNAL_ERRORS"] = "1"
 # Never write into the developer's real store.
 os.environ.setdefault("OTEL_AGENTS_HOME", tempfile.mkdtemp(prefix="otel-agents-test-home-"))
-for _var in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER", "OTEL_SERVICE_NAME"):
+for _var in (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_LOGS_EXPORTER",
+    "OTEL_SERVICE_NAME",
+    "OTEL_SDK_DISABLED",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_SEMCONV_STABILITY_OPT_IN",
+):
     os.environ.pop(_var, None)
 
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping, Sequence
 
 from opentelemetry.trace import Span
@@ -25,6 +26,7 @@ class Totals:
         "lock",
         "output_tokens",
         "priced_tool_calls",
+        "provider",
         "tool_calls",
         "unknown_cost_calls",
     )
@@ -38,10 +40,15 @@ class Totals:
         self.llm_calls = 0
         self.tool_calls = 0
         self.priced_tool_calls = 0
+        self.provider: str | None = None
 
-    def add_llm(self, input_tokens: int, output_tokens: int, cost: float | None) -> None:
-        """Count one finished LLM call."""
+    def add_llm(
+        self, input_tokens: int, output_tokens: int, cost: float | None, provider: str | None = None
+    ) -> None:
+        """Count one finished LLM call (the first known provider is kept for the agent span)."""
         with self.lock:
+            if self.provider is None and provider is not None and provider != semconv.PROVIDER_UNKNOWN:
+                self.provider = provider
             self.llm_calls += 1
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
@@ -198,15 +205,41 @@ class ToolHandle(SpanHandle):
 
 
 class LLMHandle(SpanHandle):
-    """An LLM call: token usage, cost, response metadata and (opt-in) messages."""
+    """An LLM call: token usage, cost, response metadata, streaming and (opt-in) messages."""
 
-    __slots__ = ("_model", "_provider", "_usage")
+    __slots__ = ("_first_chunk", "_model", "_provider", "_started", "_usage", "provider_name")
 
-    def __init__(self, span: Span, chain: tuple[Totals, ...], model: str, provider: str | None):
+    def __init__(
+        self,
+        span: Span,
+        chain: tuple[Totals, ...],
+        model: str,
+        provider: str | None,
+        *,
+        provider_name: str | None = None,
+    ):
         super().__init__(span, chain)
         self._model = model
+        # The provider as given (for prices) and as recorded (given or inferred).
         self._provider = provider
+        self.provider_name = provider_name if provider_name is not None else provider
         self._usage: tuple[int, int, float | None] | None = None
+        self._started = time.monotonic()
+        self._first_chunk = False
+
+    @never_raise("api.first_chunk")
+    def first_chunk(self) -> None:
+        """Mark the first chunk of a streamed response: ``gen_ai.response.time_to_first_chunk``
+        (seconds since the call started) and ``gen_ai.request.stream``; later calls do nothing."""
+        if self._first_chunk:
+            return
+        self._first_chunk = True
+        self._span.set_attributes(
+            {
+                semconv.GEN_AI_REQUEST_STREAM: True,
+                semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: time.monotonic() - self._started,
+            }
+        )
 
     @never_raise("api.record_usage")
     def record_usage(
@@ -278,6 +311,18 @@ class LLMHandle(SpanHandle):
     def usage(self) -> tuple[int, int, float | None] | None:
         """(input tokens, output tokens, cost or None) once usage was recorded."""
         return self._usage
+
+
+class RetrievalHandle(SpanHandle):
+    """A retrieval: the documents found."""
+
+    __slots__ = ()
+
+    @never_raise("api.set_documents")
+    def set_documents(self, documents: object) -> None:
+        """Record the retrieved documents, ideally ``[{"id": ..., "score": ...}]`` (content only when
+        capture is enabled, else a summary)."""
+        self._content(semconv.GEN_AI_RETRIEVAL_DOCUMENTS, semconv.RETRIEVAL_DOCUMENTS_SUMMARY, documents)
 
 
 def _count(value: object) -> int:

@@ -31,6 +31,7 @@ class RunContext:
     session_id: str | None = None
     user_id: str | None = None
     request_id: str | None = None
+    conversation_id: str | None = None
 
 
 def _clean(value: object) -> str | None:
@@ -47,28 +48,35 @@ def run_context(
     session_id: str | None = None,
     user_id: str | None = None,
     request_id: str | None = None,
+    conversation_id: str | None = None,
 ) -> Iterator[RunContext]:
-    """Bind run/session/user/request ids for everything inside the block, across processes too."""
+    """Bind run/session/user/request ids for everything inside the block, across processes too.
+
+    ``conversation_id`` (``gen_ai.conversation.id``) defaults to the session id: for most agent
+    apps a session is the conversation.
+    """
     given = {
         semconv.RUN_ID: _clean(run_id),
         semconv.SESSION_ID: _clean(session_id),
         semconv.USER_ID: _clean(user_id),
         semconv.REQUEST_ID: _clean(request_id),
+        semconv.GEN_AI_CONVERSATION_ID: _clean(conversation_id),
     }
-    merged = dict(current_ids())
     ctx = otel_context.get_current()
     # Ids inherited from an outer block or incoming baggage are already in the baggage.
     for key, value in given.items():
         if value is not None:
-            merged[key] = value
             ctx = baggage.set_baggage(key, value, ctx)
-    ctx_token = otel_context.attach(with_stamp(ctx))
+    ctx = with_stamp(ctx)
+    merged = current_ids(ctx)
+    ctx_token = otel_context.attach(ctx)
     try:
         yield RunContext(
             run_id=merged.get(semconv.RUN_ID),
             session_id=merged.get(semconv.SESSION_ID),
             user_id=merged.get(semconv.USER_ID),
             request_id=merged.get(semconv.REQUEST_ID),
+            conversation_id=merged.get(semconv.GEN_AI_CONVERSATION_ID),
         )
     finally:
         otel_context.detach(ctx_token)
@@ -82,6 +90,9 @@ def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
             value = _clean(entries[key])
             if value is not None:
                 found[key] = value
+    session = found.get(semconv.SESSION_ID)
+    if session is not None:
+        found.setdefault(semconv.GEN_AI_CONVERSATION_ID, session)
     agent = current_agent(ctx)
     if agent is not None:
         found[semconv.GEN_AI_AGENT_NAME] = agent

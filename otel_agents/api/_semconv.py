@@ -8,7 +8,9 @@ from opentelemetry.semconv._incubating.attributes import deployment_attributes a
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
+from opentelemetry.semconv.schemas import Schemas as _Schemas
 
 # --- upstream general attribute keys ---------------------------------------------------------
 ERROR_TYPE: Final = _error.ERROR_TYPE
@@ -16,6 +18,8 @@ SERVICE_NAME: Final = _service.SERVICE_NAME
 SERVICE_VERSION: Final = _service.SERVICE_VERSION
 SERVICE_INSTANCE_ID: Final = _service.SERVICE_INSTANCE_ID
 DEPLOYMENT_ENVIRONMENT_NAME: Final = _deployment.DEPLOYMENT_ENVIRONMENT_NAME
+SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
+SERVER_PORT: Final = _server.SERVER_PORT
 
 # --- upstream GenAI attribute keys -------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = _gen_ai.GEN_AI_OPERATION_NAME
@@ -51,6 +55,15 @@ GEN_AI_USAGE_PROMPT_TOKENS: Final = _gen_ai.GEN_AI_USAGE_PROMPT_TOKENS  # deprec
 GEN_AI_USAGE_COMPLETION_TOKENS: Final = _gen_ai.GEN_AI_USAGE_COMPLETION_TOKENS  # deprecated: read only
 GEN_AI_PROMPT: Final = _gen_ai.GEN_AI_PROMPT  # deprecated content key, also OpenLLMetry's prefix
 GEN_AI_COMPLETION: Final = _gen_ai.GEN_AI_COMPLETION  # deprecated content key, also OpenLLMetry's prefix
+GEN_AI_REQUEST_TOP_K: Final = _gen_ai.GEN_AI_REQUEST_TOP_K
+GEN_AI_REQUEST_STREAM: Final = _gen_ai.GEN_AI_REQUEST_STREAM
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = _gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK
+GEN_AI_CONVERSATION_ID: Final = _gen_ai.GEN_AI_CONVERSATION_ID
+GEN_AI_DATA_SOURCE_ID: Final = _gen_ai.GEN_AI_DATA_SOURCE_ID
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = _gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT
+GEN_AI_REQUEST_ENCODING_FORMATS: Final = _gen_ai.GEN_AI_REQUEST_ENCODING_FORMATS
+GEN_AI_RETRIEVAL_QUERY_TEXT: Final = _gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT
+GEN_AI_RETRIEVAL_DOCUMENTS: Final = _gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS
 
 # --- upstream GenAI values ---------------------------------------------------------------
 OP_INVOKE_WORKFLOW: Final = _gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
@@ -61,6 +74,9 @@ OP_TEXT_COMPLETION: Final = _gen_ai.GenAiOperationNameValues.TEXT_COMPLETION.val
 OP_GENERATE_CONTENT: Final = _gen_ai.GenAiOperationNameValues.GENERATE_CONTENT.value
 OP_EMBEDDINGS: Final = _gen_ai.GenAiOperationNameValues.EMBEDDINGS.value
 LLM_OPERATIONS: Final = frozenset((OP_CHAT, OP_TEXT_COMPLETION, OP_GENERATE_CONTENT, OP_EMBEDDINGS))
+OP_RETRIEVAL: Final = _gen_ai.GenAiOperationNameValues.RETRIEVAL.value
+# Defined by semantic-conventions-genai; the upstream Python package has no constant for it yet.
+OP_PLAN: Final = "plan"
 TOKEN_TYPE_INPUT: Final = _gen_ai.GenAiTokenTypeValues.INPUT.value
 TOKEN_TYPE_OUTPUT: Final = _gen_ai.GenAiTokenTypeValues.COMPLETION.value
 TOOL_TYPE_FUNCTION: Final = "function"
@@ -71,10 +87,27 @@ SPAN_AGENT: Final = OP_INVOKE_AGENT + " {}"
 SPAN_TOOL: Final = OP_EXECUTE_TOOL + " {}"
 SPAN_LLM: Final = "{} {}"
 SPAN_ROUTE: Final = "route {}"
+SPAN_PLAN: Final = OP_PLAN + " {}"
+SPAN_RETRIEVAL: Final = OP_RETRIEVAL + " {}"
+SPAN_EMBEDDINGS: Final = OP_EMBEDDINGS + " {}"
 
-# --- routing: not standardised; source/target follow proposal semantic-conventions-genai #98
-ROUTE_SOURCE: Final = "gen_ai.agent.handoff.source.name"
-ROUTE_TARGET: Final = "gen_ai.agent.handoff.target.name"
+# --- gen_ai.provider.name when the caller names none: inferred from the model, else this ------
+PROVIDER_UNKNOWN: Final = "unknown"
+# Model-name prefixes of well-known providers, values as semantic-conventions-genai lists them.
+PROVIDER_BY_MODEL_PREFIX: Final = (
+    ("gpt-", "openai"), ("o1", "openai"), ("o3", "openai"), ("o4", "openai"), ("chatgpt", "openai"),
+    ("text-embedding-", "openai"), ("claude", "anthropic"), ("gemini", "gcp.gemini"),
+    ("mistral", "mistral_ai"), ("codestral", "mistral_ai"), ("command", "cohere"),
+    ("deepseek", "deepseek"), ("grok", "x_ai"), ("sonar", "perplexity"),
+)  # fmt: skip
+
+# --- routing: not standardised, so ours; gen_ai.* is reserved for the conventions --------------
+ROUTE_SOURCE: Final = "otel_agents.route.source"
+ROUTE_TARGET: Final = "otel_agents.route.target"
+# The keys before 0.2 (proposal semantic-conventions-genai #98): written too with the
+# legacy_route_keys option, for one release; readers accept both.
+LEGACY_ROUTE_SOURCE: Final = "gen_ai.agent.handoff.source.name"
+LEGACY_ROUTE_TARGET: Final = "gen_ai.agent.handoff.target.name"
 ROUTE_CANDIDATES: Final = "otel_agents.route.candidates"
 ROUTE_REASON: Final = "otel_agents.route.reason"
 ROUTE_CONFIDENCE: Final = "otel_agents.route.confidence"
@@ -93,7 +126,7 @@ RUN_ID: Final = "otel_agents.run.id"
 SESSION_ID: Final = "session.id"
 USER_ID: Final = "user.id"
 REQUEST_ID: Final = "otel_agents.request.id"
-RUN_CONTEXT_KEYS: Final = (RUN_ID, SESSION_ID, USER_ID, REQUEST_ID)
+RUN_CONTEXT_KEYS: Final = (RUN_ID, SESSION_ID, USER_ID, REQUEST_ID, GEN_AI_CONVERSATION_ID)
 
 # --- run bookkeeping for the local store (a run is a workflow or top-level agent span) -------
 RUN_KIND: Final = "otel_agents.run.kind"
@@ -105,6 +138,8 @@ RUN_INPUT_SUMMARY: Final = "otel_agents.run.input_summary"
 RUN_OUTPUT_SUMMARY: Final = "otel_agents.run.output_summary"
 RUN_METRICS: Final = "otel_agents.run.metrics"
 RUN_METADATA_PREFIX: Final = "otel_agents.run.metadata."
+# The conventions define no workflow description; gen_ai.agent.description is the agent's.
+WORKFLOW_DESCRIPTION: Final = "otel_agents.workflow.description"
 
 # --- markers written by processors ------------------------------------------------------------
 REDACTED_MARKER: Final = "[REDACTED:{}]"
@@ -116,10 +151,14 @@ TOOL_RESULT_SUMMARY: Final = "otel_agents.tool.call.result_summary"
 LLM_INPUT_SUMMARY: Final = "otel_agents.llm.input_summary"
 LLM_OUTPUT_SUMMARY: Final = "otel_agents.llm.output_summary"
 EVENT_LOGGER: Final = "otel_agents.events"
+EVENT_STATUS: Final = "otel_agents.status"
+RETRIEVAL_DOCUMENTS_SUMMARY: Final = "otel_agents.retrieval.documents_summary"
+RETRIEVAL_QUERY_SUMMARY: Final = "otel_agents.retrieval.query_summary"
 
 # --- metric names -----------------------------------------------------------------------------
 METRIC_CLIENT_OPERATION_DURATION: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
 METRIC_CLIENT_TOKEN_USAGE: Final = _gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE
+METRIC_CLIENT_TIME_TO_FIRST_CHUNK: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
 METRIC_WORKFLOW_DURATION: Final = "gen_ai.workflow.duration"
 METRIC_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
 METRIC_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
@@ -208,9 +247,18 @@ ENV_OPENINFERENCE_HIDE: Final = (
 
 # --- environment variables ------------------------------------------------------------------
 ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+ENV_SEMCONV_OPT_IN: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+OPT_IN_GEN_AI_LATEST: Final = "gen_ai_latest_experimental"
+OPT_IN_HTTP: Final = "http"
+# What the distro and configure() set when the user has not: stable HTTP keys and metrics from the
+# contrib HTTP instrumentations, the latest GenAI conventions from the contrib GenAI ones.
+DEFAULT_OPT_IN: Final = f"{OPT_IN_HTTP},{OPT_IN_GEN_AI_LATEST}"
 
 # --- the tracer / meter / logger scope ------------------------------------------------------
 SCOPE_NAME: Final = "otel_agents"
+# The last core semantic-conventions release that defines GenAI (semantic-conventions-genai
+# refers to it for server.*, error.*); the GenAI repository publishes no schema of its own.
+SCHEMA_URL: Final = _Schemas.V1_41_1.value
 
 # --- alerts: state changes as log records (docs/alerts.md) ------------------------------------
 ALERT_EVENT: Final = "otel_agents.alert.state_change"

@@ -1,4 +1,4 @@
-"""``workflow``, ``agent``, ``tool``, ``llm``, ``route``: GenAI spans as context managers and decorators."""
+"""``workflow``, ``agent``, ``tool``, ``llm`` and the other GenAI spans: context managers, decorators."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained, never_raise
-from otel_agents.api._handles import LLMHandle, RunHandle, SpanHandle, ToolHandle, Totals
-from otel_agents.api._run_context import rollup_chain, stamp, with_agent, with_rollup
+from otel_agents.api._handles import (
+    LLMHandle,
+    RetrievalHandle,
+    RunHandle,
+    SpanHandle,
+    ToolHandle,
+    Totals,
+)
+from otel_agents.api._run_context import current_agent, rollup_chain, stamp, with_agent, with_rollup
 from otel_agents.api._switches import switches
 from otel_agents.api._values import summarize, to_attribute, to_json
 from otel_agents.api._version import __version__
@@ -37,7 +44,7 @@ def _tracer() -> trace.Tracer:
     cached = _tracer_cache
     if cached is not None and cached[0] is provider:
         return cached[1]
-    tracer = provider.get_tracer(semconv.SCOPE_NAME, __version__)
+    tracer = provider.get_tracer(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
     _tracer_cache = (provider, tracer)
     return tracer
 
@@ -64,7 +71,6 @@ def _record_exception(span: Span, exc: BaseException) -> None:
             "exception.type": error_type(exc),
             "exception.message": message,
             "exception.stacktrace": stack,
-            "exception.escaped": True,
         },
     )
 
@@ -159,17 +165,23 @@ class _Active(Generic[H]):
 
     def _roll_up(self, span: Span) -> None:
         handle = self.handle
-        if self.totals is not None:
-            span.set_attributes(self.totals.attributes())
+        totals = self.totals
+        if totals is not None:
+            span.set_attributes(totals.attributes())
+            if self.spec.operation == semconv.OP_INVOKE_AGENT and (
+                semconv.GEN_AI_PROVIDER_NAME not in self.spec.attributes
+            ):
+                # Required on invoke_agent: the provider of the agent's first LLM call, if any.
+                span.set_attribute(semconv.GEN_AI_PROVIDER_NAME, totals.provider or semconv.PROVIDER_UNKNOWN)
         if isinstance(handle, ToolHandle):
             cost = handle.cost()
-            for totals in handle._chain:
-                totals.add_tool(cost)
+            for outer in handle._chain:
+                outer.add_tool(cost)
         elif isinstance(handle, LLMHandle):
             usage = handle.usage()
             ins, outs, cost = usage if usage is not None else (0, 0, None)
-            for totals in handle._chain:
-                totals.add_llm(ins, outs, cost)
+            for outer in handle._chain:
+                outer.add_llm(ins, outs, cost, handle.provider_name)
 
     def _log_event(self, exc: BaseException | None) -> None:
         if not _events.isEnabledFor(logging.INFO):
@@ -179,7 +191,7 @@ class _Active(Generic[H]):
             "%s %s",
             self.spec.name,
             status,
-            extra={semconv.GEN_AI_OPERATION_NAME: self.spec.operation, "status": status},
+            extra={semconv.GEN_AI_OPERATION_NAME: self.spec.operation, semconv.EVENT_STATUS: status},
         )
 
 
@@ -347,7 +359,7 @@ def workflow(name: str, *, description: str | None = None) -> Scope[RunHandle]:
         semconv.GEN_AI_WORKFLOW_NAME: name,
     }
     if description is not None:
-        attrs[semconv.GEN_AI_AGENT_DESCRIPTION] = _name(description)
+        attrs[semconv.WORKFLOW_DESCRIPTION] = _name(description)
     return Scope(
         _Spec(
             name=semconv.SPAN_WORKFLOW.format(name),
@@ -367,8 +379,16 @@ def agent(
     description: str | None = None,
     version: str | None = None,
     remote: bool = False,
+    provider: str | None = None,
+    server_address: str | None = None,
+    server_port: int | None = None,
 ) -> Scope[RunHandle]:
-    """An agent run: span ``invoke_agent {name}``; every span inside carries the agent's name."""
+    """An agent run: span ``invoke_agent {name}``; every span inside carries the agent's name.
+
+    ``provider`` is ``gen_ai.provider.name`` (required by the conventions): without it, the provider
+    of the first LLM call inside is used, else ``unknown``. ``server_address``/``server_port``
+    locate a remote agent (``remote=True``, kind CLIENT).
+    """
     name = _name(name)
     attrs: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT,
@@ -378,9 +398,11 @@ def agent(
         (semconv.GEN_AI_AGENT_ID, agent_id),
         (semconv.GEN_AI_AGENT_DESCRIPTION, description),
         (semconv.GEN_AI_AGENT_VERSION, version),
+        (semconv.GEN_AI_PROVIDER_NAME, provider),
     ):
         if value is not None:
             attrs[key] = _name(value)
+    _server(attrs, server_address, server_port)
     return Scope(
         _Spec(
             name=semconv.SPAN_AGENT.format(name),
@@ -392,6 +414,25 @@ def agent(
             agent=name,
         )
     )
+
+
+def _server(attrs: dict[str, Any], address: str | None, port: int | None) -> None:
+    """``server.address`` and, with it, ``server.port`` (conditionally required when an address is set)."""
+    if address is None:
+        return
+    attrs[semconv.SERVER_ADDRESS] = _name(address)
+    if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+        attrs[semconv.SERVER_PORT] = port
+
+
+def infer_provider(model: str) -> str:
+    """``gen_ai.provider.name`` for a model when the caller named none: by well-known model prefix,
+    else ``unknown`` (the documented fallback)."""
+    lowered = model.lower()
+    for prefix, provider in semconv.PROVIDER_BY_MODEL_PREFIX:
+        if lowered.startswith(prefix):
+            return provider
+    return semconv.PROVIDER_UNKNOWN
 
 
 def tool(
@@ -447,16 +488,24 @@ def llm(
     operation: str = semconv.OP_CHAT,
     temperature: float | None = None,
     max_tokens: int | None = None,
+    stream: bool | None = None,
+    server_address: str | None = None,
+    server_port: int | None = None,
 ) -> Scope[LLMHandle]:
-    """An LLM call: span ``{operation} {model}`` (kind CLIENT) with usage and cost."""
+    """An LLM call: span ``{operation} {model}`` (kind CLIENT) with usage and cost.
+
+    Without ``provider``, ``gen_ai.provider.name`` is inferred from the model name (``gpt-*`` is
+    ``openai``, ``claude*`` is ``anthropic``, ...), else ``unknown``; prices are looked up with
+    the provider only when it was given. ``stream=True`` sets ``gen_ai.request.stream``; call
+    ``handle.first_chunk()`` when the first chunk arrives.
+    """
     model, operation = _name(model), _name(operation)
-    provider = _name(provider) if provider is not None else None
+    given = _name(provider) if provider is not None else None
     attrs: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: operation,
         semconv.GEN_AI_REQUEST_MODEL: model,
+        semconv.GEN_AI_PROVIDER_NAME: given if given is not None else infer_provider(model),
     }
-    if provider is not None:
-        attrs[semconv.GEN_AI_PROVIDER_NAME] = provider
     for key, value in (
         (semconv.GEN_AI_REQUEST_TEMPERATURE, temperature),
         (semconv.GEN_AI_REQUEST_MAX_TOKENS, max_tokens),
@@ -464,9 +513,12 @@ def llm(
         coerced = to_attribute(value)
         if coerced is not None:
             attrs[key] = coerced
+    if isinstance(stream, bool):
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = stream
+    _server(attrs, server_address, server_port)
 
     def make(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> LLMHandle:
-        return LLMHandle(span, chain, model, provider)
+        return LLMHandle(span, chain, model, given, provider_name=attrs[semconv.GEN_AI_PROVIDER_NAME])
 
     return Scope(
         _Spec(
@@ -477,6 +529,102 @@ def llm(
             make_handle=make,
         )
     )
+
+
+def embeddings(
+    model: str,
+    *,
+    provider: str | None = None,
+    dimension_count: int | None = None,
+    encoding_formats: Sequence[str] | None = None,
+    server_address: str | None = None,
+    server_port: int | None = None,
+) -> Scope[LLMHandle]:
+    """An embeddings call: span ``embeddings {model}`` (kind CLIENT); usage and cost as for ``llm``."""
+    scope = llm(
+        model,
+        provider=provider,
+        operation=semconv.OP_EMBEDDINGS,
+        server_address=server_address,
+        server_port=server_port,
+    )
+    attrs = scope._spec.attributes
+    if isinstance(dimension_count, int) and not isinstance(dimension_count, bool):
+        attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimension_count
+    if encoding_formats:
+        attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [_name(f) for f in encoding_formats]
+    return scope
+
+
+def retrieval(
+    data_source_id: str,
+    *,
+    provider: str | None = None,
+    query: object = None,
+    top_k: float | None = None,
+    model: str | None = None,
+    server_address: str | None = None,
+    server_port: int | None = None,
+) -> Scope[RetrievalHandle]:
+    """A retrieval (vector store, search index): span ``retrieval {data_source_id}`` (kind CLIENT).
+
+    The query text is recorded only when content capture is on, else summarised.
+    """
+    source = _name(data_source_id)
+    attrs: dict[str, Any] = {
+        semconv.GEN_AI_OPERATION_NAME: semconv.OP_RETRIEVAL,
+        semconv.GEN_AI_DATA_SOURCE_ID: source,
+    }
+    if provider is not None:
+        attrs[semconv.GEN_AI_PROVIDER_NAME] = _name(provider)
+    if model is not None:
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = _name(model)
+    coerced = to_attribute(top_k)
+    if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
+        attrs[semconv.GEN_AI_REQUEST_TOP_K] = float(coerced)
+    _server(attrs, server_address, server_port)
+    extra: dict[str, Any] | None = None
+    if query is not None:
+        extra = (
+            {semconv.GEN_AI_RETRIEVAL_QUERY_TEXT: query if isinstance(query, str) else to_json(query)}
+            if switches.capture_content
+            else {semconv.RETRIEVAL_QUERY_SUMMARY: summarize(query)}
+        )
+    return Scope(
+        _Spec(
+            name=semconv.SPAN_RETRIEVAL.format(source),
+            operation=semconv.OP_RETRIEVAL,
+            kind=SpanKind.CLIENT,
+            attributes=attrs,
+            make_handle=_retrieval_handle,
+        ),
+        extra,
+    )
+
+
+def plan(agent_name: str | None = None) -> Scope[SpanHandle]:
+    """An agent's planning step: span ``plan {agent}`` (kind INTERNAL), the enclosing agent by default."""
+    name = _name(agent_name) if agent_name is not None else current_agent()
+    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: semconv.OP_PLAN}
+    if name is not None:
+        attrs[semconv.GEN_AI_AGENT_NAME] = name
+    return Scope(
+        _Spec(
+            name=semconv.SPAN_PLAN.format(name) if name is not None else semconv.OP_PLAN,
+            operation=semconv.OP_PLAN,
+            kind=SpanKind.INTERNAL,
+            attributes=attrs,
+            make_handle=_plain_handle,
+        )
+    )
+
+
+def _retrieval_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> RetrievalHandle:
+    return RetrievalHandle(span, chain)
+
+
+def _plain_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> SpanHandle:
+    return SpanHandle(span, chain)
 
 
 def route(
@@ -502,6 +650,8 @@ def _record_route(
 ) -> None:
     source, target = _name(source), _name(target)
     attrs: dict[str, Any] = {semconv.ROUTE_SOURCE: source, semconv.ROUTE_TARGET: target}
+    if switches.legacy_route_keys:
+        attrs[semconv.LEGACY_ROUTE_SOURCE], attrs[semconv.LEGACY_ROUTE_TARGET] = source, target
     if candidates:
         attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in candidates]
     if reason is not None:

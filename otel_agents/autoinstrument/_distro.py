@@ -58,6 +58,9 @@ class AgentsDistro(BaseDistro):  # type: ignore[misc]
     def _configure(self, **kwargs: Any) -> None:
         # The launcher loads the first configurator it finds unless this names one.
         os.environ.setdefault(OTEL_PYTHON_CONFIGURATOR, ENTRY_POINT_NAME)
+        # Before any instrumentor loads: the contrib HTTP instrumentations then emit the stable
+        # http.* keys and http.server.request.duration, the GenAI ones the latest conventions.
+        os.environ.setdefault(semconv.ENV_SEMCONV_OPT_IN, semconv.DEFAULT_OPT_IN)
         # Before any instrumentor loads: some read their content switch once, when instrumenting.
         _content_switches.align(_capture_from_env())
 

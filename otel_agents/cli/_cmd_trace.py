@@ -179,9 +179,11 @@ def _details(span: dict[str, Any]) -> list[str]:
     attrs = span["attributes"]
     out = []
     for source in [attrs, *(e["attributes"] for e in span["events"])]:
-        target = source.get(semconv.ROUTE_TARGET)
+        # Stores written before 0.2 hold the legacy keys.
+        target = source.get(semconv.ROUTE_TARGET, source.get(semconv.LEGACY_ROUTE_TARGET))
         if target is not None:
-            parts = [f"route {source.get(semconv.ROUTE_SOURCE, '?')} → {target}"]
+            origin = source.get(semconv.ROUTE_SOURCE, source.get(semconv.LEGACY_ROUTE_SOURCE, "?"))
+            parts = [f"route {origin} → {target}"]
             if source.get(semconv.ROUTE_CANDIDATES) is not None:
                 cands = source[semconv.ROUTE_CANDIDATES]
                 parts.append(
@@ -199,7 +201,9 @@ def _details(span: dict[str, Any]) -> list[str]:
     if model and span["operation"] not in (semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_WORKFLOW):
         out.append(f"model {model}" + (f" ({span['provider']})" if span["provider"] else ""))
     for e in span["events"]:
-        if e["name"] != "exception" and semconv.ROUTE_TARGET not in e["attributes"]:
+        if e["name"] != "exception" and not (
+            semconv.ROUTE_TARGET in e["attributes"] or semconv.LEGACY_ROUTE_TARGET in e["attributes"]
+        ):
             out.append(f"event {e['name']}")
     for log in span["logs"]:
         out.append(f"log {log['severity_text'] or ''} {log['body'] or ''}".rstrip())

@@ -218,8 +218,12 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
 
     NEEDS_ON_START = False
 
-    def __init__(self, exporter: SpanExporter, name: str = "spans", **options: Any) -> None:
+    def __init__(
+        self, exporter: SpanExporter, name: str = "spans", *, unsampled: bool = False, **options: Any
+    ) -> None:
         self._exporter: SpanExporter = exporter
+        # The local store takes recorded-but-unsampled spans too, for its run rows and stats only.
+        self._unsampled = unsampled
         self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableSpan]) -> bool:
@@ -233,13 +237,16 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
         self.accept(span)
 
     def accept(self, span: ReadableSpan) -> None:
-        """Queue ``span`` if it is sampled; unguarded: callers guard it."""
+        """Queue ``span`` if it is sampled (or this queue takes unsampled ones); unguarded."""
         context = span.context
-        if context is not None and context.trace_flags.sampled:
+        if self._unsampled or (context is not None and context.trace_flags.sampled):
             self._worker.put(span)
 
     def accept_many(self, spans: Sequence[ReadableSpan]) -> None:
         """Queue the sampled ones of ``spans`` and start exporting them; unguarded: callers guard it."""
+        if self._unsampled:
+            self._worker.put_many(list(spans))
+            return
         self._worker.put_many([s for s in spans if s.context is not None and s.context.trace_flags.sampled])
 
 

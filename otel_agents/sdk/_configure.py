@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import uuid
@@ -30,9 +31,10 @@ from otel_agents.api._switches import switches
 from otel_agents.api._version import __version__
 from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
+from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._log_bridge import Bridge
-from otel_agents.sdk._options import Options, resolve
+from otel_agents.sdk._options import SIGNALS, Options, resolve
 from otel_agents.sdk.processors import (
     Redactor,
     RewriteLogProcessor,
@@ -123,10 +125,11 @@ def configure(**options: Any) -> Telemetry:
         if _current is not None:
             _warn_if_different(_current.options, resolved, options)
             return _current
-        telemetry = _build(resolved)
+        telemetry = _disabled(resolved) if resolved.sdk_disabled else _build(resolved)
         _current = telemetry
     atexit.register(telemetry.shutdown)
-    fork.install(telemetry)
+    if not resolved.sdk_disabled:
+        fork.install(telemetry)
     return telemetry
 
 
@@ -167,33 +170,28 @@ def _resource(options: Options) -> Resource:
 
 def _exporters(
     options: Options,
-) -> tuple[list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any]:
-    kind = options.resolved_exporter
-    if kind == "none":
-        return [], None, [], None
-    if kind == "console":
-        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
-        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
-        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+) -> tuple[list[SpanExporter], list[MetricExporter], list[LogRecordExporter], Any]:
+    """Each signal's exporters, in the order named; the store is opened once if any signal uses it."""
+    from otel_agents.sdk import _exporter_setup as setup
 
-        return [ConsoleSpanExporter()], ConsoleMetricExporter(), [ConsoleLogRecordExporter()], None
-    if kind == "store":
-        from otel_agents.sdk._exporter_setup import open_local_store
-
-        store = open_local_store(options)
-        if store is None:
-            return _exporters_console_fallback()
-        return [store.span_exporter], store.metric_exporter, [store.log_exporter], store
-    from otel_agents.sdk._exporter_setup import otlp_exporters
-
-    spans, metric, logs = otlp_exporters(options)
-    return [spans], metric, [logs], None
-
-
-def _exporters_console_fallback() -> tuple[
-    list[SpanExporter], MetricExporter | None, list[LogRecordExporter], Any
-]:
-    return _exporters(Options(exporter="console"))
+    wanted = {signal: options.exporters_for(signal) for signal in SIGNALS}
+    store = None
+    if any("store" in names for names in wanted.values()):
+        store = setup.open_local_store(options)
+    built: dict[str, list[Any]] = {signal: [] for signal in SIGNALS}
+    for signal, names in wanted.items():
+        for name in names:
+            if name == "store":
+                built[signal].append(
+                    setup.store_exporter(store, signal)
+                    if store is not None
+                    else setup.console_exporter(signal)
+                )
+            elif name == "console":
+                built[signal].append(setup.console_exporter(signal))
+            else:
+                built[signal].append(setup.otlp_exporter(options, signal, name))
+    return built["traces"], built["metrics"], built["logs"], store
 
 
 def _rewriters(options: Options) -> list[Rewriter]:
@@ -210,14 +208,49 @@ def _rewriters(options: Options) -> list[Rewriter]:
     return rewriters
 
 
+def _disabled(options: Options) -> Telemetry:
+    """``OTEL_SDK_DISABLED``: inert providers, never installed; no store, no thread, no file."""
+    resource = Resource.get_empty()
+    return Telemetry(
+        options=options,
+        resource=resource,
+        tracer_provider=TracerProvider(resource=resource, shutdown_on_exit=False),
+        meter_provider=MeterProvider(resource=resource, shutdown_on_exit=False),
+        logger_provider=LoggerProvider(resource=resource, shutdown_on_exit=False),
+    )
+
+
+def _note_semconv_opt_in() -> None:
+    """Our spans follow the latest GenAI conventions whatever the opt-in says: say so once if it differs."""
+    value = os.environ.get(semconv.ENV_SEMCONV_OPT_IN)
+    if value is None:
+        return
+    chosen = {part.strip() for part in value.split(",")}
+    if semconv.OPT_IN_GEN_AI_LATEST not in chosen:
+        _log.info(
+            "otel_agents: %s=%r does not include %s; otel-agents' own spans follow the latest GenAI "
+            "conventions regardless (there is no older mode), other instrumentations follow the variable",
+            semconv.ENV_SEMCONV_OPT_IN,
+            value,
+            semconv.OPT_IN_GEN_AI_LATEST,
+        )
+
+
 def _build(options: Options) -> Telemetry:
+    _note_semconv_opt_in()
+    # Read by the contrib instrumentations when they first instrument, which is after this call
+    # under the launcher, setup_monitoring() and the documented manual order; the user's value wins.
+    os.environ.setdefault(semconv.ENV_SEMCONV_OPT_IN, semconv.DEFAULT_OPT_IN)
     switches.capture_content = options.capture_content
     switches.log_events = options.log_events
     _content_switches.align(options.capture_content)
     _propagation.install(options.baggage_hosts)
+    switches.legacy_route_keys = options.legacy_route_keys
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
-    span_exporters, metric_exporter, log_exporters, store = _exporters(options)
+    span_exporters, metric_exporters, log_exporters, store = _exporters(options)
+    if store is not None:
+        store.span_exporter.unsampled_counts_only = options.record_unsampled
     span_exporters += list(options.span_exporters)
     log_exporters += list(options.log_exporters)
     batch = {
@@ -228,23 +261,36 @@ def _build(options: Options) -> Telemetry:
     rewriters = _rewriters(options)
 
     readers: list[MetricReader] = list(options.metric_readers)
-    if metric_exporter is not None:
-        readers.append(
-            PeriodicExportingMetricReader(
-                metric_exporter,
-                export_interval_millis=options.metric_export_interval * 1000,
-                export_timeout_millis=options.export_timeout * 1000,
-            )
+    readers += [
+        PeriodicExportingMetricReader(
+            exporter,
+            export_interval_millis=options.metric_export_interval * 1000,
+            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself.
+            export_timeout_millis=(
+                None if os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") else options.export_timeout * 1000
+            ),
         )
+        for exporter in metric_exporters
+    ]
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
-    span_metrics = SpanMetricsProcessor(meter_provider.get_meter(semconv.SCOPE_NAME, __version__))
+    span_metrics = SpanMetricsProcessor(
+        meter_provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
+    )
 
     # Redaction and truncation run before the span metrics, every exporter and every user processor
     # (those added later through the provider too): metric labels never carry a secret.
     chain = SpanChain(
         rewriters,
         metrics=span_metrics,
-        exporters=[SpanExportQueue(e, name=f"spans.{type(e).__name__}", **batch) for e in span_exporters],
+        exporters=[
+            SpanExportQueue(
+                e,
+                name=f"spans.{type(e).__name__}",
+                unsampled=options.record_unsampled and store is not None and e is store.span_exporter,
+                **batch,
+            )
+            for e in span_exporters
+        ],
         processors=options.span_processors,
         max_queue_size=options.max_queue_size,
         max_batch_size=options.max_export_batch_size,
@@ -252,8 +298,10 @@ def _build(options: Options) -> Telemetry:
         shutdown_timeout=options.shutdown_timeout,
         normaliser=Normaliser(capture_content=options.capture_content),
     )
+    sampler = sampling.from_environment()
     tracer_provider = TracerProvider(
         resource=resource,
+        sampler=sampling.RecordUnsampled(sampler) if options.record_unsampled else sampler,
         shutdown_on_exit=False,
         # Typed as the SDK's multi-processors, but the provider and its spans only call the
         # SpanProcessor hooks and add_span_processor, which SpanChain implements.
@@ -262,7 +310,13 @@ def _build(options: Options) -> Telemetry:
 
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider.add_log_record_processor(RunContextLogProcessor())
-    log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **batch) for e in log_exporters]
+    log_batch = {
+        "max_queue_size": options.log_max_queue_size or options.max_queue_size,
+        "max_batch_size": options.log_max_export_batch_size or options.max_export_batch_size,
+        "schedule_delay": options.log_schedule_delay or options.schedule_delay,
+    }
+    log_batch["max_batch_size"] = min(log_batch["max_batch_size"], log_batch["max_queue_size"])
+    log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **log_batch) for e in log_exporters]
     logger_provider.add_log_record_processor(
         RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
     )

@@ -1,10 +1,10 @@
-"""Build the exporters a configuration names: OTLP over HTTP or gRPC, or the local store."""
+"""Build the exporters a configuration names, per signal: OTLP over HTTP or gRPC, console, the store."""
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricExporter
@@ -14,7 +14,31 @@ from otel_agents.sdk._options import Options
 
 _log = logging.getLogger("otel_agents")
 
-_SIGNAL_PATHS = {"traces": "v1/traces", "metrics": "v1/metrics", "logs": "v1/logs"}
+_SIGNAL_PATHS: Final = {"traces": "v1/traces", "metrics": "v1/metrics", "logs": "v1/logs"}
+_HTTP_MODULES: Final = {
+    "traces": ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
+    "metrics": ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
+    "logs": ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
+}
+_GRPC_MODULES: Final = {
+    "traces": ("opentelemetry.exporter.otlp.proto.grpc.trace_exporter", "OTLPSpanExporter"),
+    "metrics": ("opentelemetry.exporter.otlp.proto.grpc.metric_exporter", "OTLPMetricExporter"),
+    "logs": ("opentelemetry.exporter.otlp.proto.grpc._log_exporter", "OTLPLogExporter"),
+}
+_CONSOLE: Final = {
+    "traces": ("opentelemetry.sdk.trace.export", "ConsoleSpanExporter"),
+    "metrics": ("opentelemetry.sdk.metrics.export", "ConsoleMetricExporter"),
+    "logs": ("opentelemetry.sdk._logs.export", "ConsoleLogRecordExporter"),
+}
+_STORE_ATTRIBUTES: Final = {"traces": "span_exporter", "metrics": "metric_exporter", "logs": "log_exporter"}
+
+Exporter = SpanExporter | MetricExporter | LogRecordExporter
+
+
+def _load(module: str, name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def _timeout(options: Options, signal: str) -> float | None:
@@ -26,58 +50,52 @@ def _timeout(options: Options, signal: str) -> float | None:
     return options.export_timeout
 
 
-def _http_endpoint(options: Options, signal: str) -> str | None:
-    # Only an endpoint given as an argument is ours to expand; variables are the exporter's.
-    if options.otlp_endpoint is None or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+def _endpoint_argument(options: Options) -> str | None:
+    """``otlp_endpoint`` when it was given as an argument; a variable is the exporter's to read."""
+    endpoint = options.otlp_endpoint
+    if endpoint is None or endpoint == os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
         return None
-    return f"{options.otlp_endpoint.rstrip('/')}/{_SIGNAL_PATHS[signal]}"
+    return endpoint
 
 
-def otlp_exporters(options: Options) -> tuple[SpanExporter, MetricExporter, LogRecordExporter]:
-    """OTLP exporters for traces, metrics and logs over the configured protocol."""
-    if options.otlp_protocol == "grpc":
-        return _grpc(options)
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+def protocol(options: Options, signal: str, name: str) -> str:
+    """The OTLP protocol exporter ``name`` (``otlp``, ``otlp_proto_http``, ``otlp_proto_grpc``) uses."""
+    if name == "otlp_proto_grpc":
+        return "grpc"
+    if name == "otlp_proto_http":
+        return "http/protobuf"
+    return options.protocol_for(signal)
 
+
+def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter:
+    """One OTLP exporter for ``signal``; endpoint, headers, compression, TLS files and timeouts come
+    from the standard per-signal and general variables as the SDK exporters read them, except an
+    endpoint or timeout given to ``configure()``."""
+    endpoint = _endpoint_argument(options)
+    timeout = _timeout(options, signal)
+    if protocol(options, signal, name) == "grpc":
+        try:
+            cls = _load(*_GRPC_MODULES[signal])
+        except ImportError as exc:
+            raise RuntimeError(
+                "otlp_protocol='grpc' needs the grpc extra: pip install 'otel-agents[grpc]'"
+            ) from exc
+        return cls(endpoint=endpoint, timeout=timeout)  # type: ignore[no-any-return]
     from otel_agents.sdk._forksafe_session import session_for
 
-    return (
-        OTLPSpanExporter(
-            endpoint=_http_endpoint(options, "traces"),
-            timeout=_timeout(options, "traces"),
-            session=session_for("traces"),
-        ),
-        OTLPMetricExporter(
-            endpoint=_http_endpoint(options, "metrics"),
-            timeout=_timeout(options, "metrics"),
-            session=session_for("metrics"),
-        ),
-        OTLPLogExporter(
-            endpoint=_http_endpoint(options, "logs"),
-            timeout=_timeout(options, "logs"),
-            session=session_for("logs"),
-        ),
-    )
+    cls = _load(*_HTTP_MODULES[signal])
+    url = f"{endpoint.rstrip('/')}/{_SIGNAL_PATHS[signal]}" if endpoint is not None else None
+    return cls(endpoint=url, timeout=timeout, session=session_for(signal))  # type: ignore[no-any-return]
 
 
-def _grpc(options: Options) -> tuple[SpanExporter, MetricExporter, LogRecordExporter]:
-    try:
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    except ImportError as exc:
-        raise RuntimeError(
-            "otlp_protocol='grpc' needs the grpc extra: pip install 'otel-agents[grpc]'"
-        ) from exc
-    endpoint = None if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else options.otlp_endpoint
-    kwargs: dict[str, Any] = {"endpoint": endpoint}
-    return (
-        OTLPSpanExporter(timeout=_timeout(options, "traces"), **kwargs),
-        OTLPMetricExporter(timeout=_timeout(options, "metrics"), **kwargs),
-        OTLPLogExporter(timeout=_timeout(options, "logs"), **kwargs),
-    )
+def console_exporter(signal: str) -> Exporter:
+    """The SDK's console exporter for ``signal`` (JSON lines on stdout)."""
+    return _load(*_CONSOLE[signal])()  # type: ignore[no-any-return]
+
+
+def store_exporter(store: Any, signal: str) -> Exporter:
+    """The local store's exporter for ``signal``."""
+    return getattr(store, _STORE_ATTRIBUTES[signal])  # type: ignore[no-any-return]
 
 
 def open_local_store(options: Options) -> Any:

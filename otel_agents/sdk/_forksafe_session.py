@@ -29,6 +29,15 @@ class ForkSafeSession(requests.Session):
                 self.mount(prefix, HTTPAdapter())
         return super().request(method, url, *args, **kwargs)
 
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        """As ``requests``, except that the exporter's CA file beats ``REQUESTS_CA_BUNDLE`` and co."""
+        settings: Any = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        # requests prefers those variables over session.verify; OTEL_EXPORTER_OTLP_CERTIFICATE is the
+        # more specific setting and must win, as the OTel spec says.
+        if verify is None and isinstance(self.verify, str):
+            settings["verify"] = self.verify
+        return settings
+
 
 def session_for(signal: str) -> ForkSafeSession | None:
     """A fork-safe session for ``signal``, unless a credential provider variable supplies the session."""

@@ -11,7 +11,9 @@ from typing import Any, Final
 from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.sdk._logs import LoggerProvider
 
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained
+from otel_agents.api._version import __version__
 from otel_agents.api._walk import safe_str
 
 _STANDARD: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -57,11 +59,36 @@ class _LastResort(logging.StreamHandler):  # type: ignore[type-arg]
         self.setLevel(logging.WARNING)
 
 
+class _OwnScopes:
+    """The logger provider as the handler sees it: our own loggers (``otel_agents.*``) get our
+    version and schema URL as their instrumentation scope, every other logger is passed through."""
+
+    def __init__(self, provider: LoggerProvider) -> None:
+        self._provider = provider
+
+    def get_logger(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Any = None,
+    ) -> Any:
+        if name == semconv.SCOPE_NAME or name.startswith(semconv.SCOPE_NAME + "."):
+            version, schema_url = version or __version__, schema_url or semconv.SCHEMA_URL
+        return self._provider.get_logger(name, version, schema_url, attributes)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return bool(self._provider.force_flush(timeout_millis))
+
+
 class Bridge:
     """Our handler on the root logger, plus the lastResort stand-in while the app has no handler."""
 
     def __init__(self, logger_provider: LoggerProvider) -> None:
-        self.handler = GuardedLoggingHandler(level=logging.NOTSET, logger_provider=logger_provider)
+        self.handler = GuardedLoggingHandler(
+            level=logging.NOTSET,
+            logger_provider=_OwnScopes(logger_provider),  # type: ignore[arg-type]  # duck-typed
+        )
         self.fallback = _LastResort()
         self._originals: dict[str, Callable[..., Any]] = {}
 

@@ -20,8 +20,9 @@ from otel_agents.api._switches import parse_capture
 
 _log = logging.getLogger("otel_agents")
 
-EXPORTERS: Final = ("auto", "otlp", "store", "console", "none")
+EXPORTERS: Final = ("auto", "otlp", "otlp_proto_http", "otlp_proto_grpc", "store", "console", "none")
 PROTOCOLS: Final = ("http/protobuf", "grpc")
+SIGNALS: Final = ("traces", "metrics", "logs")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", ""})
 
@@ -80,6 +81,16 @@ def _choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) ->
         raise ValueError(f"expected one of {', '.join(choices)}")
 
     return parse
+
+
+def _exporter_list(value: object) -> tuple[str, ...]:
+    names = _strings(value)
+    if not names:
+        raise ValueError(f"expected one or more (comma-separated) of {', '.join(EXPORTERS)}")
+    for name in names:
+        if name.lower() not in EXPORTERS:
+            raise ValueError(f"unknown exporter {name!r}: expected one or more of {', '.join(EXPORTERS)}")
+    return tuple(name.lower() for name in names)
 
 
 def _path(value: object) -> Path:
@@ -148,6 +159,17 @@ def about(
 class Options:
     """Everything ``configure()`` accepts, each field with its variables, parser and description."""
 
+    sdk_disabled: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_SDK_DISABLED",),
+            parse=_bool,
+            doc=(
+                "`true`: `configure()` builds nothing (no store, no threads, no files, no global "
+                "providers); every span is the API's no-op"
+            ),
+        ),
+    )
     service_name: str | None = field(
         default=None,
         metadata=about(
@@ -184,15 +206,45 @@ class Options:
             doc="`service.instance.id`",
         ),
     )
-    exporter: str = field(
-        default="auto",
+    exporter: tuple[str, ...] = field(
+        default=("auto",),
         metadata=about(
-            env=("OTEL_TRACES_EXPORTER", "OTEL_AGENTS_EXPORTER"),
-            parse=_choice(EXPORTERS, {"otlp_proto_http": "otlp", "otlp_proto_grpc": "otlp"}),
+            env=("OTEL_AGENTS_EXPORTER",),
+            parse=_exporter_list,
+            default_doc="`auto`",
             doc=(
-                "`auto` (OTLP when an OTLP endpoint is set, else the local store), `otlp`, `store`, "
-                "`console`, `none`"
+                "exporters for every signal, a list (`otlp,console`) or one of: `auto` (per signal: OTLP "
+                "when the general or that signal's OTLP endpoint is set, else the local store), `otlp`, "
+                "`otlp_proto_http`, `otlp_proto_grpc`, `store`, `console`, `none`; as an argument it "
+                "also beats the per-signal variables below"
             ),
+        ),
+    )
+    traces_exporter: tuple[str, ...] | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_TRACES_EXPORTER",),
+            parse=_exporter_list,
+            default_doc="`exporter`",
+            doc="exporters for traces only (same values as `exporter`)",
+        ),
+    )
+    metrics_exporter: tuple[str, ...] | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_METRICS_EXPORTER",),
+            parse=_exporter_list,
+            default_doc="`exporter`",
+            doc="exporters for metrics only (same values as `exporter`)",
+        ),
+    )
+    logs_exporter: tuple[str, ...] | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_LOGS_EXPORTER",),
+            parse=_exporter_list,
+            default_doc="`exporter`",
+            doc="exporters for logs only (same values as `exporter`)",
         ),
     )
     otlp_endpoint: str | None = field(
@@ -202,8 +254,11 @@ class Options:
             parse=_text,
             default_doc="unset",
             doc=(
-                "base URL; per-signal `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` are honoured by"
-                " the exporters"
+                "base URL (`/v1/traces` etc. are appended for HTTP); as an argument it beats every "
+                "endpoint variable, else the exporters read "
+                "`OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` before this one. Headers, "
+                "compression, timeouts and TLS files: the standard variables, general and per signal, "
+                "as the SDK exporters read them"
             ),
         ),
     )
@@ -212,7 +267,34 @@ class Options:
         metadata=about(
             env=("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_AGENTS_OTLP_PROTOCOL"),
             parse=_choice(PROTOCOLS),
-            doc="or `grpc` (needs the `grpc` extra)",
+            doc="or `grpc` (needs the `grpc` extra), for every signal",
+        ),
+    )
+    otlp_traces_protocol: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",),
+            parse=_choice(PROTOCOLS),
+            default_doc="`otlp_protocol`",
+            doc="the OTLP protocol for traces only",
+        ),
+    )
+    otlp_metrics_protocol: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",),
+            parse=_choice(PROTOCOLS),
+            default_doc="`otlp_protocol`",
+            doc="the OTLP protocol for metrics only",
+        ),
+    )
+    otlp_logs_protocol: str | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",),
+            parse=_choice(PROTOCOLS),
+            default_doc="`otlp_protocol`",
+            doc="the OTLP protocol for logs only",
         ),
     )
     export_timeout: float = field(
@@ -221,7 +303,10 @@ class Options:
             env=("OTEL_AGENTS_EXPORT_TIMEOUT",),
             parse=_positive(float),
             default_doc="`5.0` s",
-            doc="per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` is set",
+            doc=(
+                "per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` or its per-signal variant is set; "
+                "also the periodic metric export's, unless `OTEL_METRIC_EXPORT_TIMEOUT` (ms) is set"
+            ),
         ),
     )
     home: Path | None = field(
@@ -338,6 +423,33 @@ class Options:
             doc="longest wait before a partial batch is exported",
         ),
     )
+    log_max_queue_size: int | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_MAX_QUEUE_SIZE",),
+            parse=_positive(int),
+            default_doc="`max_queue_size`",
+            doc="log records queued per exporter",
+        ),
+    )
+    log_max_export_batch_size: int | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",),
+            parse=_positive(int),
+            default_doc="`max_export_batch_size`",
+            doc="log records per export call",
+        ),
+    )
+    log_schedule_delay: float | None = field(
+        default=None,
+        metadata=about(
+            env=("OTEL_BLRP_SCHEDULE_DELAY",),
+            parse=_positive(float),
+            default_doc="`schedule_delay`",
+            doc="longest wait before a partial batch of log records is exported",
+        ),
+    )
     metric_export_interval: float = field(
         default=60.0,
         metadata=about(
@@ -345,6 +457,30 @@ class Options:
             parse=_positive(float),
             default_doc="`60.0` s",
             doc="periodic metric export",
+        ),
+    )
+    record_unsampled: bool = field(
+        default=True,
+        metadata=about(
+            env=("OTEL_AGENTS_RECORD_UNSAMPLED",),
+            parse=_bool,
+            doc=(
+                "spans the sampler (`OTEL_TRACES_SAMPLER`) drops are still recorded, unsampled, so the "
+                "span-derived metrics, roll-ups, runs and stats count them; only their export as traces "
+                "is dropped. `false`: the SDK's behaviour, cheaper, but metrics and stats undercount "
+                "(see [performance.md](performance.md#head-sampling))"
+            ),
+        ),
+    )
+    legacy_route_keys: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_AGENTS_LEGACY_ROUTE_KEYS",),
+            parse=_bool,
+            doc=(
+                "route spans also carry the pre-0.2 keys `gen_ai.agent.handoff.source.name` / "
+                "`.target.name` beside `otel_agents.route.source` / `.target` (kept for one release)"
+            ),
         ),
     )
     logs: bool = field(
@@ -422,19 +558,42 @@ class Options:
             for signal in ("", "TRACES_", "METRICS_", "LOGS_")
         )
 
-    @property
-    def resolved_exporter(self) -> str:
-        """``exporter`` with ``auto`` decided: OTLP when an endpoint is set, else the local store."""
-        if self.exporter != "auto":
-            return self.exporter
-        return "otlp" if self.otlp_configured else "store"
+    def exporters_for(self, signal: str) -> tuple[str, ...]:
+        """The exporters of one signal (``traces``, ``metrics``, ``logs``), ``auto`` decided, in order."""
+        names = getattr(self, f"{signal}_exporter") or self.exporter
+        # auto: OTLP when an endpoint for this signal (its own or the general one) is set.
+        otlp = bool(
+            self.otlp_endpoint
+            or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+        )
+        out: list[str] = []
+        for name in names:
+            if name == "auto":
+                name = "otlp" if otlp else "store"  # noqa: PLW2901 - the decided name
+            if name != "none" and name not in out:
+                out.append(name)
+        return tuple(out)
+
+    def protocol_for(self, signal: str) -> str:
+        """The OTLP protocol of one signal: its own setting, else ``otlp_protocol``."""
+        own: str | None = getattr(self, f"otlp_{signal}_protocol")
+        return own or self.otlp_protocol
 
 
 # field -> its spec, in declaration order.
 SPEC: Final[dict[str, OptionSpec]] = {f.name: f.metadata["option"] for f in fields(Options)}
 
+# An option given as an argument also decides for its per-signal variants (argument > OTEL_*).
+_GOVERNS: Final = {
+    "exporter": tuple(f"{signal}_exporter" for signal in SIGNALS),
+    "otlp_protocol": tuple(f"otlp_{signal}_protocol" for signal in SIGNALS),
+}
+
 # Standard variables given in milliseconds; our fields are seconds.
-_MILLISECOND_ENV: Final = frozenset({"OTEL_BSP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"})
+_MILLISECOND_ENV: Final = frozenset(
+    {"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"}
+)
 
 
 def resolve(**arguments: Any) -> Options:
@@ -465,6 +624,11 @@ def resolve(**arguments: Any) -> Options:
                 parsed = parsed / 1000
             values[name] = parsed
             break
+    for general, specific in _GOVERNS.items():
+        if arguments.get(general) is not None:
+            for name in specific:
+                if arguments.get(name) is None:
+                    values.pop(name, None)
     options = Options(**values)
     if options.max_export_batch_size > options.max_queue_size:
         options = replace(options, max_export_batch_size=options.max_queue_size)

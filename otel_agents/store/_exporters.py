@@ -32,16 +32,21 @@ class _Flushing:
 
 
 class StoreSpanExporter(_Flushing, SpanExporter):
-    """Writes span batches to the local store."""
+    """Writes span batches to the local store.
+
+    With ``unsampled_counts_only`` (set by ``configure()`` under its default ``record_unsampled``),
+    a span whose sampled flag is off adds only its run row and its stats, not its trace.
+    """
 
     def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
+        self.unsampled_counts_only = False
 
     @never_raise(SITE, default=SpanExportResult.FAILURE)
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
             return SpanExportResult.SUCCESS
-        ok = self._writer.write_spans(spans)
+        ok = self._writer.write_spans(spans, unsampled_counts_only=self.unsampled_counts_only)
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
 

@@ -11,7 +11,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 
@@ -51,6 +51,9 @@ DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
 DROP_UNENCODABLE: Final = "store.unencodable_record"
 SPAN_SITE: Final = "store.export.span"
+
+
+_SAMPLED: Final = 0x01  # W3C trace flags: the sampled bit
 
 
 class StoreWriter:
@@ -103,8 +106,9 @@ class StoreWriter:
 
     # --- spans ----------------------------------------------------------------------------------
 
-    def write_spans(self, spans: Sequence[Any]) -> bool:
-        """Store ``spans``; False (and counted drops) if the database write failed."""
+    def write_spans(self, spans: Sequence[Any], *, unsampled_counts_only: bool = False) -> bool:
+        """Store ``spans`` (unsampled ones as runs and stats only, if asked); False (and counted drops)
+        if the database write failed."""
         with self._lock:
             if self._closed:
                 stats.count_drop(DROP_SQLITE, len(spans))
@@ -120,6 +124,8 @@ class StoreWriter:
                 rows, encoded, kept = self._add_one_by_one(conn, spans)
             if len(kept) < len(spans):
                 stats.count_drop(DROP_UNENCODABLE, len(spans) - len(kept))
+            if unsampled_counts_only:
+                kept, encoded = _sampled_only(rows, kept, encoded)
             self._append("traces", kept, encoded, traces_request)
             ok = self._commit(
                 conn,
@@ -342,6 +348,19 @@ class StoreWriter:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+
+def _sampled_only(rows: BatchRows, spans: list[Any], encoded: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Keep only sampled spans as spans, events and trace lines; unsampled ones (recorded under head
+    sampling) still count in ``rows.runs`` and ``rows.stats``: runs and stats stay whole, traces do not."""
+    flags = [bool(int(cast(int, row[-1])) & _SAMPLED) for row in rows.spans]
+    if all(flags):
+        return spans, encoded
+    dropped = {(row[0], row[1]) for row, sampled in zip(rows.spans, flags, strict=True) if not sampled}
+    rows.spans = [row for row, sampled in zip(rows.spans, flags, strict=True) if sampled]
+    rows.events = [row for row in rows.events if (row[0], row[1]) not in dropped]
+    kept = [(span, line) for span, line, sampled in zip(spans, encoded, flags, strict=True) if sampled]
+    return [k[0] for k in kept], [k[1] for k in kept]
 
 
 def _metric_lines(data: Any) -> list[bytes]:

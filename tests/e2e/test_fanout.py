@@ -234,8 +234,8 @@ def test_jaeger_has_the_request_trace_with_correct_parenting(stack: Stack) -> No
         workflow = one(spans, "invoke_workflow")
         router = one(spans, "invoke_agent", **{"gen_ai.agent.name": "router"})
         route = one(spans, "route")
-        target = tags(route)["gen_ai.agent.handoff.target.name"]
-        assert tags(route)["gen_ai.agent.handoff.source.name"] == "router"
+        target = tags(route)["otel_agents.route.target"]
+        assert tags(route)["otel_agents.route.source"] == "router"
         assert target == stack.runs[trace_id]["route"]
         agent = one(spans, "invoke_agent", **{"gen_ai.agent.name": target})
         llm = one(spans, "chat")

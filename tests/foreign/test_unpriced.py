@@ -61,11 +61,13 @@ def test_short_windows_count_one_call_once(store_run: Any) -> None:
     """Two nested spans of one model call count once in `stats --since 1m`, as in the hourly rows."""
     run = store_run()
     attributes = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini"}
-    with oa.workflow("w"), _tracer("outer.instrumentation").start_as_current_span(
-        "chat gpt-4o-mini", attributes=attributes
-    ), _tracer("inner.instrumentation").start_as_current_span(
-        "chat gpt-4o-mini", attributes=attributes
-    ) as inner:
+    with (
+        oa.workflow("w"),
+        _tracer("outer.instrumentation").start_as_current_span("chat gpt-4o-mini", attributes=attributes),
+        _tracer("inner.instrumentation").start_as_current_span(
+            "chat gpt-4o-mini", attributes=attributes
+        ) as inner,
+    ):
         inner.set_attribute(semconv.GEN_AI_USAGE_INPUT_TOKENS, 10)
         inner.set_attribute(semconv.GEN_AI_USAGE_OUTPUT_TOKENS, 2)
     run.flush()

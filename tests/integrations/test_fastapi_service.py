@@ -119,7 +119,7 @@ def test_metrics_expose_agent_metrics(service: tuple[Server, Path]) -> None:
         "gen_ai_client_token_usage",
         "otel_agents_route_decisions",
         "otel_agents_cost",
-        "http_server_duration",
+        "http_server_request_duration",
     ):
         assert name in text, name
 

@@ -19,7 +19,7 @@ def test_defaults() -> None:
     assert options.capture_content is False
     assert options.shutdown_timeout == 5.0
     assert options.max_attribute_length == 4096
-    assert options.resolved_exporter == "store"
+    assert options.exporters_for("traces") == ("store",)
 
 
 def test_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,9 +47,16 @@ def test_capture_content_from_upstream_switch(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_otlp_endpoint_selects_otlp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any OTLP endpoint variable makes ``auto`` export over OTLP."""
+    """A signal's own OTLP endpoint makes ``auto`` export that signal over OTLP; the general one every signal."""
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:4318/v1/traces")
-    assert resolve().resolved_exporter == "otlp"
+    options = resolve()
+    assert [options.exporters_for(s) for s in ("traces", "metrics", "logs")] == [
+        ("otlp",),
+        ("store",),
+        ("store",),
+    ]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert resolve().exporters_for("metrics") == ("otlp",)
 
 
 def test_bad_environment_value_warns_and_falls_back(
@@ -62,7 +69,7 @@ def test_bad_environment_value_warns_and_falls_back(
     with caplog.at_level(logging.WARNING, logger="otel_agents"):
         options = resolve()
     assert options.shutdown_timeout == 5.0
-    assert options.exporter == "console"
+    assert options.exporter == ("console",)
     assert "OTEL_AGENTS_SHUTDOWN_TIMEOUT" in caplog.text
     assert "OTEL_TRACES_EXPORTER" in caplog.text
 
@@ -109,3 +116,48 @@ def test_the_options_table_in_the_docs_is_generated_from_the_code() -> None:
         assert f"| `{name}` |" in doc, name
         for env in SPEC[name].env:
             assert f"`{env}`" in doc, env
+
+
+def test_each_signal_reads_its_own_exporter_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_TRACES/METRICS/LOGS_EXPORTER decide for their signal only; unset ones follow ``exporter``."""
+    monkeypatch.setenv("OTEL_AGENTS_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp, console")
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "none")
+    options = resolve()
+    assert options.exporters_for("traces") == ("otlp", "console")
+    assert options.exporters_for("metrics") == ()
+    assert options.exporters_for("logs") == ("console",)
+
+
+def test_exporter_argument_beats_the_per_signal_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """configure(exporter=...) decides every signal, unless a per-signal argument is also given."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "console")
+    options = resolve(exporter="none", logs_exporter=["otlp"])
+    assert options.exporters_for("traces") == ()
+    assert options.exporters_for("metrics") == ()
+    assert options.exporters_for("logs") == ("otlp",)
+
+
+def test_per_signal_protocol_falls_back_to_the_general_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_EXPORTER_OTLP_TRACES_PROTOCOL sets traces only; the others take OTEL_EXPORTER_OTLP_PROTOCOL."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")
+    options = resolve()
+    assert [options.protocol_for(s) for s in ("traces", "metrics", "logs")] == [
+        "http/protobuf",
+        "grpc",
+        "grpc",
+    ]
+    assert resolve(otlp_protocol="http/protobuf").protocol_for("metrics") == "http/protobuf"
+
+
+def test_unknown_exporter_in_a_list_warns_and_falls_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OTEL_TRACES_EXPORTER=otlp,zipkin is ignored with a warning naming zipkin; ``exporter`` applies."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp,zipkin")
+    with caplog.at_level(logging.WARNING, logger="otel_agents"):
+        options = resolve()
+    assert "zipkin" in caplog.text
+    assert options.exporters_for("traces") == ("store",)

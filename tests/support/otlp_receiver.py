@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +40,10 @@ class Span:
 class Receiver:
     """A real OTLP/HTTP protobuf receiver on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.lock = threading.Lock()
+        # (path, lower-cased headers) of every request, to check headers and compression.
+        self.requests: list[tuple[str, dict[str, str]]] = []
         self.traces: list[ExportTraceServiceRequest] = []
         self.metrics: list[ExportMetricsServiceRequest] = []
         self.logs: list[ExportLogsServiceRequest] = []
@@ -54,6 +57,8 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 if self.headers.get("Content-Encoding") == "gzip":
                     import gzip
 
@@ -72,7 +77,11 @@ class Receiver:
                 return None
 
         self.server = http.server.ThreadingHTTPServer((HOST, 0), Handler)
-        self.endpoint = f"http://{HOST}:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.endpoint = f"{scheme}://{HOST}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def spans(self) -> list[Span]:
@@ -118,6 +127,11 @@ class Receiver:
                 for a in rm.resource.attributes
                 if a.key == "service.instance.id"
             }
+
+    def headers(self, path: str) -> list[dict[str, str]]:
+        """The headers of every request received on ``path`` (``/v1/traces``, ...)."""
+        with self.lock:
+            return [headers for got, headers in self.requests if got == path]
 
     def close(self) -> None:
         self.server.shutdown()

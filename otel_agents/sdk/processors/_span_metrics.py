@@ -18,10 +18,19 @@ from otel_agents.api._guard import never_raise
 from otel_agents.sdk.processors._normalise import upstream_client_metrics
 from otel_agents.sdk.processors._snapshot import span_attributes
 
-# Semconv-recommended bucket boundaries (GenAI client metrics).
+# The bucket boundaries semantic-conventions-genai advises, per metric (docs/gen-ai/*.md).
 DURATION_BUCKETS: Final = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )  # fmt: skip
+AGENT_DURATION_BUCKETS: Final = (
+    0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
+)  # fmt: skip
+WORKFLOW_DURATION_BUCKETS: Final = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+_BUCKETS: Final = {
+    semconv.OP_INVOKE_WORKFLOW: WORKFLOW_DURATION_BUCKETS,
+    semconv.OP_INVOKE_AGENT: AGENT_DURATION_BUCKETS,
+    semconv.OP_EXECUTE_TOOL: DURATION_BUCKETS,
+}
 TOKEN_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 )  # fmt: skip
@@ -31,12 +40,19 @@ _LABELS: Final = {
     semconv.OP_INVOKE_WORKFLOW: (semconv.GEN_AI_WORKFLOW_NAME,),
     semconv.OP_INVOKE_AGENT: (semconv.GEN_AI_AGENT_NAME,),
     semconv.OP_EXECUTE_TOOL: (semconv.GEN_AI_TOOL_NAME, semconv.GEN_AI_AGENT_NAME),
+    semconv.OP_PLAN: (semconv.GEN_AI_AGENT_NAME,),
 }
 _LLM_LABELS: Final = (
     semconv.GEN_AI_PROVIDER_NAME,
     semconv.GEN_AI_REQUEST_MODEL,
+    semconv.GEN_AI_RESPONSE_MODEL,
+    semconv.SERVER_ADDRESS,
+    semconv.SERVER_PORT,
+    semconv.GEN_AI_DATA_SOURCE_ID,
     semconv.GEN_AI_AGENT_NAME,
 )
+# Counted, but not a client operation: no gen_ai.client.operation.duration for these.
+_NO_DURATION: Final = frozenset({semconv.OP_PLAN})
 _WANTED: Final[tuple[str, ...]] = (
     semconv.GEN_AI_OPERATION_NAME,
     semconv.GEN_AI_WORKFLOW_NAME,
@@ -51,6 +67,13 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.ROUTE_SOURCE,
     semconv.ROUTE_TARGET,
     semconv.DUPLICATE_OF,
+    semconv.GEN_AI_RESPONSE_MODEL,
+    semconv.SERVER_ADDRESS,
+    semconv.SERVER_PORT,
+    semconv.GEN_AI_DATA_SOURCE_ID,
+    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+    semconv.LEGACY_ROUTE_SOURCE,
+    semconv.LEGACY_ROUTE_TARGET,
 )
 _DURATION_METRIC: Final = {
     semconv.OP_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
@@ -97,9 +120,14 @@ class SpanMetricsProcessor(SpanProcessor):
         self._lock = threading.Lock()
         self._cardinality = _Cardinality(max_series)
         self._durations = {
-            op: meter.create_histogram(name, unit="s", explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+            op: meter.create_histogram(name, unit="s", explicit_bucket_boundaries_advisory=_BUCKETS[op])
             for op, name in _DURATION_METRIC.items()
         }
+        self._first_chunk = meter.create_histogram(
+            semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK,
+            unit="s",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        )
         self._client_duration = meter.create_histogram(
             semconv.METRIC_CLIENT_OPERATION_DURATION,
             unit="s",
@@ -135,7 +163,11 @@ class SpanMetricsProcessor(SpanProcessor):
     def note(self, span: ReadableSpan) -> None:
         """Queue what the metrics need from ``span``; unguarded: callers guard it."""
         attrs = span_attributes(span)
-        if semconv.GEN_AI_OPERATION_NAME not in attrs and semconv.ROUTE_SOURCE not in attrs:
+        if (
+            semconv.GEN_AI_OPERATION_NAME not in attrs
+            and semconv.ROUTE_SOURCE not in attrs
+            and semconv.LEGACY_ROUTE_SOURCE not in attrs
+        ):
             return
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
@@ -183,8 +215,14 @@ class SpanMetricsProcessor(SpanProcessor):
         if semconv.ROUTE_SOURCE in attrs:
             # A route span, or a framework's hand-off (a tool span the normaliser gave an edge).
             edge = (
-                (semconv.ROUTE_SOURCE, str(attrs.get(semconv.ROUTE_SOURCE))),
-                (semconv.ROUTE_TARGET, str(attrs.get(semconv.ROUTE_TARGET, ""))),
+                (
+                    semconv.ROUTE_SOURCE,
+                    str(attrs.get(semconv.ROUTE_SOURCE, attrs.get(semconv.LEGACY_ROUTE_SOURCE))),
+                ),
+                (
+                    semconv.ROUTE_TARGET,
+                    str(attrs.get(semconv.ROUTE_TARGET, attrs.get(semconv.LEGACY_ROUTE_TARGET, ""))),
+                ),
             )
             add(self._routes, semconv.METRIC_ROUTE_DECISIONS, edge)
         if op is None:
@@ -208,9 +246,12 @@ class SpanMetricsProcessor(SpanProcessor):
             # A tool's own cost counts where it was spent; workflows and agents only roll it up.
             if cost and op == semconv.OP_EXECUTE_TOOL:
                 add(self._cost, semconv.METRIC_COST, base, cost)
-        else:
+        elif op not in _NO_DURATION:
             if not upstream_duration:
                 self._client_duration.record(duration, card(op, with_error))
+            first_chunk = _float(attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
+            if first_chunk is not None:
+                self._first_chunk.record(first_chunk, card(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, base))
             for token_type, count in (
                 (semconv.TOKEN_TYPE_INPUT, tokens_in),
                 (semconv.TOKEN_TYPE_OUTPUT, tokens_out),
