@@ -93,6 +93,23 @@ RUN_INPUT_SUMMARY: Final = "otel_agents.run.input_summary"
 RUN_OUTPUT_SUMMARY: Final = "otel_agents.run.output_summary"
 RUN_METRICS: Final = "otel_agents.run.metrics"
 RUN_METADATA_PREFIX: Final = "otel_agents.run.metadata."
+RUN_INPUT_PREVIEW: Final = "otel_agents.run.input_preview"
+RUN_OUTPUT_PREVIEW: Final = "otel_agents.run.output_preview"
+RUN_ERROR_SUMMARY: Final = "otel_agents.run.error_summary"
+RUN_EVENT_PAYLOAD: Final = "otel_agents.run.event.payload"
+# Custom run statuses (otel_agents.run.status) that also mark the run span as an error.
+RUN_STATUS_OK: Final = "ok"
+RUN_STATUS_ERROR: Final = "error"
+RUN_STATUS_ABANDONED: Final = "abandoned"
+FAILED_STATUSES: Final = frozenset(
+    {"error", "failed", "failure", "timeout", "timed_out", "aborted", "crashed", RUN_STATUS_ABANDONED}
+)
+# Human-readable previews (opt-in): the API writes up to PREVIEW_SOURCE characters so redaction sees a
+# secret whole; the SDK cuts to PREVIEW_CHARS after redaction.
+PREVIEW_CHARS: Final = 100
+PREVIEW_SOURCE: Final = 356
+PREVIEW_ELLIPSIS: Final = "..."
+PREVIEW_KEYS: Final = frozenset({RUN_INPUT_PREVIEW, RUN_OUTPUT_PREVIEW})
 
 # --- markers written by processors ------------------------------------------------------------
 REDACTED_MARKER: Final = "[REDACTED:{}]"

@@ -16,6 +16,7 @@ class Switches:
 
     capture_content: bool = os.environ.get(semconv.ENV_CAPTURE_CONTENT, "").strip().lower() in _TRUE
     log_events: bool = False
+    preview_content: bool = False
 
 
 switches = Switches()

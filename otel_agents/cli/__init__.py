@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
+from otel_agents.cli import _cmd_backup as cmd_backup
 from otel_agents.cli import _cmd_alerts as cmd_alerts
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_alerts,
         cmd_verify,
         cmd_metrics,
+        cmd_backup,
     ):
         module.register(sub)
     return parser

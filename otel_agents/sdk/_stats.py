@@ -1,0 +1,58 @@
+"""``get_stats()``: the figures of ``otel-agents stats`` as Python rows, read from the local store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from otel_agents.sdk._configure import current
+from otel_agents.store import _db as db
+from otel_agents.store import _paths as paths
+from otel_agents.store import _queries as queries
+from otel_agents.store import _schema as schema
+
+__all__ = ["get_stats"]
+
+
+def _ns(value: dt.datetime | float | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1e9)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("since/until: expected a datetime or epoch seconds")
+    return int(value * 1e9)
+
+
+def get_stats(
+    *,
+    home: str | Path | None = None,
+    since: dt.datetime | float | None = None,
+    until: dt.datetime | float | None = None,
+    kind: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per workflow, agent, tool and model: calls, errors, error rate, p50/p95/mean ms, tokens, cost.
+
+    The store is this process's (flushed first) unless ``home`` names another; an absent store has
+    no rows. ``since``/``until`` are datetimes or epoch seconds, applied at hour granularity.
+    """
+    active = current()
+    if home is not None:
+        where = Path(home).expanduser()
+    elif active is not None and active.store is not None:
+        where = active.store.home
+    else:
+        where = paths.default_home()
+    if active is not None and active.store is not None and active.store.home == where:
+        active.force_flush()
+    path = paths.db_path(where)
+    if not path.exists():
+        return []
+    conn = db.connect(path, readonly=True)
+    try:
+        schema.migrate(conn)
+        rows = queries.stats(conn, _ns(since), _ns(until))
+    finally:
+        conn.close()
+    return [r for r in rows if kind is None or r["kind"] == kind]
