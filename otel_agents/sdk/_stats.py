@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from otel_agents.store import _paths as paths
 from otel_agents.store import _queries as queries
 from otel_agents.store import _schema as schema
 
-__all__ = ["get_stats"]
+__all__ = ["get_stats", "run_counts", "store_home"]
 
 
 def _ns(value: dt.datetime | float | None) -> int | None:
@@ -37,14 +39,31 @@ def get_stats(
     The store is this process's (flushed first) unless ``home`` names another; an absent store has
     no rows. ``since``/``until`` are datetimes or epoch seconds, applied at hour granularity.
     """
-    active = current()
+    rows = _read(home, lambda conn: queries.stats(conn, _ns(since), _ns(until)))
+    return [r for r in rows if kind is None or r["kind"] == kind]
+
+
+def run_counts(home: str | Path | None = None) -> list[dict[str, Any]]:
+    """Per run name and status: runs, item totals, mean duration (this process's store, flushed)."""
+    return _read(home, queries.run_counts)
+
+
+def store_home(home: str | Path | None = None) -> Path:
+    """``home``, else the store this process writes to, else the default store."""
     if home is not None:
-        where = Path(home).expanduser()
-    elif active is not None and active.store is not None:
-        where = active.store.home
-    else:
-        where = paths.default_home()
-    if active is not None and active.store is not None and active.store.home == where:
+        return Path(home).expanduser()
+    active = current()
+    if active is not None and active.store is not None:
+        return Path(active.store.home)
+    return paths.default_home()
+
+
+def _read(
+    home: str | Path | None, query: Callable[[sqlite3.Connection], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    where = store_home(home)
+    active = current()
+    if active is not None and active.store is not None and Path(active.store.home) == where:
         active.force_flush()
     path = paths.db_path(where)
     if not path.exists():
@@ -52,7 +71,6 @@ def get_stats(
     conn = db.connect(path, readonly=True)
     try:
         schema.migrate(conn)
-        rows = queries.stats(conn, _ns(since), _ns(until))
+        return query(conn)
     finally:
         conn.close()
-    return [r for r in rows if kind is None or r["kind"] == kind]
