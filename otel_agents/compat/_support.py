@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from opentelemetry import metrics
+from opentelemetry._logs import SeverityNumber, get_logger_provider
 
 from otel_agents.api import _semconv as semconv
-from otel_agents.api._guard import report
+from otel_agents.api._guard import contained, report
+from otel_agents.api._values import to_attribute
 from otel_agents.api._version import __version__
+from otel_agents.api._walk import safe_str
 from otel_agents.sdk._configure import Telemetry, configure, current
 
 MAX_INSTRUMENTS: Final = 512
 MAX_LABELS: Final = 32
 MAX_LABEL_VALUE: Final = 256
+MAX_ATTRIBUTES: Final = 64
 
 
 class BadTelemetryInput(Exception):
@@ -53,7 +61,9 @@ def meter() -> metrics.Meter:
         return made
 
 
-def instrument(kind: str, name: str, unit: str = "", description: str = "") -> Any:
+def instrument(
+    kind: str, name: str, unit: str = "", description: str = "", buckets: tuple[float, ...] = ()
+) -> Any:
     """A counter, up-down counter, gauge or histogram by name, made once (at most MAX_INSTRUMENTS)."""
     m = meter()
     key = (kind, name, unit, description)
@@ -66,7 +76,12 @@ def instrument(kind: str, name: str, unit: str = "", description: str = "") -> A
         "gauge": m.create_gauge,
         "histogram": m.create_histogram,
     }
-    made = factories[kind](name, unit=unit, description=description)
+    if kind == "histogram" and buckets:
+        made = m.create_histogram(
+            name, unit=unit, description=description, explicit_bucket_boundaries_advisory=list(buckets)
+        )
+    else:
+        made = factories[kind](name, unit=unit, description=description)
     with _lock:
         if len(_instruments) >= MAX_INSTRUMENTS:
             _instruments.clear()
@@ -113,3 +128,117 @@ def number(site: str, value: object) -> float | None:
         bad_input(site, "value must be finite")
         return None
     return number_
+
+
+_SEVERITIES: Final = {
+    "debug": SeverityNumber.DEBUG,
+    "info": SeverityNumber.INFO,
+    "warning": SeverityNumber.WARN,
+    "warn": SeverityNumber.WARN,
+    "error": SeverityNumber.ERROR,
+    "critical": SeverityNumber.FATAL,
+    "fatal": SeverityNumber.FATAL,
+}
+_INSTRUMENT_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/-]{0,254}$")
+
+
+def severity(level: object) -> tuple[SeverityNumber, str]:
+    """The OTel severity for an old level name (or stdlib level number); INFO when unknown."""
+    if isinstance(level, int) and not isinstance(level, bool):
+        level = logging.getLevelName(level)
+    text = level.strip().lower() if isinstance(level, str) else "info"
+    number = _SEVERITIES.get(text, SeverityNumber.INFO)
+    return number, number.name if text not in _SEVERITIES else text.upper()
+
+
+def attributes(given: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Log or span attributes from a caller's dict: str keys, values coerced (JSON for containers)."""
+    out: dict[str, Any] = {}
+    for key, value in list(given.items())[:MAX_ATTRIBUTES]:
+        coerced = to_attribute(value)
+        if coerced is not None:
+            out[prefix + (key if isinstance(key, str) else safe_str(key, 64))] = coerced
+    return out
+
+
+def emit_log(
+    scope: str,
+    level: object,
+    body: object,
+    attrs: Mapping[str, Any] | None = None,
+    *,
+    event_name: str | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    """One OTel log record through the logs API (trace-correlated with the current span)."""
+    number, text = severity(level)
+    get_logger_provider().get_logger(scope, __version__).emit(
+        severity_number=number,
+        severity_text=text,
+        body=body if isinstance(body, str) else safe_str(body),
+        attributes=dict(attrs or {}),
+        event_name=event_name,
+        exception=exception,
+    )
+
+
+def valid_name(site: str, name: object) -> str | None:
+    """``name`` if it is a valid metric name, else None (counted)."""
+    if isinstance(name, str) and _INSTRUMENT_NAME.match(name):
+        return name
+    bad_input(site, "metric name must match [A-Za-z][A-Za-z0-9_.:/-]*")
+    return None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tolerant(site: str, default: Any = None) -> Callable[[F], F]:
+    """Decorator for a shim call: missing or unexpected arguments are counted, any error contained.
+
+    The old libraries promised that telemetry never raises, so a call Python itself would reject
+    (a required argument missing, an unknown keyword) is logged once and counted, and returns
+    ``default``; so does an internal error (re-raised under the test suite, like every guard).
+    """
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+        full = f"compat.{site}"
+
+        def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError:
+                bad_input(site, "missing or unexpected arguments")
+                return False
+            return True
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if not check(args, kwargs):
+                    return default
+                try:
+                    return await fn(*args, **kwargs)
+                except Exception as exc:
+                    if not contained(full, exc):
+                        raise
+                    return default
+
+            return cast(F, async_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not check(args, kwargs):
+                return default
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if not contained(full, exc):
+                    raise
+                return default
+
+        return cast(F, wrapper)
+
+    return decorate

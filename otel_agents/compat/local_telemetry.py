@@ -51,9 +51,8 @@ from typing import Any, Final
 import orjson
 
 from otel_agents.api import _semconv as semconv
-from otel_agents.api._guard import never_raise
 from otel_agents.api._runs import MAX_OPEN_RUNS, Run, get_run, start_run
-from otel_agents.compat._support import bad_input, pipeline
+from otel_agents.compat._support import bad_input, pipeline, tolerant
 from otel_agents.sdk import _stats
 from otel_agents.store import _backup
 from otel_agents.store import _db as db
@@ -211,7 +210,7 @@ class TelemetryClient:
         """The store directory the runs are written to."""
         return _stats.store_home()
 
-    @never_raise("compat.local_telemetry.start_run", default="")
+    @tolerant("local_telemetry.start_run", default="")
     def start_run(self, agent_name: str, job_type: str, trigger_type: str = "cli", **kwargs: Any) -> str:
         """Open a run for ``agent_name``; returns its generated run id."""
         if not isinstance(agent_name, str) or not agent_name:
@@ -227,14 +226,14 @@ class TelemetryClient:
             self._apply(state, kwargs, "start_run")
         return run.run_id
 
-    @never_raise("compat.local_telemetry.log_event")
+    @tolerant("local_telemetry.log_event")
     def log_event(self, run_id: str, event_type: str, payload: Any = None) -> None:
         """Record an event on the run ``run_id``."""
         state = self._state(run_id, "log_event")
         if state is not None:
             state.run.log_event(event_type, payload)
 
-    @never_raise("compat.local_telemetry.end_run", default=False)
+    @tolerant("local_telemetry.end_run", default=False)
     def end_run(self, run_id: str, status: str = STATUS_SUCCESS, **metrics: Any) -> bool:
         """Record the final metrics and end the run with ``status``; False for an unknown run id."""
         state = self._state(run_id, "end_run")
@@ -270,7 +269,7 @@ class TelemetryClient:
             raise
         self.end_run(run_id, status=tracker.status or STATUS_SUCCESS)
 
-    @never_raise("compat.local_telemetry.get_stats", default={})
+    @tolerant("local_telemetry.get_stats", default={})
     def get_stats(self) -> dict[str, Any]:
         """Run totals by status and by agent, item totals, and the per agent/tool/model figures."""
         by_status: dict[str, int] = {}
@@ -295,7 +294,7 @@ class TelemetryClient:
             "stats": _stats.get_stats(),
         }
 
-    @never_raise("compat.local_telemetry.export_csv", default=0)
+    @tolerant("local_telemetry.export_csv", default=0)
     def export_csv(self, path: str | Path, agent_name: str | None = None) -> int:
         """Write the runs (of one agent, or all) as CSV, the columns of ``otel-agents export runs``."""
         self.telemetry.force_flush()
@@ -429,7 +428,7 @@ class RunTracker:
         """Record an event on this run."""
         self.client.log_event(self.run_id, event_type, payload)
 
-    @never_raise("compat.local_telemetry.set_metrics")
+    @tolerant("local_telemetry.set_metrics")
     def set_metrics(self, **metrics: Any) -> None:
         """Record run metrics (see the module docstring for where each field goes)."""
         state = self.client._state(self.run_id, "set_metrics")

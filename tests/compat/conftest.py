@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.compat.grafana_fake import GrafanaFake
+from tests.integrations.conftest import servers  # noqa: F401 - the supervised-server fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).with_name("examples")
@@ -55,3 +58,19 @@ def cli_json(*args: str, home: Path) -> object:
 @pytest.fixture
 def example() -> Example:
     return run_example
+
+
+@pytest.fixture
+def grafana() -> Iterator[GrafanaFake]:
+    """A local receiver answering like Grafana's HTTP API, recording method, path and JSON body."""
+    fake = GrafanaFake()
+    yield fake
+    fake.close()
+
+
+def run_readme_in_process(name: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``examples/NAME_readme.py`` unchanged in this process (for the in-memory pipeline)."""
+    import runpy
+
+    monkeypatch.chdir(cwd)
+    runpy.run_path(str(EXAMPLES / f"{name}_readme.py"), run_name="__main__")
