@@ -165,5 +165,6 @@ def test_a_wrong_config_fails_loudly(config: object, error: type[Exception]) -> 
 def test_grafana_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """With grafana-client missing, a config naming Grafana fails with the extra to install."""
     monkeypatch.setitem(sys.modules, "grafana_client", None)
+    monkeypatch.setitem(sys.modules, "grafana_client.api", None)
     with pytest.raises(ImportError, match=r"otel-agents\[compat-grafana\]"):
         MonitoringService({"grafana_url": "http://127.0.0.1:3000"})
