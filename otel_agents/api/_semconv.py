@@ -7,11 +7,13 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
+from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import service_attributes as _service
 
 # --- upstream general attribute keys ---------------------------------------------------------
 ERROR_TYPE: Final = _error.ERROR_TYPE
+CLIENT_ADDRESS: Final = _client.CLIENT_ADDRESS
 SERVICE_NAME: Final = _service.SERVICE_NAME
 SERVICE_VERSION: Final = _service.SERVICE_VERSION
 SERVICE_INSTANCE_ID: Final = _service.SERVICE_INSTANCE_ID

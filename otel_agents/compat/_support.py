@@ -19,6 +19,7 @@ from otel_agents.api._guard import contained, report
 from otel_agents.api._values import to_attribute
 from otel_agents.api._version import __version__
 from otel_agents.api._walk import safe_str
+from otel_agents.integrations import prometheus
 from otel_agents.sdk._configure import Telemetry, configure, current
 
 MAX_INSTRUMENTS: Final = 512
@@ -37,9 +38,17 @@ def bad_input(site: str, what: str) -> None:
 
 
 def pipeline(**options: Any) -> Telemetry:
-    """The process's pipeline: the one already configured, else one configured with ``options``."""
+    """The process's pipeline: the one already configured, else one configured with ``options``.
+
+    With the Prometheus extra installed it includes the process's Prometheus reader, so a
+    ``setup_monitoring(app)`` called after a shim still serves every metric on ``/metrics``.
+    """
     active = current()
-    return active if active is not None else configure(**options)
+    if active is not None:
+        return active
+    if prometheus.available():
+        options["metric_readers"] = [*options.get("metric_readers", ()), prometheus.reader()]
+    return configure(**options)
 
 
 _lock = threading.Lock()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.compat.grafana_fake import GrafanaFake
-from tests.integrations.conftest import servers  # noqa: F401 - the supervised-server fixture
+from tests.integrations.conftest import servers, upstream_http  # noqa: F401 - shared fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).with_name("examples")
