@@ -15,6 +15,7 @@ import pytest
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.compat.local_telemetry import TelemetryClient, TelemetryConfig, track_run
+from otel_agents.integrations import prometheus
 from tests.compat.conftest import Example, cli_json
 from tests.conftest import reset_otel_globals
 from tests.support.otlp_receiver import Receiver
@@ -97,8 +98,10 @@ def test_metrics_api_posts_runs_over_otlp(tmp_path: Path, example: Example, otlp
     assert len(_rows(tmp_path / "t", "SELECT run_id FROM runs")) == 3
 
 
-def test_metrics_api_never_blocks_the_caller(tmp_path: Path) -> None:
+def test_metrics_api_never_blocks_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A remote endpoint that accepts but never answers does not hold up start_run/end_run."""
+    # The process-wide Prometheus reader joins one meter provider per process; keep it for the others.
+    monkeypatch.setattr(prometheus, "available", lambda: False)
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(64)

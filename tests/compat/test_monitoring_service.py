@@ -162,7 +162,7 @@ def test_a_wrong_config_fails_loudly(config: object, error: type[Exception]) -> 
         MonitoringService(config)  # type: ignore[arg-type]
 
 
-def test_grafana_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grafana_without_the_extra_names_it(pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """With grafana-client missing, a config naming Grafana fails with the extra to install."""
     monkeypatch.setitem(sys.modules, "grafana_client", None)
     monkeypatch.setitem(sys.modules, "grafana_client.api", None)

@@ -23,7 +23,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
         if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(
-        f"{name} {labels} not on /metrics:\n" + "\n".join(l for l in text.splitlines() if name in l)
+        f"{name} {labels} not on /metrics:\n" + "\n".join(x for x in text.splitlines() if name in x)
     )
 
 
