@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from otel_agents.sdk._configure import current
 from otel_agents.store import _db as db
+from otel_agents.store import _metric_window as summary
 from otel_agents.store import _paths as paths
 from otel_agents.store import _queries as queries
 from otel_agents.store import _schema as schema
 
-__all__ = ["get_stats", "run_counts", "store_home"]
+__all__ = ["get_stats", "metric_summary", "run_counts", "store_home"]
 
 
 def _ns(value: dt.datetime | float | None) -> int | None:
@@ -46,6 +47,23 @@ def get_stats(
 def run_counts(home: str | Path | None = None) -> list[dict[str, Any]]:
     """Per run name and status: runs, item totals, mean duration (this process's store, flushed)."""
     return _read(home, queries.run_counts)
+
+
+def metric_summary(
+    name: str,
+    *,
+    since: dt.datetime | float | None = None,
+    until: dt.datetime | float | None = None,
+    tags: Mapping[str, object] | None = None,
+    home: str | Path | None = None,
+) -> dict[str, Any]:
+    """Summary statistics of the histogram ``name`` from the store (see ``store._metric_summary``)."""
+    since_ns, until_ns = _ns(since), _ns(until)
+    rows = _read(
+        home,
+        lambda conn: [summary.metric_summary(conn, name, since_ns=since_ns, until_ns=until_ns, tags=tags)],
+    )
+    return rows[0] if rows else summary.empty(name)
 
 
 def store_home(home: str | Path | None = None) -> Path:
