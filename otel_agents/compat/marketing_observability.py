@@ -29,6 +29,14 @@ steps_completed, success, tags)``                   ``workflow_duration_seconds`
 ``get_metrics_summary(name, time_range, tags)``     the store's metric points of ``name`` (flushed
                                                     first): count, sum, mean, median, min, max,
                                                     stddev and timestamps
+``AlertRule(name, condition, threshold, duration,    a threshold rule on the metrics passed to
+cooldown, severity, message_template)``             ``check_rules`` (a rule file for the alert
+                                                    engine is the native form)
+``AlertManager.add_rule`` /                          the rule set / a ``CallableNotifier``
+``add_notification_handler(fn)``
+``AlertManager.check_rules(metrics)``                each rule evaluated: fires (after
+                                                    ``duration``, outside ``cooldown``) and resolves
+                                                    through the engine's manual alerts
 ==================================================  ==============================================
 
 Inputs and outputs are never logged as content unless content capture is on: they become the
@@ -41,8 +49,10 @@ input is logged once and counted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry.trace import Status, StatusCode
@@ -55,6 +65,9 @@ from otel_agents.api._spans import error_type, recorded, route
 from otel_agents.api._spans import tool as tool_scope
 from otel_agents.api._switches import switches
 from otel_agents.api._values import preview_source, summarize
+from otel_agents.compat import _alerting as alerting
+from otel_agents.compat._alert_rules import RuleClock, describe, evaluate, finite
+from otel_agents.compat._alerting import Backend, Handler
 from otel_agents.compat._support import (
     attributes,
     bad_input,
@@ -70,7 +83,7 @@ from otel_agents.sdk import _stats
 from otel_agents.sdk._configure import current
 from otel_agents.sdk.processors._redaction import Redactor, marker
 
-__all__ = ["MetricsCollector", "StructuredLogger", "summarize_input"]
+__all__ = ["AlertManager", "AlertRule", "MetricsCollector", "StructuredLogger", "summarize_input"]
 
 SCOPE: Final = "marketing_observability"
 MAX_DEPTH: Final = 6
@@ -492,3 +505,171 @@ class MetricsCollector:
 
 def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.timezone.utc).isoformat()
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+_CONDITION: Final = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|==|!=|>|<)\s*(?:threshold)?\s*$")
+_OPERATORS: Final[dict[str, Callable[[float, float], bool]]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+_SEVERITY: Final = {"info": "info", "warning": "warning", "error": "critical", "critical": "critical"}
+
+
+@dataclass
+class AlertRule:
+    """A rule over the metrics passed to ``check_rules``: ``"error_rate > threshold"`` or a callable.
+
+    A configuration call: an unparsable condition or a bad number raises at once.
+    """
+
+    name: str
+    condition: str | Callable[[Mapping[str, Any]], object]
+    threshold: float = 0.0
+    duration: float = 0.0
+    cooldown: float = 300.0
+    severity: str = "warning"
+    message_template: str = "{name}: {metric} is {value:g} (threshold {threshold:g})"
+    _clock: RuleClock = field(default_factory=RuleClock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("AlertRule(name=...): expected a non-empty string")
+        if not callable(self.condition) and not (
+            isinstance(self.condition, str) and _CONDITION.match(self.condition)
+        ):
+            raise ValueError(
+                f"AlertRule({self.name!r}): condition must be like 'error_rate > threshold' or a callable"
+            )
+        if finite(self.threshold) is None:
+            raise ValueError(f"AlertRule({self.name!r}): threshold must be a finite number")
+        for label, x in (("duration", self.duration), ("cooldown", self.cooldown)):
+            seconds = finite(x)
+            if seconds is None or seconds < 0:
+                raise ValueError(f"AlertRule({self.name!r}): {label} must be a number of seconds >= 0")
+        if not isinstance(self.severity, str) or self.severity.lower() not in _SEVERITY:
+            raise ValueError(f"AlertRule({self.name!r}): severity must be one of {', '.join(_SEVERITY)}")
+        if not isinstance(self.message_template, str):
+            raise ValueError(f"AlertRule({self.name!r}): message_template must be a string")
+
+    @property
+    def metric(self) -> str | None:
+        """The metric a string condition reads."""
+        match = _CONDITION.match(self.condition) if isinstance(self.condition, str) else None
+        return match[1] if match else None
+
+    def holds(self, metrics: Mapping[str, Any]) -> tuple[bool, float | None] | None:
+        """(condition holds, the value read), or None when ``metrics`` lacks what the rule needs."""
+        if callable(self.condition):
+            return bool(self.condition(metrics)), None
+        match = _CONDITION.match(self.condition)
+        assert match is not None
+        if match[1] not in metrics:
+            return None
+        value = finite(metrics[match[1]])
+        if value is None:
+            bad_input("marketing_observability.check_rules", "metric values must be finite numbers")
+            return None
+        return _OPERATORS[match[2]](value, float(self.threshold)), value
+
+
+class AlertManager:
+    """Rules, notification handlers and ``check_rules``, over the alert engine's manual alerts."""
+
+    def __init__(self) -> None:
+        pipeline()
+        self.rules: dict[str, AlertRule] = {}
+        self._handlers: list[Handler] = []
+        self._backend: Backend | None = None
+
+    def _alerts(self) -> Backend:
+        if self._backend is None:
+            self._backend = alerting.backend(self._handlers)
+        return self._backend
+
+    def add_rule(self, rule: AlertRule) -> None:
+        """Add (or replace, by name) a rule; anything but an ``AlertRule`` raises."""
+        if not isinstance(rule, AlertRule):
+            raise TypeError(f"add_rule(rule): expected an AlertRule, got {type(rule).__name__}")
+        self.rules[rule.name] = rule
+
+    def add_notification_handler(self, handler: Handler) -> None:
+        """Call ``handler(alert)`` (plain or ``async def``) for each notification, on a background thread."""
+        if not callable(handler):
+            raise TypeError("add_notification_handler(handler): expected a callable")
+        self._handlers.append(handler)
+
+    @tolerant("marketing_observability.check_rules", default=[])
+    def check_rules(self, metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Evaluate every rule against ``metrics``; the alerts that fired now (resolving the rest)."""
+        site = "marketing_observability.check_rules"
+        if not isinstance(metrics, Mapping):
+            bad_input(site, "metrics must be a dict")
+            return []
+        fired: list[dict[str, Any]] = []
+        backend = self._alerts()
+        for rule in list(self.rules.values()):
+            try:
+                outcome = rule.holds(metrics)
+            except Exception:  # noqa: BLE001 - a user's condition callable
+                bad_input(site, "a rule's condition raised")
+                continue
+            if outcome is None:
+                continue
+            holds, value = outcome
+            message = describe(
+                rule.message_template,
+                name=rule.name,
+                metric=rule.metric or rule.name,
+                value=value if value is not None else float("nan"),
+                threshold=float(rule.threshold),
+                severity=rule.severity,
+            )
+            severity = _SEVERITY[rule.severity.lower()]
+            labels = {"metric": rule.metric} if rule.metric else {}
+            if severity != rule.severity.lower():
+                labels["compat_severity"] = rule.severity.lower()
+
+            fire = functools.partial(
+                backend.trigger,
+                rule.name,
+                dedup_key=rule.name,
+                severity=severity,
+                summary=message,
+                labels=labels,
+                value=value,
+            )
+            key = evaluate(
+                backend,
+                rule._clock,
+                holds=holds,
+                duration=float(rule.duration),
+                cooldown=float(rule.cooldown),
+                fire=fire,
+                key=rule.name,
+            )
+            if key is not None:
+                fired.append(
+                    {
+                        "name": rule.name,
+                        "severity": rule.severity,
+                        "message": message,
+                        "value": value,
+                        "dedup_key": key,
+                    }
+                )
+        return fired
+
+    def active_alerts(self) -> list[str]:
+        """The names of this manager's rules whose alerts are active."""
+        active = set(self._alerts().active_keys())
+        return [name for name in self.rules if name in active]
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every notification so far was handed to the handlers."""
+        return self._alerts().flush(timeout)

@@ -28,9 +28,18 @@ session_id, ip_address)``                        ``user.id``, ``session.id``, ``
 ``check_redis_connection(url)``                  the same for a ``redis://`` URL (TCP connect)
 ``check_external_service(url, timeout=,          ``integrations.checks.http_check(url)()``
 expected_status=)``
-``trigger_alert``, ``update_alert``,             see the alerts section of docs/migration.md
-``resolve_alert``, ``AlertRule``, ...
+``trigger_alert(name, message, severity)``        the alert engine's manual alert
+                                                 (``ManualAlerts.trigger``, dedup key = name)
+``update_alert(id, message=, severity=,          ``ManualAlerts.update`` (``acknowledge`` for
+state=)``                                        ``state=AlertState.ACKNOWLEDGED``)
+``resolve_alert(id)``                            ``ManualAlerts.resolve``
+``AlertRule(threshold_above=/below=/             a threshold rule checked on the values passed
+outside_range=, cooldown_period=).check(v)``     to ``check``; fires and resolves through the
+                                                 engine (an alert rule file is the native form)
 ===============================================  =================================================
+
+Without the alert engine installed, alerts are kept in memory and every state change is the same
+OTel log record the engine writes (``otel_agents.alert.state_change``).
 
 Nothing here raises into the caller: a bad name, value or tag is logged once and counted. The
 configuration calls (``configure_metrics``, ``configure_logging``) check their arguments and raise
@@ -47,6 +56,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
@@ -59,13 +69,19 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._logs import TraceContextFilter, log_context
 from otel_agents.api._version import __version__
 from otel_agents.api._walk import safe_str
+from otel_agents.compat import _alerting
+from otel_agents.compat._alert_rules import RuleClock, describe, evaluate, finite
 from otel_agents.compat._support import bad_input, instrument, number, pipeline, tolerant, valid_name
 from otel_agents.compat._support import labels as clean_labels
 from otel_agents.integrations.checks import database_check, http_check
 from otel_agents.integrations.health import PASS, HealthRegistry
 
 __all__ = [
+    "AlertRule",
+    "AlertSeverity",
+    "AlertState",
     "CompatLogger",
+    "add_alert_handler",
     "check_database_connection",
     "check_external_service",
     "check_health",
@@ -82,9 +98,12 @@ __all__ = [
     "inject_context_into_headers",
     "record_timer",
     "register_health_check",
+    "resolve_alert",
     "setup_monitoring",
     "trace",
     "tracer",
+    "trigger_alert",
+    "update_alert",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -585,3 +604,219 @@ def check_external_service(url: str, timeout: float = 5.0, expected_status: int 
         bad_input("monitoring_utils.check_external_service", "expected an http(s) URL")
         return {"status": UNHEALTHY, "message": str(exc), "latency_ms": 0.0}
     return _run_check(check)
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+class AlertSeverity(str, Enum):
+    """The old severities; ``error`` goes to the engine as ``critical`` (it has info, warning, critical)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class AlertState(str, Enum):
+    """An alert's state, in the engine's words."""
+
+    ACTIVE = _alerting.FIRING
+    ACKNOWLEDGED = _alerting.ACKNOWLEDGED
+    RESOLVED = _alerting.RESOLVED
+
+
+_ENGINE_SEVERITY: Final = {"info": "info", "warning": "warning", "error": "critical", "critical": "critical"}
+_alert_handlers: list[_alerting.Handler] = []
+_backend: _alerting.Backend | None = None
+
+
+def _alerts() -> _alerting.Backend:
+    global _backend  # noqa: PLW0603 - one alert lifecycle per process, made on first use
+    if _backend is None:
+        pipeline()
+        _backend = _alerting.backend(_alert_handlers)
+    return _backend
+
+
+def _severity(site: str, value: object) -> str | None:
+    text = value.value if isinstance(value, AlertSeverity) else value
+    if isinstance(text, str) and text.lower() in _ENGINE_SEVERITY:
+        return _ENGINE_SEVERITY[text.lower()]
+    bad_input(site, "severity must be an AlertSeverity")
+    return None
+
+
+def add_alert_handler(handler: Callable[[dict[str, Any]], object]) -> None:
+    """Call ``handler(alert)`` for every alert notification (on a background thread)."""
+    if not callable(handler):
+        raise TypeError("add_alert_handler(handler): expected a callable")
+    _alert_handlers.append(handler)
+
+
+@tolerant("monitoring_utils.trigger_alert")
+def trigger_alert(
+    name: str,
+    message: str | None = None,
+    severity: AlertSeverity | str = AlertSeverity.WARNING,
+    labels: Mapping[str, Any] | None = None,
+    value: float | None = None,
+    dedup_key: str | None = None,
+) -> str | None:
+    """Raise the alert ``name`` (one per ``dedup_key``, default the name); returns its id."""
+    site = "monitoring_utils.trigger_alert"
+    if not isinstance(name, str) or not name:
+        bad_input(site, "name must be a non-empty string")
+        return None
+    level = _severity(site, severity) or "warning"
+    key = dedup_key if isinstance(dedup_key, str) and dedup_key else name
+    tags = {k: str(v) for k, v in clean_labels(site, labels).items()}
+    if level != str(getattr(severity, "value", severity)).lower():
+        tags["compat_severity"] = str(getattr(severity, "value", severity)).lower()
+    amount = finite(value)
+    return _alerts().trigger(
+        name,
+        dedup_key=key,
+        severity=level,
+        summary=safe_str(message) if message else None,
+        labels=tags,
+        value=amount,
+    )
+
+
+@tolerant("monitoring_utils.update_alert", default=False)
+def update_alert(
+    alert_id: str,
+    message: str | None = None,
+    severity: AlertSeverity | str | None = None,
+    value: float | None = None,
+    state: AlertState | str | None = None,
+) -> bool:
+    """Change an active alert's message, severity or value, or acknowledge it; False if not active."""
+    site = "monitoring_utils.update_alert"
+    level = _severity(site, severity) if severity is not None else None
+    backend = _alerts()
+    done = True
+    if message is not None or level is not None or value is not None:
+        done = backend.update(
+            str(alert_id), summary=safe_str(message) if message else None, severity=level, value=finite(value)
+        )
+    wanted = state.value if isinstance(state, AlertState) else state
+    if wanted == AlertState.ACKNOWLEDGED.value:
+        done = backend.acknowledge(str(alert_id)) and done
+    elif wanted == AlertState.RESOLVED.value:
+        done = backend.resolve(str(alert_id)) and done
+    elif wanted not in (None, AlertState.ACTIVE.value):
+        bad_input(site, "state must be an AlertState")
+    if not done:
+        bad_input(site, "no active alert with that id")
+    return done
+
+
+@tolerant("monitoring_utils.resolve_alert", default=False)
+def resolve_alert(alert_id: str, message: str | None = None) -> bool:
+    """Resolve an active alert (and notify); False if it was not active."""
+    backend = _alerts()
+    if message is not None:
+        backend.update(str(alert_id), summary=safe_str(message), severity=None, value=None)
+    done = backend.resolve(str(alert_id))
+    if not done:
+        bad_input("monitoring_utils.resolve_alert", "no active alert with that id")
+    return done
+
+
+@dataclass
+class AlertRule:
+    """A threshold rule: fires when a checked value is above, below or outside a range.
+
+    A configuration call: a rule without a condition, or with a bad threshold, raises at once.
+    """
+
+    name: str
+    metric_name: str | None = None
+    threshold_above: float | None = None
+    threshold_below: float | None = None
+    outside_range: tuple[float, float] | None = None
+    cooldown_period: float = 300.0
+    severity: AlertSeverity | str = AlertSeverity.WARNING
+    duration: float = 0.0
+    message: str | None = None
+    labels: Mapping[str, str] | None = None
+    _clock: RuleClock = field(default_factory=RuleClock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("AlertRule(name=...): expected a non-empty string")
+        given = [x for x in (self.threshold_above, self.threshold_below, self.outside_range) if x is not None]
+        if not given:
+            raise ValueError(
+                f"AlertRule({self.name!r}): give threshold_above, threshold_below or outside_range"
+            )
+        for label, x in (
+            ("threshold_above", self.threshold_above),
+            ("threshold_below", self.threshold_below),
+        ):
+            if x is not None and finite(x) is None:
+                raise ValueError(f"AlertRule({self.name!r}): {label} must be a finite number")
+        if self.outside_range is not None:
+            bounds = self.outside_range
+            if (
+                not isinstance(bounds, (tuple, list))
+                or len(bounds) != 2
+                or finite(bounds[0]) is None
+                or finite(bounds[1]) is None
+                or not bounds[0] < bounds[1]
+            ):
+                raise ValueError(
+                    f"AlertRule({self.name!r}): outside_range must be (low, high) with low < high"
+                )
+        for label, x in (("cooldown_period", self.cooldown_period), ("duration", self.duration)):
+            number_ = finite(x)
+            if number_ is None or number_ < 0:
+                raise ValueError(f"AlertRule({self.name!r}): {label} must be a number of seconds >= 0")
+        if _severity("monitoring_utils.AlertRule", self.severity) is None:
+            raise ValueError(f"AlertRule({self.name!r}): severity must be an AlertSeverity")
+
+    def is_violated(self, value: float) -> bool:
+        """True when ``value`` crosses the rule's threshold or leaves its range."""
+        if self.threshold_above is not None and value > self.threshold_above:
+            return True
+        if self.threshold_below is not None and value < self.threshold_below:
+            return True
+        if self.outside_range is not None:
+            low, high = self.outside_range
+            return not low <= value <= high
+        return False
+
+    @tolerant("monitoring_utils.AlertRule.check")
+    def check(self, value: float) -> str | None:
+        """Evaluate ``value``: trigger (after ``duration``, not within ``cooldown_period``) or resolve."""
+        amount = finite(value)
+        if amount is None:
+            bad_input("monitoring_utils.AlertRule.check", "value must be a finite number")
+            return None
+
+        def fire() -> str | None:
+            text = describe(
+                self.message or "{name}: {metric} is {value:g}",
+                name=self.name,
+                metric=self.metric_name or self.name,
+                value=amount,
+                threshold_above=self.threshold_above,
+                threshold_below=self.threshold_below,
+                outside_range=self.outside_range,
+            )
+            tags = dict(self.labels or {})
+            if self.metric_name:
+                tags["metric"] = self.metric_name
+            return trigger_alert(self.name, text, self.severity, tags, amount)
+
+        return evaluate(
+            _alerts(),
+            self._clock,
+            holds=self.is_violated(amount),
+            duration=float(self.duration),
+            cooldown=float(self.cooldown_period),
+            fire=fire,
+            key=self.name,
+        )

@@ -71,3 +71,33 @@ for score in (0.61, 0.72, 0.85, 0.9, 0.4):
     metrics.record_metric("lead_quality_score", score, tags={"channel": "email"})
 summary = metrics.get_metrics_summary("lead_quality_score", time_range="1h", tags={"channel": "email"})
 print("lead quality:", {k: summary[k] for k in ("count", "sum", "mean", "median", "min", "max", "stddev")})
+
+# Alerts
+from otel_agents.compat.marketing_observability import AlertManager, AlertRule  # noqa: E402 - was: from observability import ...
+
+alerts = AlertManager()
+alerts.add_rule(
+    AlertRule(
+        name="high_error_rate",
+        condition="error_rate > threshold",
+        threshold=0.05,
+        duration=0,
+        cooldown=300,
+        severity="critical",
+        message_template="Error rate {value:.1%} is above {threshold:.0%}",
+    )
+)
+alerts.add_rule(
+    AlertRule(
+        name="slow_agents", condition="avg_agent_seconds > threshold", threshold=2.5, severity="warning"
+    )
+)
+alerts.add_notification_handler(
+    lambda alert: print(f"ALERT {alert['state']} [{alert['severity']}] {alert['message']}")
+)
+
+fired = alerts.check_rules({"error_rate": 0.08, "avg_agent_seconds": 2.4})
+print("fired:", [a["name"] for a in fired])
+print("fired again:", [a["name"] for a in alerts.check_rules({"error_rate": 0.09, "avg_agent_seconds": 2.4})])
+alerts.check_rules({"error_rate": 0.01, "avg_agent_seconds": 2.4})
+print("active:", alerts.active_alerts())
