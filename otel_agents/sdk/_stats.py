@@ -57,7 +57,7 @@ def metric_summary(
     tags: Mapping[str, object] | None = None,
     home: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Summary statistics of the histogram ``name`` from the store (see ``store._metric_summary``)."""
+    """Summary statistics of the histogram ``name`` from the store (see ``store._metric_window``)."""
     since_ns, until_ns = _ns(since), _ns(until)
     rows = _read(
         home,
