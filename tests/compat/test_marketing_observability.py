@@ -31,7 +31,7 @@ def test_readme_lands_in_runs_stats_logs_and_summary(tmp_path: Path, example: Ex
         "marketing_observability", tmp_path, {"OTEL_AGENTS_HOME": str(home), "OPENAI_API_KEY": CANARY}
     )
     assert result.returncode == 0, result.stderr
-    printed = result.stdout.split("lead quality: ", 1)[1].replace("'", '"')
+    printed = result.stdout.split("lead quality: ", 1)[1].splitlines()[0].replace("'", '"')
     summary = json.loads(printed)
     assert summary["count"] == 5 and summary["sum"] == pytest.approx(3.48)
     assert summary["mean"] == pytest.approx(0.696) and (summary["min"], summary["max"]) == (0.4, 0.9)
