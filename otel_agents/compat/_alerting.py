@@ -352,11 +352,8 @@ def _adapter(handler: Handler) -> Handler:
 
     def deliver(payload: dict[str, Any]) -> None:
         for entry in payload.get("alerts", ()):
-            handler(
-                alert_dict(
-                    entry.get("labels", {}), entry.get("annotations", {}), entry["status"], entry["startsAt"]
-                )
-            )
+            labels, notes = entry.get("labels", {}), entry.get("annotations", {})
+            call(handler, alert_dict(labels, notes, entry["status"], entry["startsAt"]))
 
     return deliver
 

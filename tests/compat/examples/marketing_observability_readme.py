@@ -97,7 +97,8 @@ alerts.add_notification_handler(
 )
 
 fired = alerts.check_rules({"error_rate": 0.08, "avg_agent_seconds": 2.4})
-print("fired:", [a["name"] for a in fired])
-print("fired again:", [a["name"] for a in alerts.check_rules({"error_rate": 0.09, "avg_agent_seconds": 2.4})])
+print(f"fired: {[a['name'] for a in fired]}")
+again = alerts.check_rules({"error_rate": 0.09, "avg_agent_seconds": 2.4})
+print(f"fired again: {[a['name'] for a in again]}")
 alerts.check_rules({"error_rate": 0.01, "avg_agent_seconds": 2.4})
-print("active:", alerts.active_alerts())
+print(f"active: {alerts.active_alerts()}")

@@ -36,5 +36,5 @@ signups = AlertRule(
 for value in (0.8, 2.1, 2.4, 0.9, 3.0):
     fired = latency.check(value)
     print(f"p95={value}: {'alert ' + fired if fired else 'ok'}")
-print("queue:", queue.check(1500))
-print("signups:", signups.check(3))
+print(f"queue: {queue.check(1500)}")
+print(f"signups: {signups.check(3)}")
