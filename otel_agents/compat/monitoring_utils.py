@@ -41,7 +41,9 @@ outside_range=, cooldown_period=).check(v)``     to ``check``; fires and resolve
 Without the alert engine installed, alerts are kept in memory and every state change is the same
 OTel log record the engine writes (``otel_agents.alert.state_change``).
 
-Nothing here raises into the caller: a bad name, value or tag is logged once and counted. The
+The first metric, ``@trace``d call or alert configures the pipeline (``oa.configure()`` from the
+environment) unless the app or ``setup_monitoring`` already did. Nothing here raises into the
+caller: a bad name, value or tag is logged once and counted. The
 configuration calls (``configure_metrics``, ``configure_logging``) check their arguments and raise
 on a wrong one, as ``configure()`` does.
 """
@@ -179,6 +181,7 @@ def configure_metrics(
 def _metric(site: str, name: object, value: object, tags: object) -> tuple[str, float, dict[str, Any]] | None:
     if not _metrics.enabled:
         return None
+    pipeline()
     checked = valid_name(site, name)
     amount = number(site, value)
     if checked is None or amount is None:
@@ -442,6 +445,9 @@ class _CurrentTracer:
 tracer: Any = _CurrentTracer()
 
 
+_ensure_pipeline = tolerant("monitoring_utils.trace")(pipeline)
+
+
 def trace(name: str | Callable[..., Any] | None = None, attributes: Mapping[str, Any] | None = None) -> Any:
     """Decorator: run each call of the function in a span named ``name`` (default: its qualified name)."""
     if callable(name):  # used bare, as @trace
@@ -454,6 +460,7 @@ def trace(name: str | Callable[..., Any] | None = None, attributes: Mapping[str,
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                _ensure_pipeline()
                 with tracer.start_as_current_span(span_name, attributes=attrs):
                     return await fn(*args, **kwargs)
 
@@ -461,6 +468,7 @@ def trace(name: str | Callable[..., Any] | None = None, attributes: Mapping[str,
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _ensure_pipeline()
             with tracer.start_as_current_span(span_name, attributes=attrs):
                 return fn(*args, **kwargs)
 

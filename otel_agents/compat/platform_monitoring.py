@@ -12,7 +12,9 @@ old call                                   OTel-native equivalent
                                            ``meter.create_gauge(name).set(value, labels)``
 =========================================  ====================================================
 
-Metrics reach ``/metrics`` through ``setup_monitoring`` (or any Prometheus reader) and OTLP through
+The first call configures the pipeline (``oa.configure()`` from the environment) unless the app
+already did. Metrics reach ``/metrics`` through ``setup_monitoring`` (or any Prometheus reader) and
+OTLP through
 ``configure()``; nothing is registered with ``prometheus_client`` directly. Neither call raises: a
 non-dict event, a bad metric name, a non-numeric value or a bad label is logged once and counted.
 """
@@ -28,6 +30,7 @@ from otel_agents.compat._support import (
     emit_log,
     instrument,
     number,
+    pipeline,
     tolerant,
     valid_name,
 )
@@ -43,6 +46,7 @@ _SPECIAL: Final = ("event_type", "level", "message")
 @tolerant("platform_monitoring.log_event")
 def log_event(event: dict[str, Any]) -> None:
     """Record ``event`` (``event_type``, ``level``, ``message`` and any other keys) as a log record."""
+    pipeline()
     if not isinstance(event, Mapping):
         bad_input("platform_monitoring.log_event", "event must be a dict")
         emit_log(SCOPE, "info", event, event_name=DEFAULT_EVENT)
@@ -60,6 +64,7 @@ def log_event(event: dict[str, Any]) -> None:
 def prometheus_metric(name: str, value: float, labels: dict[str, str] | None = None) -> None:
     """Add ``value`` to the counter ``name`` (names ending ``_total``) or set the gauge ``name``."""
     site = "platform_monitoring.prometheus_metric"
+    pipeline()
     metric = valid_name(site, name)
     amount = number(site, value)
     if metric is None or amount is None:

@@ -59,3 +59,11 @@ def test_bad_input_is_counted_never_raised(pipeline: Any) -> None:
     assert errors["compat.platform_monitoring.log_event"] == 3
     assert errors["compat.platform_monitoring.prometheus_metric"] == 8
     assert _points(pipeline, "ok_gauge") == {(("k", "object"),): 1, (): 1}
+
+
+def test_readme_reaches_otlp(tmp_path: Path, example: Any, otlp_receiver: Any) -> None:
+    """Run as a script with an OTLP endpoint, the README's events and metrics arrive over OTLP."""
+    result = example("platform_monitoring", tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint})
+    assert result.returncode == 0, result.stderr
+    assert {"signups_total", "queue_depth"} <= otlp_receiver.metric_names()
+    assert {"user_signup", "payment_failed"} <= {r.event_name for r in otlp_receiver.log_records()}
