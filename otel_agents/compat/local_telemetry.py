@@ -250,10 +250,17 @@ class TelemetryClient:
 
     @contextlib.contextmanager
     def track_run(
-        self, agent_name: str, job_type: str, trigger_type: str = "cli", **kwargs: Any
+        self,
+        agent_name: str | None = None,
+        job_type: str | None = None,
+        trigger_type: str = "cli",
+        **kwargs: Any,
     ) -> Iterator[RunTracker]:
         """A run around the block: ``success`` when it completes, ``failed`` (re-raised) when it raises."""
-        run_id = self.start_run(agent_name, job_type, trigger_type, **kwargs)
+        if agent_name is None or job_type is None:
+            # A missing argument must not stop the block from running: counted, recorded as "unknown".
+            bad_input("local_telemetry.track_run", "agent_name and job_type are required")
+        run_id = self.start_run(agent_name or "unknown", job_type or "unknown", trigger_type, **kwargs)
         state = self._runs.get(run_id)
         tracker = RunTracker(self, run_id)
         if state is None:  # start_run failed and was counted: the block still runs
@@ -454,7 +461,7 @@ def _client() -> TelemetryClient:
 
 @contextlib.contextmanager
 def track_run(
-    agent_name: str, job_type: str, trigger_type: str = "cli", **kwargs: Any
+    agent_name: str | None = None, job_type: str | None = None, trigger_type: str = "cli", **kwargs: Any
 ) -> Iterator[RunTracker]:
     """``TelemetryClient().track_run(...)`` on a client made from the environment on first use."""
     with _client().track_run(agent_name, job_type, trigger_type, **kwargs) as tracker:

@@ -189,3 +189,27 @@ def test_bad_environment_values_warn_and_fall_back(
     monkeypatch.setenv("METRICS_API_URL", "not-a-url")
     assert TelemetryConfig.from_env().metrics_api_enabled is False
     assert "METRICS_API_ENABLED" in caplog.text and "METRICS_API_URL" in caplog.text
+
+
+def test_track_run_without_its_arguments_still_runs_the_block(pipeline: Any) -> None:
+    """track_run() with its arguments missing is counted, and the block runs inside an "unknown" run."""
+    client = TelemetryClient()
+    ran = []
+    with client.track_run() as ctx:  # type: ignore[call-arg]
+        ran.append(ctx.run_id)
+    assert ran and ran[0]
+    assert stats.errors()["compat.local_telemetry.track_run"] == 1
+    assert pipeline.span("invoke_agent unknown").attributes[semconv.RUN_STATUS] == "success"
+
+
+def test_health_check_reports_a_missing_database(
+    pipeline: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """health_check says unhealthy, naming the database check, when the store has no database; it never raises."""
+    monkeypatch.setenv("OTEL_AGENTS_HOME", str(tmp_path / "nowhere"))
+    (tmp_path / "nowhere").mkdir()
+    (tmp_path / "nowhere" / "store.sqlite").mkdir()  # a directory where the database should be
+    report = TelemetryClient().health_check()
+    assert report["status"] == "unhealthy"
+    assert report["checks"]["database"].startswith("error:")
+    assert report["checks"]["writable"] == "ok"
