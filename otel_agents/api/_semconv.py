@@ -146,18 +146,6 @@ METRIC_OVERFLOW: Final = "otel.metric.overflow"
 RUN_KIND_WORKFLOW: Final = "workflow"
 RUN_KIND_AGENT: Final = "agent"
 
-# --- alerts (the same keys as the alert engine's state-change records) ---------------------------
-ALERT_EVENT: Final = "otel_agents.alert.state_change"
-ALERT_NAME: Final = "otel_agents.alert.name"
-ALERT_STATE: Final = "otel_agents.alert.state"
-ALERT_PREVIOUS_STATE: Final = "otel_agents.alert.previous_state"
-ALERT_SEVERITY: Final = "otel_agents.alert.severity"
-ALERT_VALUE: Final = "otel_agents.alert.value"
-ALERT_SOURCE: Final = "otel_agents.alert.source"
-ALERT_SUMMARY: Final = "otel_agents.alert.summary"
-ALERT_LABEL_PREFIX: Final = "otel_agents.alert.label."
-ALERT_SCOPE: Final = "otel_agents.alerts"
-
 # --- environment variables ------------------------------------------------------------------
 ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 

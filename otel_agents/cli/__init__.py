@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
-from otel_agents.cli import _cmd_backup as cmd_backup
 from otel_agents.cli import _cmd_alerts as cmd_alerts
+from otel_agents.cli import _cmd_backup as cmd_backup
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
