@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from otel_agents.api._run_context import run_context
+    from otel_agents.api._runs import end_run, start_run
     from otel_agents.api._spans import agent, embeddings, llm, plan, retrieval, route, tool, workflow
     from otel_agents.api._version import __version__
     from otel_agents.sdk._configure import Telemetry, configure
+    from otel_agents.sdk._stats import get_stats
 
 __all__ = [
     "Telemetry",
@@ -17,11 +19,14 @@ __all__ = [
     "agent",
     "configure",
     "embeddings",
+    "end_run",
+    "get_stats",
     "llm",
     "plan",
     "retrieval",
     "route",
     "run_context",
+    "start_run",
     "tool",
     "workflow",
 ]
@@ -39,7 +44,10 @@ _LAZY = {
     "tool": ".api._spans",
     "workflow": ".api._spans",
     "__version__": ".api._version",
+    "start_run": ".api._runs",
+    "end_run": ".api._runs",
     "configure": ".sdk._configure",
+    "get_stats": ".sdk._stats",
     "Telemetry": ".sdk._configure",
 }
 

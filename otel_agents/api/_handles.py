@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, Status, StatusCode
 
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._switches import switches
-from otel_agents.api._values import summarize, to_attribute, to_json
+from otel_agents.api._values import preview_source, summarize, to_attribute, to_json
 
 
 class Totals:
@@ -113,11 +113,15 @@ class SpanHandle:
                 attrs[str(key)] = coerced
         self._span.add_event(str(name), attrs)
 
-    def _content(self, content_key: str, summary_key: str, value: object) -> None:
+    def _content(
+        self, content_key: str, summary_key: str, value: object, preview_key: str | None = None
+    ) -> None:
         if switches.capture_content:
             self._span.set_attribute(content_key, to_json(value))
-        else:
-            self._span.set_attribute(summary_key, summarize(value))
+            return
+        self._span.set_attribute(summary_key, summarize(value))
+        if preview_key is not None and switches.preview_content:
+            self._span.set_attribute(preview_key, preview_source(value))
 
 
 class RunHandle(SpanHandle):
@@ -132,12 +136,23 @@ class RunHandle(SpanHandle):
     @never_raise("api.set_input")
     def set_input(self, value: object) -> None:
         """Describe the run's input (content only when capture is enabled, else a summary)."""
-        self._content(semconv.RUN_INPUT_SUMMARY, semconv.RUN_INPUT_SUMMARY, value)
+        self._content(semconv.RUN_INPUT_SUMMARY, semconv.RUN_INPUT_SUMMARY, value, semconv.RUN_INPUT_PREVIEW)
 
     @never_raise("api.set_result")
     def set_result(self, value: object) -> None:
         """Describe the run's output (content only when capture is enabled, else a summary)."""
-        self._content(semconv.RUN_OUTPUT_SUMMARY, semconv.RUN_OUTPUT_SUMMARY, value)
+        self._content(
+            semconv.RUN_OUTPUT_SUMMARY, semconv.RUN_OUTPUT_SUMMARY, value, semconv.RUN_OUTPUT_PREVIEW
+        )
+
+    @never_raise("api.set_status")
+    def set_status(self, status: str) -> None:
+        """Set the run's status (any short word); failed-like ones also mark the span as an error."""
+        text = status if isinstance(status, str) else str(status)
+        text = text.strip()[:64] or semconv.RUN_STATUS_OK
+        self._span.set_attribute(semconv.RUN_STATUS, text)
+        if text.lower() in semconv.FAILED_STATUSES:
+            self._span.set_status(Status(StatusCode.ERROR, f"run status {text}"))
 
     @never_raise("api.set_items")
     def set_items(

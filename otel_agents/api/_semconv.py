@@ -7,6 +7,7 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
+from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
@@ -14,6 +15,7 @@ from opentelemetry.semconv.schemas import Schemas as _Schemas
 
 # --- upstream general attribute keys ---------------------------------------------------------
 ERROR_TYPE: Final = _error.ERROR_TYPE
+CLIENT_ADDRESS: Final = _client.CLIENT_ADDRESS
 SERVICE_NAME: Final = _service.SERVICE_NAME
 SERVICE_VERSION: Final = _service.SERVICE_VERSION
 SERVICE_INSTANCE_ID: Final = _service.SERVICE_INSTANCE_ID
@@ -140,6 +142,23 @@ RUN_METRICS: Final = "otel_agents.run.metrics"
 RUN_METADATA_PREFIX: Final = "otel_agents.run.metadata."
 # The conventions define no workflow description; gen_ai.agent.description is the agent's.
 WORKFLOW_DESCRIPTION: Final = "otel_agents.workflow.description"
+RUN_INPUT_PREVIEW: Final = "otel_agents.run.input_preview"
+RUN_OUTPUT_PREVIEW: Final = "otel_agents.run.output_preview"
+RUN_ERROR_SUMMARY: Final = "otel_agents.run.error_summary"
+RUN_EVENT_PAYLOAD: Final = "otel_agents.run.event.payload"
+# Custom run statuses (otel_agents.run.status) that also mark the run span as an error.
+RUN_STATUS_OK: Final = "ok"
+RUN_STATUS_ERROR: Final = "error"
+RUN_STATUS_ABANDONED: Final = "abandoned"
+FAILED_STATUSES: Final = frozenset(
+    {"error", "failed", "failure", "timeout", "timed_out", "aborted", "crashed", RUN_STATUS_ABANDONED}
+)
+# Human-readable previews (opt-in): the API writes up to PREVIEW_SOURCE characters so redaction sees a
+# secret whole; the SDK cuts to PREVIEW_CHARS after redaction.
+PREVIEW_CHARS: Final = 100
+PREVIEW_SOURCE: Final = 356
+PREVIEW_ELLIPSIS: Final = "..."
+PREVIEW_KEYS: Final = frozenset({RUN_INPUT_PREVIEW, RUN_OUTPUT_PREVIEW})
 
 # --- markers written by processors ------------------------------------------------------------
 REDACTED_MARKER: Final = "[REDACTED:{}]"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
+import math
+import time
 import traceback
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
 
@@ -105,7 +108,9 @@ class _Active(Generic[H]):
 
     __slots__ = ("ctx", "handle", "span", "spec", "token", "totals")
 
-    def __init__(self, spec: _Spec[H], extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, spec: _Spec[H], extra: dict[str, Any] | None = None, start_time: int | None = None
+    ) -> None:
         self.spec = spec
         self.token: object = None
         self.totals: Totals | None = None
@@ -120,7 +125,9 @@ class _Active(Generic[H]):
                 if spec.run_kind == semconv.RUN_KIND_WORKFLOW or not chain:
                     attrs[semconv.RUN_KIND] = spec.run_kind
                 self.totals = Totals()
-            self.span = _tracer().start_span(spec.name, context=parent, kind=spec.kind, attributes=attrs)
+            self.span = _tracer().start_span(
+                spec.name, context=parent, kind=spec.kind, attributes=attrs, start_time=start_time
+            )
             ctx = trace.set_span_in_context(self.span, parent)
             if spec.agent is not None:
                 ctx = with_agent(spec.agent, ctx)
@@ -144,7 +151,7 @@ class _Active(Generic[H]):
             otel_context.detach(cast(Any, self.token))
             self.token = None
 
-    def finish(self, exc: BaseException | None) -> None:
+    def finish(self, exc: BaseException | None, end_time: int | None = None) -> None:
         span = self.span
         # try/except rather than `with never_raise(...)`: free when nothing raises, on every span.
         try:
@@ -158,7 +165,7 @@ class _Active(Generic[H]):
                 raise
         finally:
             try:
-                span.end()
+                span.end(end_time)
             except Exception as error:
                 if not contained("api.end", error):
                     raise
@@ -337,6 +344,31 @@ def _wrap_async_gen(
             active.finish(failure)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def recorded(scope: Scope[H], duration_s: float | None = None) -> Iterator[H]:
+    """A span for work that already happened: it started ``duration_s`` seconds ago, ends on exit.
+
+    For APIs that report an operation after the fact (``log_agent_execution(..., duration_ms=)``):
+    the span's duration and everything derived from it (metrics, ``stats``) is the reported one.
+    """
+    now = time.time_ns()
+    seconds = duration_s if isinstance(duration_s, (int, float)) and not isinstance(duration_s, bool) else 0.0
+    start = now - int(seconds * 1e9) if math.isfinite(seconds) and 0 < seconds < 10**8 else None
+    active = _Active(scope._spec, scope._extra, start_time=start)
+    active.attach()
+    failure: BaseException | None = None
+    try:
+        yield active.handle
+    except BaseException as exc:
+        failure = exc
+        raise
+    finally:
+        try:
+            active.finish(failure, end_time=now if start is not None else None)
+        finally:
+            active.detach()
 
 
 def _run_handle(span: Span, chain: tuple[Totals, ...], totals: Totals | None) -> RunHandle:

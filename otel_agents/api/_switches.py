@@ -44,6 +44,7 @@ class Switches:
     capture_content: bool = _capture_env()
     log_events: bool = False
     legacy_route_keys: bool = False
+    preview_content: bool = False
 
 
 switches = Switches()

@@ -8,6 +8,7 @@ from typing import Final
 
 import orjson
 
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import report
 from otel_agents.api._walk import (
     BYTES,
@@ -116,3 +117,14 @@ def summarize(value: object) -> str:
     except Exception as exc:  # noqa: BLE001 - len()/keys() of a hostile object
         report("values.summarize", exc)
         return to_json({"type": "unknown"})
+
+
+def preview_source(value: object) -> str:
+    """The start of ``value`` as text, for a human-readable preview the SDK cuts after redaction.
+
+    Longer than the preview itself, so a secret crossing the cut is still whole when the redactor
+    sees it; strings are taken as they are, anything else as its JSON rendering.
+    """
+    text = value if isinstance(value, str) else to_json(value)
+    limit = semconv.PREVIEW_SOURCE
+    return text if len(text) <= limit else text[:limit]

@@ -12,6 +12,7 @@ from typing import NoReturn
 from otel_agents.api._guard import STRICT_ENV
 from otel_agents.api._version import __version__
 from otel_agents.cli import _cmd_alerts as cmd_alerts
+from otel_agents.cli import _cmd_backup as cmd_backup
 from otel_agents.cli import _cmd_demo as cmd_demo
 from otel_agents.cli import _cmd_doctor as cmd_doctor
 from otel_agents.cli import _cmd_export as cmd_export
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_verify,
         cmd_metrics,
         _cmd_ui,
+        cmd_backup,
     ):
         module.register(sub)
     return parser

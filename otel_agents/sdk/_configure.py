@@ -36,6 +36,7 @@ from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bound
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, resolve
 from otel_agents.sdk.processors import (
+    PreviewCutter,
     Redactor,
     RewriteLogProcessor,
     RunContextLogProcessor,
@@ -204,6 +205,8 @@ def _rewriters(options: Options) -> list[Rewriter]:
                 allow=options.redact_allow,
             )
         )
+    # After the redactor: it has seen a secret crossing the cut whole.
+    rewriters.append(PreviewCutter())
     rewriters.append(Truncator(options.max_attribute_length))
     return rewriters
 
@@ -246,6 +249,7 @@ def _build(options: Options) -> Telemetry:
     _content_switches.align(options.capture_content)
     _propagation.install(options.baggage_hosts)
     switches.legacy_route_keys = options.legacy_route_keys
+    switches.preview_content = options.preview_content
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)

@@ -332,6 +332,17 @@ class Options:
             ),
         ),
     )
+    preview_content: bool = field(
+        default=False,
+        metadata=about(
+            env=("OTEL_AGENTS_PREVIEW_CONTENT",),
+            parse=_bool,
+            doc=(
+                "with capture off, also keep the first 100 characters of run inputs and outputs "
+                "(`otel_agents.run.input_preview`), cut after redaction"
+            ),
+        ),
+    )
     max_attribute_length: int = field(
         default=4096,
         metadata=about(

@@ -168,6 +168,17 @@ def _run_where(f: RunFilter) -> tuple[str, list[object]]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def run_counts(conn: sqlite3.Connection) -> list[Row]:
+    """Per run name and status: how many runs, their item totals and mean duration."""
+    return _rows(
+        conn.execute(
+            "SELECT name, status, count(*) AS runs, sum(items_discovered) AS items_discovered,"
+            " sum(items_succeeded) AS items_succeeded, sum(items_failed) AS items_failed,"
+            " avg(duration_ns) AS mean_duration_ns FROM runs GROUP BY name, status ORDER BY name, status"
+        )
+    )
+
+
 def _decode_run(r: Row) -> Row:
     for key in ("metrics", "metadata"):
         if r.get(key):

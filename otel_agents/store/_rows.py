@@ -328,7 +328,7 @@ def _run_row(  # noqa: PLR0917 - internal, positional
         tokens_out,
         cost,
         error_type,
-        message,
+        _str(get(semconv.RUN_ERROR_SUMMARY)) or message,
         run_id,
         session_id,
         user_id,
@@ -336,8 +336,9 @@ def _run_row(  # noqa: PLR0917 - internal, positional
         _int(get(semconv.RUN_ITEMS_DISCOVERED)),
         _int(get(semconv.RUN_ITEMS_SUCCEEDED)),
         _int(get(semconv.RUN_ITEMS_FAILED)),
-        _str(get(semconv.RUN_INPUT_SUMMARY)),
-        _str(get(semconv.RUN_OUTPUT_SUMMARY)),
+        # The opt-in preview is the human-readable form; the type/size summary is the fallback.
+        _str(get(semconv.RUN_INPUT_PREVIEW) or get(semconv.RUN_INPUT_SUMMARY)),
+        _str(get(semconv.RUN_OUTPUT_PREVIEW) or get(semconv.RUN_OUTPUT_SUMMARY)),
         _json_text(get(semconv.RUN_METRICS)),
         dumps(metadata).decode() if metadata else None,
     )

@@ -291,6 +291,7 @@ def test_every_command_help_shows_an_example_that_parses() -> None:
         "verify",
         "metrics",
         "ui",
+        "backup",
     }
     for name, sub_parser in commands.items():
         help_text = sub_parser.format_help()
