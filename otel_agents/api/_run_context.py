@@ -12,6 +12,8 @@ from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.api._guard import contained
+from otel_agents.api._walk import safe_str
 
 # Baggage arrives from other processes: only these keys are trusted, and only this long.
 MAX_BAGGAGE_VALUE: Final = 256
@@ -36,8 +38,8 @@ class RunContext:
 def _clean(value: object) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
-    return text[:MAX_BAGGAGE_VALUE] if text else None
+    text = safe_str(value, MAX_BAGGAGE_VALUE)
+    return text if text else None
 
 
 @contextmanager
@@ -49,20 +51,26 @@ def run_context(
     request_id: str | None = None,
 ) -> Iterator[RunContext]:
     """Bind run/session/user/request ids for everything inside the block, across processes too."""
-    given = {
-        semconv.RUN_ID: _clean(run_id),
-        semconv.SESSION_ID: _clean(session_id),
-        semconv.USER_ID: _clean(user_id),
-        semconv.REQUEST_ID: _clean(request_id),
-    }
-    merged = dict(current_ids())
-    ctx = otel_context.get_current()
-    # Ids inherited from an outer block or incoming baggage are already in the baggage.
-    for key, value in given.items():
-        if value is not None:
-            merged[key] = value
-            ctx = baggage.set_baggage(key, value, ctx)
-    ctx_token = otel_context.attach(with_stamp(ctx))
+    merged: dict[str, str] = {}
+    ctx_token = None
+    try:
+        merged = dict(current_ids())
+        ctx = otel_context.get_current()
+        # Ids inherited from an outer block or incoming baggage are already in the baggage.
+        for key, raw in (
+            (semconv.RUN_ID, run_id),
+            (semconv.SESSION_ID, session_id),
+            (semconv.USER_ID, user_id),
+            (semconv.REQUEST_ID, request_id),
+        ):
+            value = _clean(raw)
+            if value is not None:
+                merged[key] = value
+                ctx = baggage.set_baggage(key, value, ctx)
+        ctx_token = otel_context.attach(with_stamp(ctx))
+    except Exception as exc:  # the block runs either way, without the ids it could not bind
+        if not contained("api.run_context", exc):
+            raise
     try:
         yield RunContext(
             run_id=merged.get(semconv.RUN_ID),
@@ -71,7 +79,8 @@ def run_context(
             request_id=merged.get(semconv.REQUEST_ID),
         )
     finally:
-        otel_context.detach(ctx_token)
+        if ctx_token is not None:
+            otel_context.detach(ctx_token)
 
 
 def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import logging
 import traceback
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
@@ -16,7 +17,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained, never_raise
-from otel_agents.api._handles import LLMHandle, RunHandle, SpanHandle, ToolHandle, Totals
+from otel_agents.api._handles import MAX_SEQUENCE, LLMHandle, RunHandle, SpanHandle, ToolHandle, Totals
 from otel_agents.api._run_context import rollup_chain, stamp, with_agent, with_rollup
 from otel_agents.api._switches import switches
 from otel_agents.api._values import summarize, to_attribute, to_json
@@ -26,6 +27,8 @@ from otel_agents.api._walk import safe_str
 H = TypeVar("H", bound=SpanHandle)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Longest span, agent, tool or model name kept: names become span names and metric labels.
+MAX_NAME = 256
 _events = logging.getLogger(semconv.EVENT_LOGGER)
 _tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
 
@@ -205,11 +208,25 @@ class Scope(Generic[H]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        active = self._stack.pop()
+        active = self._pop()
+        if active is None:
+            return
         try:
             active.finish(exc)
         finally:
             active.detach()
+
+    def _pop(self) -> _Active[H] | None:
+        """The entry this exit closes: the one whose context is current. One Scope object entered by
+        concurrent tasks or threads holds several entries, and they need not exit in order."""
+        stack = self._stack
+        if not stack:
+            return None  # __exit__ without __enter__: nothing of ours to close
+        current = otel_context.get_current()
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].ctx is current:
+                return stack.pop(i)
+        return stack.pop()
 
     async def __aenter__(self) -> H:
         return self.__enter__()
@@ -223,6 +240,14 @@ class Scope(Generic[H]):
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
+        try:
+            return self._decorate(fn)
+        except Exception as exc:  # a callable whose attributes raise: leave it undecorated
+            if not contained("api.decorate", exc):
+                raise
+            return fn
+
+    def _decorate(self, fn: F) -> F:
         spec, extra = self._spec, self._extra
         if inspect.isasyncgenfunction(fn):
             return cast(F, _wrap_async_gen(spec, extra, fn))
@@ -327,6 +352,10 @@ def _wrap_async_gen(
     return wrapper
 
 
+def _llm_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> LLMHandle:
+    return LLMHandle(span, chain, "", None)
+
+
 def _run_handle(span: Span, chain: tuple[Totals, ...], totals: Totals | None) -> RunHandle:
     return RunHandle(span, chain, totals if totals is not None else Totals())
 
@@ -336,11 +365,44 @@ def _tool_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> Too
 
 
 def _name(value: object) -> str:
-    return value if isinstance(value, str) else safe_str(value, 256)
+    """A plain str of at most MAX_NAME characters, whatever ``value`` is."""
+    if type(value) is str:
+        return value if len(value) <= MAX_NAME else value[:MAX_NAME]
+    return safe_str(value, MAX_NAME)
+
+
+def _flag(value: object) -> bool:
+    """``bool(value)``, False when that raises."""
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - a user __bool__ may raise anything
+        return False
+
+
+def _fallback(operation: str, span_name: str, make_handle: Callable[..., Any]) -> Scope[Any]:
+    """What a factory returns when its arguments could not be used: a span with the static name only."""
+    return Scope(
+        _Spec(
+            name=span_name,
+            operation=operation,
+            kind=SpanKind.INTERNAL,
+            attributes={semconv.GEN_AI_OPERATION_NAME: operation},
+            make_handle=make_handle,
+        )
+    )
 
 
 def workflow(name: str, *, description: str | None = None) -> Scope[RunHandle]:
     """A multi-step workflow: span ``invoke_workflow {name}``; a run in the local store."""
+    try:
+        return _workflow(name, description)
+    except Exception as exc:
+        if not contained("api.workflow", exc):
+            raise
+        return _fallback(semconv.OP_INVOKE_WORKFLOW, semconv.OP_INVOKE_WORKFLOW, _run_handle)
+
+
+def _workflow(name: object, description: object) -> Scope[RunHandle]:
     name = _name(name)
     attrs: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_WORKFLOW,
@@ -369,6 +431,17 @@ def agent(
     remote: bool = False,
 ) -> Scope[RunHandle]:
     """An agent run: span ``invoke_agent {name}``; every span inside carries the agent's name."""
+    try:
+        return _agent(name, agent_id, description, version, remote)
+    except Exception as exc:
+        if not contained("api.agent", exc):
+            raise
+        return _fallback(semconv.OP_INVOKE_AGENT, semconv.OP_INVOKE_AGENT, _run_handle)
+
+
+def _agent(
+    name: object, agent_id: object, description: object, version: object, remote: object
+) -> Scope[RunHandle]:
     name = _name(name)
     attrs: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: semconv.OP_INVOKE_AGENT,
@@ -385,7 +458,7 @@ def agent(
         _Spec(
             name=semconv.SPAN_AGENT.format(name),
             operation=semconv.OP_INVOKE_AGENT,
-            kind=SpanKind.CLIENT if remote else SpanKind.INTERNAL,
+            kind=SpanKind.CLIENT if _flag(remote) else SpanKind.INTERNAL,
             attributes=attrs,
             make_handle=_run_handle,
             run_kind=semconv.RUN_KIND_AGENT,
@@ -403,6 +476,17 @@ def tool(
     description: str | None = None,
 ) -> Scope[ToolHandle]:
     """A tool call: span ``execute_tool {name}``; arguments summarised unless capture is on."""
+    try:
+        return _tool(name, arguments, call_id, tool_type, description)
+    except Exception as exc:
+        if not contained("api.tool", exc):
+            raise
+        return _fallback(semconv.OP_EXECUTE_TOOL, semconv.OP_EXECUTE_TOOL, _tool_handle)
+
+
+def _tool(
+    name: object, arguments: object, call_id: object, tool_type: object, description: object
+) -> Scope[ToolHandle]:
     extra: dict[str, Any] | None = None
     if call_id is not None or arguments is not None:
         extra = {}
@@ -413,9 +497,10 @@ def tool(
                 extra[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = to_json(arguments)
             else:
                 extra[semconv.TOOL_ARGUMENTS_SUMMARY] = summarize(arguments)
-    try:
+    # Only plain strings are cached: a user object's __hash__ or __eq__ may raise, or lie.
+    if type(name) is str and type(tool_type) is str and (description is None or type(description) is str):
         spec = _tool_spec(name, tool_type, description)
-    except TypeError:  # unhashable name or description: build it uncached
+    else:
         spec = _tool_spec.__wrapped__(name, tool_type, description)
     return Scope(spec, extra)
 
@@ -449,6 +534,17 @@ def llm(
     max_tokens: int | None = None,
 ) -> Scope[LLMHandle]:
     """An LLM call: span ``{operation} {model}`` (kind CLIENT) with usage and cost."""
+    try:
+        return _llm(model, provider, operation, temperature, max_tokens)
+    except Exception as exc:
+        if not contained("api.llm", exc):
+            raise
+        return _fallback(semconv.OP_CHAT, semconv.OP_CHAT, _llm_handle)
+
+
+def _llm(
+    model: object, provider: object, operation: object, temperature: object, max_tokens: object
+) -> Scope[LLMHandle]:
     model, operation = _name(model), _name(operation)
     provider = _name(provider) if provider is not None else None
     attrs: dict[str, Any] = {
@@ -503,7 +599,9 @@ def _record_route(
     source, target = _name(source), _name(target)
     attrs: dict[str, Any] = {semconv.ROUTE_SOURCE: source, semconv.ROUTE_TARGET: target}
     if candidates:
-        attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in candidates]
+        # Any iterable, even an endless one: at most MAX_SEQUENCE items are read.
+        items = (candidates,) if isinstance(candidates, str) else candidates
+        attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in itertools.islice(items, MAX_SEQUENCE)]
     if reason is not None:
         attrs[semconv.ROUTE_REASON] = _name(reason)
     coerced = to_attribute(confidence)

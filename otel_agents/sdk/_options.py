@@ -68,6 +68,18 @@ def _positive(kind: type[int] | type[float], scale: float = 1.0) -> Callable[[ob
     return parse
 
 
+def _at_least(minimum: int) -> Callable[[object], int]:
+    positive = _positive(int)
+
+    def parse(value: object) -> int:
+        number = int(positive(value))
+        if number < minimum:
+            raise ValueError(f"expected an integer of at least {minimum}")
+        return number
+
+    return parse
+
+
 def _choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) -> Callable[[object], str]:
     def parse(value: object) -> str:
         text = value.strip().lower() if isinstance(value, str) else value
@@ -246,8 +258,12 @@ class Options:
         default=4096,
         metadata=about(
             env=("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_AGENTS_MAX_ATTRIBUTE_LENGTH"),
-            parse=_positive(int),
-            doc="longer strings are cut with `...[truncated N chars]` (min 16)",
+            parse=_at_least(16),
+            doc=(
+                "longer strings are cut with `...[truncated N chars]` before redaction reads them, at a "
+                "token boundary (min 16); the SDK keeps at most 4x this (at least 65536) of any value "
+                "from the moment it is set, so N counts from there"
+            ),
         ),
     )
     redact: bool = field(
@@ -300,6 +316,17 @@ class Options:
             doc=(
                 "records queued per exporter, and spans queued for redaction; beyond it records are "
                 "dropped and counted"
+            ),
+        ),
+    )
+    max_queue_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=about(
+            env=("OTEL_AGENTS_MAX_QUEUE_BYTES",),
+            parse=_at_least(64 * 1024),
+            doc=(
+                "bytes of text (names, string attributes, event attributes) queued per exporter, and "
+                "spans queued for redaction; beyond it spans are dropped and counted (min 65536)"
             ),
         ),
     )
@@ -419,6 +446,15 @@ SPEC: Final[dict[str, OptionSpec]] = {f.name: f.metadata["option"] for f in fiel
 _MILLISECOND_ENV: Final = frozenset({"OTEL_BSP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"})
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` for an error message, short, and never raising (10**5000, a hostile __repr__)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - the value is the user's; the message must still be shown
+        return f"<{type(value).__name__} object>"
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def resolve(**arguments: Any) -> Options:
     """Build ``Options``: a bad argument raises ``ValueError``; a bad variable warns and is ignored."""
     names = {f.name for f in fields(Options)}
@@ -432,7 +468,7 @@ def resolve(**arguments: Any) -> Options:
             try:
                 values[name] = parse(arguments[name])
             except ValueError as exc:
-                raise ValueError(f"configure({name}={arguments[name]!r}): {exc}") from None
+                raise ValueError(f"configure({name}={_shown(arguments[name])}): {exc}") from None
             continue
         for env in env_names:
             raw = os.environ.get(env)

@@ -15,9 +15,11 @@ from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 # Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
 SPAN_NAME_KEY = "span.name"
 STATUS_KEY = "status.description"
+EVENT_NAME_KEY = "event.name"
 BODY_KEY = "log.body"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
+_MAX_DEPTH = 8
 
 
 class Rewriter(Protocol):
@@ -67,16 +69,25 @@ class _Pass:
             self.unchanged.remember(key, value)
         return value
 
-    def value(self, key: str, value: Any) -> Any:
+    def value(self, key: str, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self.text(key, value)
-        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-            items = [self.text(key, v) if isinstance(v, str) else v for v in value]
+        if depth >= _MAX_DEPTH:
+            return value
+        if isinstance(value, (tuple, list)) and value:
+            items = [self.value(key, v, depth + 1) for v in value]
             if any(new is not old for new, old in zip(items, value, strict=False)):
                 return tuple(items)
+        elif isinstance(value, Mapping):
+            # Log bodies and extras may nest: {"ctx": {"password": ...}} is checked as "ctx.password".
+            nested = self.mapping(value, f"{key}.", depth + 1)
+            if nested is not None:
+                return nested
         return value
 
-    def mapping(self, attrs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    def mapping(
+        self, attrs: Mapping[str, Any] | None, prefix: str = "", depth: int = 0
+    ) -> dict[str, Any] | None:
         """A rewritten copy of ``attrs``, or None when nothing changed."""
         if not attrs:
             return None
@@ -85,11 +96,11 @@ class _Pass:
         for key, value in attrs.items():
             # Inlined fast path: most values are strings seen before, or not strings at all.
             if type(value) is str:
-                if (key, value) in known:
+                if not prefix and (key, value) in known:
                     continue
-                new = self.text(key, value)
-            elif isinstance(value, (tuple, list)):
-                new = self.value(key, value)
+                new = self.text(f"{prefix}{key}" if prefix else key, value)
+            elif isinstance(value, (tuple, list, Mapping)):
+                new = self.value(f"{prefix}{key}" if prefix else key, value, depth)
             else:
                 continue
             if new is not value:
@@ -120,11 +131,16 @@ def rewrite_span(
     attrs = run.mapping(current)
     events: list[Event] | None = None
     for i, event in enumerate(original_events):
+        event_name = run.text(EVENT_NAME_KEY, event.name)
         new_attrs = run.mapping(attributes_of(event.attributes))
-        if new_attrs is not None:
+        if new_attrs is not None or event_name is not event.name:
             if events is None:
                 events = list(original_events)
-            events[i] = Event(event.name, new_attrs, event.timestamp)
+            events[i] = Event(
+                event_name,
+                attributes_of(event.attributes) if new_attrs is None else new_attrs,
+                event.timestamp,
+            )
     status = span.status
     if status.description:
         description = run.text(STATUS_KEY, status.description)
