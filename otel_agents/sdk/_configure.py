@@ -201,6 +201,8 @@ def _exporters(
         from otel_agents.sdk._exporter_setup import open_local_store
 
         store = open_local_store(options)
+        if store is False:  # a bad home: nothing stored, as the warning said
+            return _exporters(Options(exporter="none"))
         if store is None:
             return _exporters_console_fallback()
         return [store.span_exporter], store.metric_exporter, [store.log_exporter], store

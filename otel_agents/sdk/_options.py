@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricReader
@@ -66,6 +67,30 @@ def _positive(kind: type[int] | type[float], scale: float = 1.0) -> Callable[[ob
         return kind(number * scale) if scale != 1.0 else number
 
     return parse
+
+
+def _url(value: object) -> str:
+    """An OTLP base URL: http:// or https://, a host, an optional valid port."""
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host, such as http://localhost:4318")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ValueError("the URL's port is not a number from 1 to 65535") from None
+    return text
+
+
+def valid_url(value: str | None) -> bool:
+    """True when ``value`` would pass as an OTLP endpoint."""
+    if not value:
+        return False
+    try:
+        _url(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _at_least(minimum: int) -> Callable[[object], int]:
@@ -209,7 +234,7 @@ class Options:
         default=None,
         metadata=about(
             env=("OTEL_EXPORTER_OTLP_ENDPOINT",),
-            parse=_text,
+            parse=_url,
             default_doc="unset",
             doc=(
                 "base URL; per-signal `OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT` are honoured by"
@@ -426,8 +451,9 @@ class Options:
         """True when any OTLP endpoint is set, by argument or by a standard variable."""
         if self.otlp_endpoint:
             return True
+        # A variable that is no URL was warned about and does not count: the store takes over.
         return any(
-            os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}ENDPOINT")
+            valid_url(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}ENDPOINT"))
             for signal in ("", "TRACES_", "METRICS_", "LOGS_")
         )
 
