@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import itertools
@@ -344,7 +345,9 @@ def _wrap_async_gen(
                 except BaseException as exc:  # noqa: BLE001 - thrown in by the consumer, passed on
                     to_throw = exc
         except BaseException as exc:
-            failure = exc
+            # A consumer that stops listening (a client gone, a task cancelled) is no failure of
+            # the generator's: the span ends without an error status, as for GeneratorExit.
+            failure = None if isinstance(exc, asyncio.CancelledError) else exc
             raise
         finally:
             active.finish(failure)

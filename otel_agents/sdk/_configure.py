@@ -68,6 +68,7 @@ class Telemetry:
     _log_bridge: Bridge | None = field(default=None, repr=False)
     _system_metrics: Any = field(default=None, repr=False)
     _chain: SpanChain | None = field(default=None, repr=False)
+    _push_readers: tuple[MetricReader, ...] = field(default=(), repr=False)
     _shut: bool = field(default=False, repr=False)
 
     @property
@@ -87,7 +88,14 @@ class Telemetry:
             # Metrics last: spans ending now still feed the span-derived metrics.
             spans = self.tracer_provider.force_flush(remaining_ms())
             logs = self.logger_provider.force_flush(remaining_ms())
-            return bool(self.meter_provider.force_flush(remaining_ms()) and spans and logs)
+            # Push readers only: a collect() on a pull reader (Prometheus) outside a scrape queues
+            # a second copy of every metric, and the next /metrics page repeats each family.
+            pushed = all(
+                r.force_flush(remaining_ms())
+                for r in self.options.metric_readers + self._push_readers
+                if isinstance(r, PeriodicExportingMetricReader)
+            )
+            return bool(pushed and spans and logs)
 
         return run_bounded(flush, budget, "force_flush")
 
@@ -357,6 +365,7 @@ def _build(options: Options) -> Telemetry:
         _log_bridge=bridge,
         _system_metrics=system_metrics,
         _chain=chain,
+        _push_readers=tuple(r for r in readers if r not in options.metric_readers),
     )
 
 
