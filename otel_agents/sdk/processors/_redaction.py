@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Final
+from urllib.parse import unquote_plus
 
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
@@ -162,6 +163,8 @@ class Redactor:
     """Rewriter: redact values under secret-looking keys and secret-looking substrings anywhere."""
 
     count_attribute: str | None = semconv.REDACTED_COUNT
+    # Attribute keys are redacted too (by value rules: a key is never a secret key by name).
+    rewrites_keys = True
 
     def __init__(
         self,
@@ -222,6 +225,20 @@ class Redactor:
                 return value
             stats.count_redaction("secret_key")
             return marker("secret_key")
+        if value in self._clean:
+            return value
+        if "%" in value or "+" in value:
+            # URLs and form bodies hide secrets behind percent-escapes and '+' for spaces
+            # (?q=%7B%22password%22...): read the decoded text too, and keep it, redacted, on a hit.
+            decoded = unquote_plus(value)
+            if decoded != value:
+                redacted = self._redact(key, decoded)
+                if redacted is not decoded:
+                    return redacted
+        return self._redact(key, value)
+
+    def _redact(self, key: str, value: str) -> str:
+        """The value rules over ``value``."""
         if value in self._clean:
             return value
         lower = value.lower()

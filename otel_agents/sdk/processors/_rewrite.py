@@ -16,6 +16,9 @@ from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 SPAN_NAME_KEY = "span.name"
 STATUS_KEY = "status.description"
 EVENT_NAME_KEY = "event.name"
+# Attribute keys are text too: a secret pasted into a key is renamed like one in a value. A pair
+# (key, value) is only ever remembered once its key was found clean, so the fast paths stay safe.
+ATTRIBUTE_KEY = "attribute.key"
 BODY_KEY = "log.body"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
@@ -69,6 +72,20 @@ class _Pass:
             self.unchanged.remember(key, value)
         return value
 
+    def key(self, key: str) -> str:
+        """``key`` rewritten by the rewriters that declare ``rewrites_keys`` (redaction): a secret
+        pasted into a key goes; truncation and other rewriters leave keys as they are."""
+        original = key
+        for i, rewrite in enumerate(self.rewriters):
+            if getattr(rewrite, "rewrites_keys", False):
+                new = rewrite(ATTRIBUTE_KEY, key)
+                if new is not key:
+                    self.changes[i] += 1
+                    key = new
+        if key is original:
+            self.unchanged.remember(ATTRIBUTE_KEY, key)
+        return key
+
     def value(self, key: str, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self.text(key, value)
@@ -95,18 +112,23 @@ class _Pass:
         known = self.unchanged.pairs
         for key, value in attrs.items():
             # Inlined fast path: most values are strings seen before, or not strings at all.
-            if type(value) is str:
-                if not prefix and (key, value) in known:
-                    continue
-                new = self.text(f"{prefix}{key}" if prefix else key, value)
-            elif isinstance(value, (tuple, list, Mapping)):
-                new = self.value(f"{prefix}{key}" if prefix else key, value, depth)
-            else:
+            if type(value) is str and not prefix and (key, value) in known:
                 continue
-            if new is not value:
+            name = key
+            if type(key) is str and (ATTRIBUTE_KEY, key) not in known:
+                name = self.key(key)
+            if type(value) is str:
+                new = self.text(f"{prefix}{name}" if prefix else name, value)
+            elif isinstance(value, (tuple, list, Mapping)):
+                new = self.value(f"{prefix}{name}" if prefix else name, value, depth)
+            else:
+                new = value
+            if new is not value or name is not key:
                 if out is None:
                     out = dict(attrs)
-                out[key] = new
+                if name is not key:
+                    out.pop(key, None)
+                out[name] = new
         return out
 
     def count_attributes(self) -> dict[str, int]:
@@ -168,7 +190,7 @@ def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) 
         if type(value) is str:
             if (key, value) not in known:
                 return False
-        elif isinstance(value, (tuple, list)):
+        elif isinstance(value, (tuple, list)) or (ATTRIBUTE_KEY, key) not in known:
             return False
     return True
 

@@ -88,3 +88,28 @@ def test_redacting_twice_changes_nothing() -> None:
     r = Redactor()
     once = r("m", "password=alpha1 bravo1 and Authorization: Bearer abcdefghijkl")
     assert r("m", once) is once
+
+
+def test_secrets_in_attribute_keys_are_redacted(pipeline: Any) -> None:
+    """A secret pasted into an attribute key (of any value type) is replaced in the key itself."""
+    for _ in range(2):  # the second span takes the remembered fast path
+        with oa.tool("t") as t:
+            t.set_attribute(f"note {KEY}", 1)
+            t.set_attribute(f"text {AWS}", "plain")
+    for span in pipeline.spans():
+        assert _leaks(repr(dict(span.attributes))) == []
+        assert f"note {marker('api_key')}" in span.attributes
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h/x?q=%7B%22password%22%3A+%22alpha1+bravo1+charlie1%22%7D",
+        'http://h/x?q={"password":+"alpha1+bravo1+charlie1"}',
+        "http://h/x?password=alpha1+bravo1+charlie1&page=2",
+    ],
+)
+def test_percent_encoded_and_plus_spaced_secrets_are_redacted(url: str) -> None:
+    """A password in a URL's query is found through percent-escapes and '+' spaces."""
+    out = Redactor()("http.url", url)
+    assert _leaks(out) == [], out
