@@ -60,7 +60,8 @@ class _Pass:
         self.unchanged = unchanged if unchanged is not None else Unchanged()
 
     def text(self, key: str, value: str) -> str:
-        if (key, value) in self.unchanged.pairs:
+        # Only short values are remembered: a long one is not hashed (1 MiB costs about 1 ms).
+        if len(value) <= _CACHE_VALUE_MAX and (key, value) in self.unchanged.pairs:
             return value
         original = value
         for i, rewrite in enumerate(self.rewriters):
@@ -112,7 +113,7 @@ class _Pass:
         known = self.unchanged.pairs
         for key, value in attrs.items():
             # Inlined fast path: most values are strings seen before, or not strings at all.
-            if type(value) is str and not prefix and (key, value) in known:
+            if type(value) is str and not prefix and len(value) <= _CACHE_VALUE_MAX and (key, value) in known:
                 continue
             name = key
             if type(key) is str and (ATTRIBUTE_KEY, key) not in known:
