@@ -51,7 +51,7 @@ _current: Telemetry | None = None
 # The last pipeline shut down: a reconfigure forwards what its providers still receive.
 _previous: Telemetry | None = None
 # No attribute value is kept longer than this (or 4x max_attribute_length) from the moment it is set.
-HARD_VALUE_CAP = 64 * 1024
+HARD_VALUE_CAP = 16 * 1024
 
 
 @dataclass
@@ -102,8 +102,9 @@ class Telemetry:
     def shutdown(self, timeout: float | None = None) -> bool:
         """Flush and stop every provider within ``timeout`` seconds, even with no collector.
 
-        The last fifth of the budget (at most 1 s) is the store's: whatever the exporters dropped
-        before, during or after their own deadline is persisted, so ``doctor`` shows it.
+        The exporters stop a fifth of the budget (at most 1 s) early: what they could not send is
+        counted before this returns, and the store persists those counts in the time left, so
+        ``doctor`` shows them.
         """
         global _current, _previous  # noqa: PLW0603 - the one process-wide pipeline
         with _lock:
@@ -115,7 +116,7 @@ class Telemetry:
             _previous = self
         budget = self.options.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
-        reserve = min(budget / 5, 1.0) if self.store is not None else 0.0
+        reserve = min(budget / 5, 1.0)
         if self._log_bridge is not None:
             self._log_bridge.uninstall()
         if self._system_metrics is not None:
@@ -134,7 +135,9 @@ class Telemetry:
             self.logger_provider.shutdown()
             self.meter_provider.shutdown(int(max(remaining(reserve), 0.1) * 1000))
 
-        ok = run_bounded(stop, remaining(reserve), "shutdown")
+        # The providers' own deadlines fall at ``reserve``; waiting for them until half of it leaves
+        # time for the counts they make at that deadline, before the store persists them.
+        ok = run_bounded(stop, remaining(reserve / 2), "shutdown")
         if self.store is not None:
             ok = run_bounded(self.store.close, remaining(), "store.close") and ok
         return ok

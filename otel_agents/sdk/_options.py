@@ -286,7 +286,7 @@ class Options:
             parse=_at_least(16),
             doc=(
                 "longer strings are cut with `...[truncated N chars]` before redaction reads them, at a "
-                "token boundary (min 16); the SDK keeps at most 4x this (at least 65536) of any value "
+                "token boundary (min 16); the SDK keeps at most 4x this (at least 16384) of any value "
                 "from the moment it is set, so N counts from there"
             ),
         ),
@@ -345,7 +345,7 @@ class Options:
         ),
     )
     max_queue_bytes: int = field(
-        default=16 * 1024 * 1024,
+        default=8 * 1024 * 1024,
         metadata=about(
             env=("OTEL_AGENTS_MAX_QUEUE_BYTES",),
             parse=_at_least(64 * 1024),

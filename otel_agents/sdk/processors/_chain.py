@@ -42,7 +42,7 @@ class SpanChain(SynchronousMultiSpanProcessor):
         exporters: Sequence[SpanExportQueue] = (),
         processors: Sequence[SpanProcessor] = (),
         max_queue_size: int = 2048,
-        max_queue_bytes: int = 16 * 1024 * 1024,
+        max_queue_bytes: int = 8 * 1024 * 1024,
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         shutdown_timeout: float = 5.0,
