@@ -48,7 +48,11 @@ def span_text_bytes(span: ReadableSpan) -> int:
     n = len(span.name)
     attributes = span.attributes
     if attributes:
-        for value in attributes.values():
+        # The SDK's view is a mappingproxy over BoundedAttributes: iterating it costs a locked
+        # Python call per item, its copy() is one C-level dict copy (see processors/_snapshot).
+        copy = getattr(attributes, "copy", None)
+        plain = copy() if copy is not None else attributes
+        for value in (plain if type(plain) is dict else dict(attributes)).values():
             if type(value) is str:
                 n += len(value)
             elif type(value) is tuple:
