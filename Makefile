@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui bench-cli clean collector jaeger e2e-deps ui-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui bench-cli bench-reliability clean collector jaeger e2e-deps ui-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-ui: setup
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench
+
+# Memory with 1 MB values and the collector down, drops with 64 KiB values, 1 MiB log cost (~2.5 min).
+bench-reliability: setup
+	$(BIN)/python -m bench.reliability_bench
 
 bench-core-ablation: setup
 	$(BIN)/python -m bench.core_ablation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -14,6 +15,10 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._switches import switches
 from otel_agents.api._values import preview_source, summarize, to_attribute, to_json
+from otel_agents.api._walk import safe_str
+
+# The most items read from any sequence argument (route candidates, finish reasons).
+MAX_SEQUENCE = 64
 
 
 class Totals:
@@ -101,17 +106,18 @@ class SpanHandle:
         """Set one attribute; any value is accepted and coerced (JSON for containers)."""
         coerced = to_attribute(value)
         if coerced is not None:
-            self._span.set_attribute(str(key), coerced)
+            self._span.set_attribute(safe_str(key, 256), coerced)
 
     @never_raise("api.add_event")
     def add_event(self, name: str, attributes: Mapping[str, object] | None = None) -> None:
         """Record a timestamped event on the span."""
         attrs = {}
-        for key, value in (attributes or {}).items():
-            coerced = to_attribute(value)
-            if coerced is not None:
-                attrs[str(key)] = coerced
-        self._span.add_event(str(name), attrs)
+        if attributes is not None:
+            for key, value in itertools.islice(attributes.items(), 128):
+                coerced = to_attribute(value)
+                if coerced is not None:
+                    attrs[safe_str(key, 256)] = coerced
+        self._span.add_event(safe_str(name, 256), attrs)
 
     def _content(
         self, content_key: str, summary_key: str, value: object, preview_key: str | None = None
@@ -313,7 +319,10 @@ class LLMHandle(SpanHandle):
         if response_id is not None:
             self.set_attribute(semconv.GEN_AI_RESPONSE_ID, response_id)
         if finish_reasons is not None:
-            self.set_attribute(semconv.GEN_AI_RESPONSE_FINISH_REASONS, list(finish_reasons))
+            # Any iterable, even an endless one: at most MAX_SEQUENCE items are read.
+            items = (finish_reasons,) if isinstance(finish_reasons, str) else finish_reasons
+            reasons = [safe_str(r, 256) for r in itertools.islice(items, MAX_SEQUENCE)]
+            self.set_attribute(semconv.GEN_AI_RESPONSE_FINISH_REASONS, reasons)
 
     @never_raise("api.set_messages")
     def set_messages(self, *, input: object = None, output: object = None) -> None:

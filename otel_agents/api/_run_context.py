@@ -12,6 +12,8 @@ from opentelemetry import baggage
 from opentelemetry import context as otel_context
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.api._guard import contained
+from otel_agents.api._walk import safe_str
 
 # Baggage arrives from other processes: only these keys are trusted, and only this long.
 MAX_BAGGAGE_VALUE: Final = 256
@@ -37,8 +39,8 @@ class RunContext:
 def _clean(value: object) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
-    return text[:MAX_BAGGAGE_VALUE] if text else None
+    text = safe_str(value, MAX_BAGGAGE_VALUE)
+    return text if text else None
 
 
 @contextmanager
@@ -55,21 +57,27 @@ def run_context(
     ``conversation_id`` (``gen_ai.conversation.id``) defaults to the session id: for most agent
     apps a session is the conversation.
     """
-    given = {
-        semconv.RUN_ID: _clean(run_id),
-        semconv.SESSION_ID: _clean(session_id),
-        semconv.USER_ID: _clean(user_id),
-        semconv.REQUEST_ID: _clean(request_id),
-        semconv.GEN_AI_CONVERSATION_ID: _clean(conversation_id),
-    }
-    ctx = otel_context.get_current()
-    # Ids inherited from an outer block or incoming baggage are already in the baggage.
-    for key, value in given.items():
-        if value is not None:
-            ctx = baggage.set_baggage(key, value, ctx)
-    ctx = with_stamp(ctx)
-    merged = current_ids(ctx)
-    ctx_token = otel_context.attach(ctx)
+    merged: dict[str, str] = {}
+    ctx_token = None
+    try:
+        ctx = otel_context.get_current()
+        # Ids inherited from an outer block or incoming baggage are already in the baggage.
+        for key, raw in (
+            (semconv.RUN_ID, run_id),
+            (semconv.SESSION_ID, session_id),
+            (semconv.USER_ID, user_id),
+            (semconv.REQUEST_ID, request_id),
+            (semconv.GEN_AI_CONVERSATION_ID, conversation_id),
+        ):
+            value = _clean(raw)
+            if value is not None:
+                ctx = baggage.set_baggage(key, value, ctx)
+        ctx = with_stamp(ctx)
+        merged = dict(current_ids(ctx))
+        ctx_token = otel_context.attach(ctx)
+    except Exception as exc:  # the block runs either way, without the ids it could not bind
+        if not contained("api.run_context", exc):
+            raise
     try:
         yield RunContext(
             run_id=merged.get(semconv.RUN_ID),
@@ -79,7 +87,8 @@ def run_context(
             conversation_id=merged.get(semconv.GEN_AI_CONVERSATION_ID),
         )
     finally:
-        otel_context.detach(ctx_token)
+        if ctx_token is not None:
+            otel_context.detach(ctx_token)
 
 
 def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:

@@ -6,11 +6,15 @@ from typing import Final
 
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
+from opentelemetry.semconv._incubating.attributes import http_attributes as _http_old
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import http_attributes as _http
+from opentelemetry.semconv.attributes import network_attributes as _network
 from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
+from opentelemetry.semconv.attributes import url_attributes as _url
 from opentelemetry.semconv.schemas import Schemas as _Schemas
 
 # --- upstream general attribute keys ---------------------------------------------------------
@@ -302,3 +306,21 @@ METRIC_COMPONENT_ERRORS: Final = "otel_agents.component.errors"
 LABEL_RATE_LIMIT_PLATFORM: Final = "otel_agents.rate_limit.platform"
 LABEL_RATE_LIMIT_TYPE: Final = "otel_agents.rate_limit.type"
 LABEL_COMPONENT: Final = "otel_agents.component"
+# --- HTTP server metrics: the only labels kept (all chosen by the server, none by the client) ----
+HTTP_SERVER_INSTRUMENTS: Final = "http.server.*"
+HTTP_SERVER_METRIC_KEYS: Final = frozenset(
+    {
+        _http.HTTP_REQUEST_METHOD,  # the contrib maps unknown methods to _OTHER
+        _http.HTTP_RESPONSE_STATUS_CODE,
+        _http.HTTP_ROUTE,  # the route template, never the path
+        _url.URL_SCHEME,
+        _network.NETWORK_PROTOCOL_NAME,
+        _network.NETWORK_PROTOCOL_VERSION,
+        _error.ERROR_TYPE,
+        # The same, as the older HTTP conventions the contrib still emits by default.
+        _http_old.HTTP_METHOD,
+        _http_old.HTTP_STATUS_CODE,
+        _http_old.HTTP_SCHEME,
+        _http_old.HTTP_FLAVOR,
+    }
+)

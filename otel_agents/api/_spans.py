@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
+import itertools
 import logging
 import math
 import time
@@ -20,6 +22,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained, never_raise
 from otel_agents.api._handles import (
+    MAX_SEQUENCE,
     LLMHandle,
     RetrievalHandle,
     RunHandle,
@@ -35,6 +38,8 @@ from otel_agents.api._walk import safe_str
 
 H = TypeVar("H", bound=SpanHandle)
 F = TypeVar("F", bound=Callable[..., Any])
+# Longest span, agent, tool or model name kept: names become span names and metric labels.
+MAX_NAME = 256
 
 _events = logging.getLogger(semconv.EVENT_LOGGER)
 _tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
@@ -224,11 +229,25 @@ class Scope(Generic[H]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        active = self._stack.pop()
+        active = self._pop()
+        if active is None:
+            return
         try:
             active.finish(exc)
         finally:
             active.detach()
+
+    def _pop(self) -> _Active[H] | None:
+        """The entry this exit closes: the one whose context is current. One Scope object entered by
+        concurrent tasks or threads holds several entries, and they need not exit in order."""
+        stack = self._stack
+        if not stack:
+            return None  # __exit__ without __enter__: nothing of ours to close
+        current = otel_context.get_current()
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].ctx is current:
+                return stack.pop(i)
+        return stack.pop()
 
     async def __aenter__(self) -> H:
         return self.__enter__()
@@ -242,6 +261,14 @@ class Scope(Generic[H]):
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
+        try:
+            return self._decorate(fn)
+        except Exception as exc:  # a callable whose attributes raise: leave it undecorated
+            if not contained("api.decorate", exc):
+                raise
+            return fn
+
+    def _decorate(self, fn: F) -> F:
         spec, extra = self._spec, self._extra
         if inspect.isasyncgenfunction(fn):
             return cast(F, _wrap_async_gen(spec, extra, fn))
@@ -338,7 +365,9 @@ def _wrap_async_gen(
                 except BaseException as exc:  # noqa: BLE001 - thrown in by the consumer, passed on
                     to_throw = exc
         except BaseException as exc:
-            failure = exc
+            # A consumer that stops listening (a client gone, a task cancelled) is no failure of
+            # the generator's: the span ends without an error status, as for GeneratorExit.
+            failure = None if isinstance(exc, asyncio.CancelledError) else exc
             raise
         finally:
             active.finish(failure)
@@ -379,10 +408,67 @@ def _tool_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> Too
     return ToolHandle(span, chain)
 
 
+def _retrieval_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> RetrievalHandle:
+    return RetrievalHandle(span, chain)
+
+
+def _plain_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> SpanHandle:
+    return SpanHandle(span, chain)
+
+
+def _llm_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> LLMHandle:
+    return LLMHandle(span, chain, "", None)
+
+
 def _name(value: object) -> str:
-    return value if isinstance(value, str) else safe_str(value, 256)
+    """A plain str of at most MAX_NAME characters, whatever ``value`` is."""
+    if type(value) is str:
+        return value if len(value) <= MAX_NAME else value[:MAX_NAME]
+    return safe_str(value, MAX_NAME)
 
 
+def _flag(value: object) -> bool:
+    """``bool(value)``, False when that raises."""
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - a user __bool__ may raise anything
+        return False
+
+
+def _fallback(operation: str, make_handle: Callable[..., Any]) -> Scope[Any]:
+    """What a factory returns when its arguments could not be used: a span with the static name only."""
+    return Scope(
+        _Spec(
+            name=operation,
+            operation=operation,
+            kind=SpanKind.INTERNAL,
+            attributes={semconv.GEN_AI_OPERATION_NAME: operation},
+            make_handle=make_handle,
+        )
+    )
+
+
+def _factory(operation: str, make_handle: Callable[..., Any]) -> Callable[[F], F]:
+    """Guard a span factory: arguments it cannot use give a plain span, never an exception."""
+
+    def decorate(fn: F) -> F:
+        site = f"api.{fn.__name__}"
+
+        @functools.wraps(fn)
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if not contained(site, exc):
+                    raise
+                return _fallback(operation, make_handle)
+
+        return cast(F, factory)
+
+    return decorate
+
+
+@_factory(semconv.OP_INVOKE_WORKFLOW, _run_handle)
 def workflow(name: str, *, description: str | None = None) -> Scope[RunHandle]:
     """A multi-step workflow: span ``invoke_workflow {name}``; a run in the local store."""
     name = _name(name)
@@ -404,6 +490,7 @@ def workflow(name: str, *, description: str | None = None) -> Scope[RunHandle]:
     )
 
 
+@_factory(semconv.OP_INVOKE_AGENT, _run_handle)
 def agent(
     name: str,
     *,
@@ -439,7 +526,7 @@ def agent(
         _Spec(
             name=semconv.SPAN_AGENT.format(name),
             operation=semconv.OP_INVOKE_AGENT,
-            kind=SpanKind.CLIENT if remote else SpanKind.INTERNAL,
+            kind=SpanKind.CLIENT if _flag(remote) else SpanKind.INTERNAL,
             attributes=attrs,
             make_handle=_run_handle,
             run_kind=semconv.RUN_KIND_AGENT,
@@ -467,6 +554,7 @@ def infer_provider(model: str) -> str:
     return semconv.PROVIDER_UNKNOWN
 
 
+@_factory(semconv.OP_EXECUTE_TOOL, _tool_handle)
 def tool(
     name: str,
     *,
@@ -486,9 +574,10 @@ def tool(
                 extra[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = to_json(arguments)
             else:
                 extra[semconv.TOOL_ARGUMENTS_SUMMARY] = summarize(arguments)
-    try:
+    # Only plain strings are cached: a user object's __hash__ or __eq__ may raise, or lie.
+    if type(name) is str and type(tool_type) is str and (description is None or type(description) is str):
         spec = _tool_spec(name, tool_type, description)
-    except TypeError:  # unhashable name or description: build it uncached
+    else:
         spec = _tool_spec.__wrapped__(name, tool_type, description)
     return Scope(spec, extra)
 
@@ -513,6 +602,7 @@ def _tool_spec(name: object, tool_type: object, description: object) -> _Spec[To
     )
 
 
+@_factory(semconv.OP_CHAT, _llm_handle)
 def llm(
     model: str,
     *,
@@ -563,6 +653,7 @@ def llm(
     )
 
 
+@_factory(semconv.OP_EMBEDDINGS, _llm_handle)
 def embeddings(
     model: str,
     *,
@@ -588,6 +679,7 @@ def embeddings(
     return scope
 
 
+@_factory(semconv.OP_RETRIEVAL, _retrieval_handle)
 def retrieval(
     data_source_id: str,
     *,
@@ -634,6 +726,7 @@ def retrieval(
     )
 
 
+@_factory(semconv.OP_PLAN, _plain_handle)
 def plan(agent_name: str | None = None) -> Scope[SpanHandle]:
     """An agent's planning step: span ``plan {agent}`` (kind INTERNAL), the enclosing agent by default."""
     name = _name(agent_name) if agent_name is not None else current_agent()
@@ -649,14 +742,6 @@ def plan(agent_name: str | None = None) -> Scope[SpanHandle]:
             make_handle=_plain_handle,
         )
     )
-
-
-def _retrieval_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> RetrievalHandle:
-    return RetrievalHandle(span, chain)
-
-
-def _plain_handle(span: Span, chain: tuple[Totals, ...], _: Totals | None) -> SpanHandle:
-    return SpanHandle(span, chain)
 
 
 def route(
@@ -685,7 +770,9 @@ def _record_route(
     if switches.legacy_route_keys:
         attrs[semconv.LEGACY_ROUTE_SOURCE], attrs[semconv.LEGACY_ROUTE_TARGET] = source, target
     if candidates:
-        attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in candidates]
+        # Any iterable, even an endless one: at most MAX_SEQUENCE items are read.
+        items = (candidates,) if isinstance(candidates, str) else candidates
+        attrs[semconv.ROUTE_CANDIDATES] = [_name(c) for c in itertools.islice(items, MAX_SEQUENCE)]
     if reason is not None:
         attrs[semconv.ROUTE_REASON] = _name(reason)
     coerced = to_attribute(confidence)

@@ -15,6 +15,7 @@ from otel_agents.api._walk import (
     INT64_MAX,
     INT64_MIN,
     Limits,
+    exact_str,
     int_text,
     json_double,
     json_renderer,
@@ -40,15 +41,22 @@ _NOT_SCALAR = object()
 
 
 def _scalar(value: object) -> object:
-    """``value`` made safe if it is a scalar (the walk's renderings), else a marker."""
-    if value is None or isinstance(value, (bool, str)):
+    """``value`` made safe if it is a scalar (the walk's renderings), else a marker.
+
+    Subclasses of str, int and float become the plain type first: their overridden methods
+    (comparison, hashing, formatting) may raise.
+    """
+    if value is None or value is True or value is False:
         return value
+    if isinstance(value, str):
+        return exact_str(value)
     if isinstance(value, int):
-        return value if INT64_MIN <= value <= INT64_MAX else int_text(value)
+        number = int.__int__(value)
+        return number if INT64_MIN <= number <= INT64_MAX else int_text(number)
     if isinstance(value, float):
-        return json_double(value)
+        return json_double(float.__float__(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return BYTES.format(len(value))
+        return BYTES.format(memoryview(value).nbytes)
     return _NOT_SCALAR
 
 

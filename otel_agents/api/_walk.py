@@ -36,23 +36,44 @@ class Limits:
     key_chars: int = 256
 
 
+def exact_str(value: str) -> str:
+    """``value`` as a plain ``str``: a subclass's own ``__format__``, ``__hash__`` or ``__len__``
+    (which may raise) is never called again. ``str.__str__`` copies without calling any of them."""
+    return value if type(value) is str else str.__str__(value)
+
+
 def safe_str(value: object, limit: int = 1024) -> str:
-    """``str(value)`` capped at ``limit``; a ``__str__`` that raises (or returns no str) gives a marker."""
+    """``str(value)`` as a plain ``str`` capped at ``limit``; a ``__str__`` that raises (or returns
+    no str) gives a marker. Ints print as the walk prints them (10**5000 as its size)."""
     try:
-        text = value if isinstance(value, str) else str(value)
+        if isinstance(value, str):
+            text = exact_str(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = int_text(value)
+        else:
+            text = str(value)
+            if not isinstance(text, str):
+                return _unprintable(value)
+            text = exact_str(text)
     except Exception:  # noqa: BLE001 - user __str__ may raise anything
-        return UNPRINTABLE.format(type(value).__name__)
-    if not isinstance(text, str):
-        return UNPRINTABLE.format(type(value).__name__)
+        return _unprintable(value)
     return text if len(text) <= limit else text[:limit]
+
+
+def _unprintable(value: object) -> str:
+    try:
+        return UNPRINTABLE.format(type(value).__name__)
+    except Exception:  # noqa: BLE001 - a metaclass with a hostile __name__
+        return UNPRINTABLE.format("object")
 
 
 def int_text(value: int) -> str:
     """An int outside int64 as decimal text, or a marker when it has too many digits to print."""
+    number = int.__int__(value)  # a subclass's own __str__ or __repr__ may raise
     try:
-        return str(value)
+        return str(number)
     except ValueError:  # beyond sys.get_int_max_str_digits()
-        return HUGE_INT.format(value.bit_length())
+        return HUGE_INT.format(number.bit_length())
 
 
 def non_finite_text(value: float) -> str:
@@ -99,14 +120,18 @@ class _Walk(Generic[T]):
     def visit(self, value: object, depth: int) -> T:
         render = self.render
         self.budget -= 1
+        # Subclasses of str, int and float are read as the plain type: their own methods may raise.
         if isinstance(value, str):
-            return render.text(value)
+            return render.text(exact_str(value))
         if isinstance(value, bool):
-            return render.boolean(value)
+            return render.boolean(value is True)
         if isinstance(value, int):
-            return render.integer(value) if INT64_MIN <= value <= INT64_MAX else render.text(int_text(value))
+            number = int.__int__(value)
+            return (
+                render.integer(number) if INT64_MIN <= number <= INT64_MAX else render.text(int_text(number))
+            )
         if isinstance(value, float):
-            return render.double(value)
+            return render.double(float.__float__(value))
         if value is None:
             return render.null()
         if isinstance(value, (bytes, bytearray, memoryview)):

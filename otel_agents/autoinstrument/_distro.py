@@ -76,6 +76,7 @@ class AgentsConfigurator:
 
     def configure(self, **kwargs: Any) -> None:
         """Called once by the launcher before the application's code is imported."""
+        from otel_agents.autoinstrument._asgi_flush import flush_at_lifespan_shutdown
         from otel_agents.integrations import prometheus
         from otel_agents.sdk._configure import configure
         from otel_agents.sdk._sigterm import flush_on_sigterm
@@ -85,8 +86,10 @@ class AgentsConfigurator:
             # Meter readers are fixed when the provider is built: /metrics needs it from the start.
             readers.append(prometheus.reader())
         telemetry = configure(metric_readers=readers)
-        # uvicorn ends by re-raising SIGTERM with the default action, which skips atexit.
+        # uvicorn ends by re-raising SIGTERM with the default action, which skips atexit; in a
+        # gunicorn UvicornWorker that default action is all there is, so flush at lifespan shutdown.
         flush_on_sigterm(telemetry)
+        flush_at_lifespan_shutdown()
 
 
 @never_raise("distro.verify")

@@ -11,7 +11,7 @@ from typing import Any
 
 from otel_agents.api._version import __version__
 from otel_agents.cli._common import add_home, fmt_bytes, fmt_time, home_of, json_text, progress, safe
-from otel_agents.cli._endpoint import configured_traces_endpoint, reachable, traces_url
+from otel_agents.cli._endpoint import configured_traces_endpoint, masked, reachable, traces_url
 from otel_agents.store import _db as db
 from otel_agents.store import _ndjson as ndjson
 from otel_agents.store import _paths as paths
@@ -59,7 +59,7 @@ def _env() -> dict[str, str]:
     for key in sorted(os.environ):
         if key.startswith("OTEL_"):
             value = os.environ[key]
-            out[key] = "<set, hidden>" if any(h in key for h in _SECRET_HINTS) else value
+            out[key] = "<set, hidden>" if any(h in key for h in _SECRET_HINTS) else masked(value)
     return out
 
 
@@ -83,16 +83,20 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         "destination": (
             "disabled (OTEL_SDK_DISABLED)"
             if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true"
-            else (f"OTLP endpoint {endpoint}" if configured_traces_endpoint() else f"local store {home}")
+            else (
+                f"OTLP endpoint {masked(endpoint)}"
+                if endpoint and configured_traces_endpoint()
+                else f"local store {home}"
+            )
         ),
         "retention": retention.Policy.from_env().__dict__,
     }
     report["store"] = _store_health(home, args.full, problems)
     if endpoint:
         ok, why = reachable(endpoint)
-        report["endpoint"] = {"url": endpoint, "reachable": ok, "detail": why}
+        report["endpoint"] = {"url": masked(endpoint), "reachable": ok, "detail": why}
         if not ok:
-            problems.append(f"endpoint {endpoint} unreachable ({why})")
+            problems.append(f"endpoint {masked(endpoint)} unreachable ({why})")
     report["problems"] = problems
     return report
 

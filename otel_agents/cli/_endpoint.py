@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# user:password@ (or a bare token@) after a scheme, anywhere in a value such as a list of URLs.
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def masked(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***@``, for printing."""
+    return _USERINFO.sub("***@", text)
 
 
 def configured_traces_endpoint() -> str | None:
@@ -31,11 +39,11 @@ def reachable(endpoint: str, timeout: float = 2.0) -> tuple[bool, str]:
     parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
     host = parts.hostname
     if not host:
-        return False, f"cannot read a host from {endpoint!r}"
+        return False, f"cannot read a host from {masked(endpoint)!r}"
     try:
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 4318)
     except ValueError:
-        return False, f"bad port in {endpoint!r}"
+        return False, f"bad port in {masked(endpoint)!r}"
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True, f"{host}:{port} accepts connections"

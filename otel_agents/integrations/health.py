@@ -87,11 +87,26 @@ def describe(exc: BaseException) -> str:
 
 
 def _outcome(value: object) -> tuple[str, str]:
+    """A check's return value as (status, message): ``(ok, message)`` pairs count by ``ok``, and
+    anything that is not plainly a pass (None, True, a message) fails closed."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], bool):
+        ok, message = value
+        text = message if isinstance(message, str) else "" if message is None else _message(message)
+        return (PASS if ok else FAIL), text[:MAX_MESSAGE]
     if value is False:
         return FAIL, "check returned False"
     if isinstance(value, str):
         return PASS, value[:MAX_MESSAGE]
-    return PASS, ""
+    if value is None or value is True:
+        return PASS, ""
+    return FAIL, f"check returned an unexpected {type(value).__name__}"
+
+
+def _message(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a check's own object; the endpoint must still answer
+        return type(value).__name__
 
 
 def _suppressed(fn: Callable[[], Any]) -> Any:
@@ -119,7 +134,8 @@ async def _suppressed_async(fn: Callable[[], Awaitable[Any]]) -> Any:
 
 
 class HealthRegistry:
-    """Named checks: return None/True/a message to pass, False or raise to fail."""
+    """Named checks: return None/True/a message or ``(True, message)`` to pass; False,
+    ``(False, message)``, anything else, or raising fails."""
 
     def __init__(self, default_timeout: float = 2.0) -> None:
         self.default_timeout = default_timeout

@@ -43,6 +43,38 @@ def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
     return done.wait(max(timeout, 0.0)) and outcome[0]
 
 
+def span_text_bytes(span: ReadableSpan) -> int:
+    """What a queued span holds in text: its name, string attributes and event attributes (cheap)."""
+    n = len(span.name)
+    attributes = span.attributes
+    if attributes:
+        # The SDK's view is a mappingproxy over BoundedAttributes: iterating it costs a locked
+        # Python call per item, its copy() is one C-level dict copy (see processors/_snapshot).
+        copy = getattr(attributes, "copy", None)
+        plain = copy() if copy is not None else attributes
+        for value in (plain if type(plain) is dict else dict(attributes)).values():
+            if type(value) is str:
+                n += len(value)
+            elif type(value) is tuple:
+                n += 16 * len(value)
+    if span._events:  # the property builds a new tuple: skip it for the common span without events
+        for event in span.events:
+            n += len(event.name)
+            for value in (event.attributes or {}).values():
+                if type(value) is str:
+                    n += len(value)
+    return n
+
+
+def log_text_bytes(record: ReadableLogRecord) -> int:
+    """What a queued log record holds in text: its body and string attributes (cheap)."""
+    body = record.log_record.body
+    n = len(body) if type(body) is str else 64
+    for value in (record.log_record.attributes or {}).values():
+        n += len(value) if type(value) is str else 16
+    return n
+
+
 class BatchWorker(Generic[T]):
     """A bounded queue drained by one daemon thread that hands batches to ``export``."""
 
@@ -54,10 +86,15 @@ class BatchWorker(Generic[T]):
         max_queue_size: int = 2048,
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
+        max_queue_bytes: int | None = None,
+        size: Callable[[T], int] | None = None,
     ) -> None:
         self.name = name
         self._export = export
         self._max_queue = max_queue_size
+        # Bytes are bounded only with a size function; ``size`` runs on the putting thread.
+        self._max_bytes = max_queue_bytes if size is not None else None
+        self._size = size
         self._max_batch = max_batch_size
         self._delay = schedule_delay
         self._init_state()
@@ -76,12 +113,16 @@ class BatchWorker(Generic[T]):
         self._queue: deque[T] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._inflight = 0
+        self._abandoned = 0
+        # Approximate under contention (an unlocked +=), re-zeroed whenever the queue is empty.
+        self._bytes = 0
         self._flush_requests = 0
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def put(self, item: T) -> None:
-        """Queue ``item``; when the queue is full or closed it is dropped and counted."""
+    def put(self, item: T, size: int | None = None) -> None:
+        """Queue ``item`` (of ``size`` bytes, if the caller measured it already); when the queue is
+        full or closed it is dropped and counted."""
         if self._closed:
             stats.count_drop(f"{self.name}.after_shutdown")
             return
@@ -89,11 +130,22 @@ class BatchWorker(Generic[T]):
         if len(queue) >= self._max_queue:
             stats.count_drop(f"{self.name}.queue_full")
             return
+        wake = False
+        if self._max_bytes is not None:
+            assert self._size is not None
+            n = self._size(item) if size is None else size
+            before = self._bytes
+            if before + n > self._max_bytes:
+                stats.count_drop(f"{self.name}.queue_bytes_full")
+                return
+            self._bytes = before + n
+            # Half the byte budget is as good a reason to start exporting as a full batch.
+            wake = before <= self._max_bytes // 2 < before + n
         queue.append(item)
         if self._thread is None:
             self._start()
         # Wake the worker once, when a batch fills: it drains until empty, so later puts need not.
-        if len(queue) == self._max_batch:
+        if wake or len(queue) == self._max_batch:
             with self._cond:
                 self._cond.notify()
 
@@ -109,11 +161,27 @@ class BatchWorker(Generic[T]):
         if room < len(items):
             stats.count_drop(f"{self.name}.queue_full", len(items) - room)
             items = items[:room]
+        if self._max_bytes is not None:
+            items = self._fit_bytes(items)
         queue.extend(items)
         if self._thread is None:
             self._start()
         with self._cond:
             self._cond.notify()
+
+    def _fit_bytes(self, items: Sequence[T]) -> Sequence[T]:
+        """The leading ``items`` that fit the byte budget (counted in); the rest dropped and counted."""
+        assert self._size is not None and self._max_bytes is not None
+        total = self._bytes
+        for i, item in enumerate(items):
+            n = self._size(item)
+            if total + n > self._max_bytes:
+                stats.count_drop(f"{self.name}.queue_bytes_full", len(items) - i)
+                self._bytes = total
+                return items[:i]
+            total += n
+        self._bytes = total
+        return items
 
     def _start(self) -> None:
         with self._cond:
@@ -139,9 +207,12 @@ class BatchWorker(Generic[T]):
                 batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
                 self._inflight = len(batch)
                 if not batch:
+                    self._bytes = 0
                     self._flush_requests = 0
                     self._cond.notify_all()
                     return
+            if self._size is not None:
+                self._bytes = max(self._bytes - sum(map(self._size, batch)), 0)
             ok = False
             error: Exception | None = None
             # Exporting must not trace itself (an instrumented HTTP client would loop forever).
@@ -153,10 +224,12 @@ class BatchWorker(Generic[T]):
                 error = exc
             finally:
                 otel_context.detach(token)
-            if not ok:
-                stats.count_drop(f"{self.name}.export_failed", len(batch))
             with self._cond:
+                # A batch shutdown gave up on was counted as lost then: never count it twice.
+                if not ok and not self._abandoned:
+                    stats.count_drop(f"{self.name}.export_failed", len(batch))
                 self._inflight = 0
+                self._abandoned = 0
                 self._cond.notify_all()
             if error is not None and strict():
                 raise error  # under the test suite a bug here must fail the test, worker or not
@@ -185,11 +258,15 @@ class BatchWorker(Generic[T]):
         thread = self._thread
         if thread is not None and self._pid == os.getpid():
             thread.join(max(deadline - time.monotonic(), 0.0))
-        left = len(self._queue)
-        if left:
+        with self._cond:
+            left = len(self._queue)
             self._queue.clear()
-            stats.count_drop(f"{self.name}.shutdown_timeout", left)
-        return left == 0 and (thread is None or not thread.is_alive())
+            # The batch the worker is still exporting dies with the process: count it as well.
+            stuck = self._inflight if thread is not None and thread.is_alive() else 0
+            self._abandoned = stuck
+        if left + stuck:
+            stats.count_drop(f"{self.name}.shutdown_timeout", left + stuck)
+        return left + stuck == 0 and (thread is None or not thread.is_alive())
 
 
 class _Exporter(Protocol):
@@ -224,10 +301,13 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
         self._exporter: SpanExporter = exporter
         # The local store takes recorded-but-unsampled spans too, for its run rows and stats only.
         self._unsampled = unsampled
+        options.setdefault("size", span_text_bytes)
         self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableSpan]) -> bool:
-        return self._exporter.export(batch) is SpanExportResult.SUCCESS
+        # An exporter that counts its own losses (the store) has counted this one: not twice.
+        ok = self._exporter.export(batch) is SpanExportResult.SUCCESS
+        return ok or getattr(self._exporter, "counts_own_drops", False) is True
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         return None
@@ -255,11 +335,12 @@ class LogExportQueue(_Batching[ReadableLogRecord], LogRecordProcessor):
 
     def __init__(self, exporter: LogRecordExporter, name: str = "logs", **options: Any) -> None:
         self._exporter: LogRecordExporter = exporter
+        options.setdefault("size", log_text_bytes)
         self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableLogRecord]) -> bool:
-        result = self._exporter.export(batch)
-        return result is LogRecordExportResult.SUCCESS
+        ok = self._exporter.export(batch) is LogRecordExportResult.SUCCESS
+        return ok or getattr(self._exporter, "counts_own_drops", False) is True
 
     @never_raise("batch.on_emit")
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:

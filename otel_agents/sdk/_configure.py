@@ -22,7 +22,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.api import _pricing as pricing
@@ -33,8 +33,10 @@ from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
 from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
+from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, resolve
+from otel_agents.sdk._sigterm import flush_on_sigterm
 from otel_agents.sdk.processors import (
     PreviewCutter,
     Redactor,
@@ -51,6 +53,10 @@ from otel_agents.sdk.processors._rewrite import Rewriter
 _log = logging.getLogger("otel_agents")
 _lock = threading.Lock()
 _current: Telemetry | None = None
+# The last pipeline shut down: a reconfigure forwards what its providers still receive.
+_previous: Telemetry | None = None
+# No attribute value is kept longer than this (or 4x max_attribute_length) from the moment it is set.
+HARD_VALUE_CAP = 16 * 1024
 
 
 @dataclass
@@ -66,6 +72,8 @@ class Telemetry:
     span_metrics: SpanMetricsProcessor | None = None
     _log_bridge: Bridge | None = field(default=None, repr=False)
     _system_metrics: Any = field(default=None, repr=False)
+    _chain: SpanChain | None = field(default=None, repr=False)
+    _push_readers: tuple[MetricReader, ...] = field(default=(), repr=False)
     _shut: bool = field(default=False, repr=False)
 
     @property
@@ -85,21 +93,35 @@ class Telemetry:
             # Metrics last: spans ending now still feed the span-derived metrics.
             spans = self.tracer_provider.force_flush(remaining_ms())
             logs = self.logger_provider.force_flush(remaining_ms())
-            return bool(self.meter_provider.force_flush(remaining_ms()) and spans and logs)
+            # Push readers only: a collect() on a pull reader (Prometheus) outside a scrape queues
+            # a second copy of every metric, and the next /metrics page repeats each family.
+            pushed = all(
+                r.force_flush(remaining_ms())
+                for r in self.options.metric_readers + self._push_readers
+                if isinstance(r, PeriodicExportingMetricReader)
+            )
+            return bool(pushed and spans and logs)
 
         return run_bounded(flush, budget, "force_flush")
 
     def shutdown(self, timeout: float | None = None) -> bool:
-        """Flush and stop every provider within ``timeout`` seconds, even with no collector."""
-        global _current  # noqa: PLW0603 - the one process-wide pipeline
+        """Flush and stop every provider within ``timeout`` seconds, even with no collector.
+
+        The exporters stop a fifth of the budget (at most 1 s) early: what they could not send is
+        counted before this returns, and the store persists those counts in the time left, so
+        ``doctor`` shows them.
+        """
+        global _current, _previous  # noqa: PLW0603 - the one process-wide pipeline
         with _lock:
             if self._shut:
                 return True
             self._shut = True
             if _current is self:
                 _current = None
+            _previous = self
         budget = self.options.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
+        reserve = min(budget / 5, 1.0)
         if self._log_bridge is not None:
             self._log_bridge.uninstall()
         if self._system_metrics is not None:
@@ -107,15 +129,23 @@ class Telemetry:
 
             system.stop(self._system_metrics)
 
+        def remaining(keep: float = 0.0) -> float:
+            return max(deadline - time.monotonic() - keep, 0.0)
+
         def stop() -> None:
             # Spans first: their end feeds the span-derived metrics collected last.
+            if self._chain is not None:
+                self._chain.shutdown_within(remaining(reserve))
             self.tracer_provider.shutdown()
             self.logger_provider.shutdown()
-            self.meter_provider.shutdown(int(max(deadline - time.monotonic(), 0.1) * 1000))
-            if self.store is not None:
-                self.store.close()
+            self.meter_provider.shutdown(int(max(remaining(reserve), 0.1) * 1000))
 
-        return run_bounded(stop, budget, "shutdown")
+        # The providers' own deadlines fall at ``reserve``; waiting for them until half of it leaves
+        # time for the counts they make at that deadline, before the store persists them.
+        ok = run_bounded(stop, remaining(reserve / 2), "shutdown")
+        if self.store is not None:
+            ok = run_bounded(self.store.close, remaining(), "store.close") and ok
+        return ok
 
 
 def configure(**options: Any) -> Telemetry:
@@ -131,6 +161,9 @@ def configure(**options: Any) -> Telemetry:
     atexit.register(telemetry.shutdown)
     if not resolved.sdk_disabled:
         fork.install(telemetry)
+        # A plain script killed by SIGTERM skips atexit: flush then too (only where nobody else
+        # handles SIGTERM; servers that take it over restore this handler before they re-raise it).
+        flush_on_sigterm(telemetry)
     return telemetry
 
 
@@ -183,6 +216,8 @@ def _exporters(
     for signal, names in wanted.items():
         for name in names:
             if name == "store":
+                if store is False:  # a bad home: nothing stored, as the warning said
+                    continue
                 built[signal].append(
                     setup.store_exporter(store, signal)
                     if store is not None
@@ -192,11 +227,12 @@ def _exporters(
                 built[signal].append(setup.console_exporter(signal))
             else:
                 built[signal].append(setup.otlp_exporter(options, signal, name))
-    return built["traces"], built["metrics"], built["logs"], store
+    return built["traces"], built["metrics"], built["logs"], (store or None)
 
 
 def _rewriters(options: Options) -> list[Rewriter]:
-    rewriters: list[Rewriter] = []
+    # Truncation first: redaction then reads at most max_attribute_length characters of any value.
+    rewriters: list[Rewriter] = [Truncator(options.max_attribute_length)]
     if options.redact:
         rewriters.append(
             Redactor(
@@ -239,6 +275,46 @@ def _note_semconv_opt_in() -> None:
         )
 
 
+def _span_limits(options: Options) -> SpanLimits:
+    """The SDK's limits, with a hard cap on value length: a 1 MB attribute is cut (a C-level slice)
+    when it is set, so queues never hold it; our truncation then cuts precisely, with its marker."""
+    cap = max(4 * options.max_attribute_length, HARD_VALUE_CAP)
+    try:
+        return SpanLimits(max_attribute_length=cap, max_span_attribute_length=cap)
+    except ValueError as exc:  # a bad OTEL_SPAN_*_LIMIT / OTEL_ATTRIBUTE_COUNT_LIMIT variable
+        _log.warning("otel_agents: ignoring the OTEL_*_LIMIT variables: %s", exc)
+        return SpanLimits(
+            max_attributes=128,
+            max_events=128,
+            max_links=128,
+            max_span_attributes=128,
+            max_event_attributes=128,
+            max_link_attributes=128,
+            max_attribute_length=cap,
+            max_span_attribute_length=cap,
+        )
+
+
+class _OncePerMessage(logging.Filter):
+    """Lets each distinct SDK warning through once: the hard cap cuts values on every span, and
+    a warning per span would flood the application's logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[object] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = record.msg
+        if key in self._seen:
+            return False
+        if len(self._seen) < 256:
+            self._seen.add(key)
+        return True
+
+
+_sdk_attribute_warnings = _OncePerMessage()
+
+
 def _build(options: Options) -> Telemetry:
     _note_semconv_opt_in()
     # Read by the contrib instrumentations when they first instrument, which is after this call
@@ -250,6 +326,9 @@ def _build(options: Options) -> Telemetry:
     _propagation.install(options.baggage_hosts)
     switches.legacy_route_keys = options.legacy_route_keys
     switches.preview_content = options.preview_content
+    sdk_attributes_log = logging.getLogger("opentelemetry.attributes")
+    if _sdk_attribute_warnings not in sdk_attributes_log.filters:
+        sdk_attributes_log.addFilter(_sdk_attribute_warnings)
     threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
@@ -259,6 +338,7 @@ def _build(options: Options) -> Telemetry:
     log_exporters += list(options.log_exporters)
     batch = {
         "max_queue_size": options.max_queue_size,
+        "max_queue_bytes": options.max_queue_bytes,
         "max_batch_size": options.max_export_batch_size,
         "schedule_delay": options.schedule_delay,
     }
@@ -276,7 +356,9 @@ def _build(options: Options) -> Telemetry:
         )
         for exporter in metric_exporters
     ]
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()
+    )
     span_metrics = SpanMetricsProcessor(
         meter_provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
     )
@@ -297,6 +379,7 @@ def _build(options: Options) -> Telemetry:
         ],
         processors=options.span_processors,
         max_queue_size=options.max_queue_size,
+        max_queue_bytes=options.max_queue_bytes,
         max_batch_size=options.max_export_batch_size,
         schedule_delay=options.schedule_delay,
         shutdown_timeout=options.shutdown_timeout,
@@ -307,6 +390,7 @@ def _build(options: Options) -> Telemetry:
         resource=resource,
         sampler=sampling.RecordUnsampled(sampler) if options.record_unsampled else sampler,
         shutdown_on_exit=False,
+        span_limits=_span_limits(options),
         # Typed as the SDK's multi-processors, but the provider and its spans only call the
         # SpanProcessor hooks and add_span_processor, which SpanChain implements.
         active_span_processor=chain,
@@ -325,7 +409,7 @@ def _build(options: Options) -> Telemetry:
         RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
     )
 
-    _install_globals(tracer_provider, meter_provider, logger_provider)
+    _install_globals(tracer_provider, meter_provider, logger_provider, chain)
     bridge = None
     if options.logs:
         bridge = Bridge(logger_provider)
@@ -347,6 +431,8 @@ def _build(options: Options) -> Telemetry:
         span_metrics=span_metrics,
         _log_bridge=bridge,
         _system_metrics=system_metrics,
+        _chain=chain,
+        _push_readers=tuple(r for r in readers if r not in options.metric_readers),
     )
 
 
@@ -354,7 +440,19 @@ def _install_globals(
     tracer_provider: TracerProvider,
     meter_provider: MeterProvider,
     logger_provider: LoggerProvider,
+    chain: SpanChain,
 ) -> None:
+    previous = _previous
+    if (
+        previous is not None
+        and previous._chain is not None
+        and trace.get_tracer_provider() is previous.tracer_provider
+    ):
+        # shutdown() then configure(): the API keeps the first providers for good (and warns at a
+        # second set_*). The old provider's tracers, ours and every library's, feed the new chain;
+        # logs reach the new provider through the new bridge; span metrics use the new meters.
+        previous._chain.forward_to(chain)
+        return
     # The API ignores a second set_*_provider with only a log line; say loudly what that means.
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
+from pathlib import Path
 from typing import Any, Final
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -11,6 +14,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.sdk._options import Options
+from otel_agents.store import _paths as store_paths
 
 _log = logging.getLogger("otel_agents")
 
@@ -106,4 +110,53 @@ def open_local_store(options: Options) -> Any:
         _log.warning("otel_agents: the local store is not available; exporting to the console")
         return None
     home = options.home if options.home is not None else store.default_home()
-    return store.open_store(home)
+    try:
+        try:
+            return store.open_store(home)
+        except sqlite3.DatabaseError as exc:
+            if not _corrupt(exc):
+                raise
+            aside = _set_aside(store_paths.db_path(home))
+            _log.warning(
+                "otel_agents: the store database at %s is not readable (%s); it was kept as %s and a "
+                "new one started",
+                home,
+                exc,
+                aside,
+            )
+            return store.open_store(home)
+    except (OSError, sqlite3.Error) as exc:
+        if _home_argument(options):
+            raise ValueError(
+                f"configure(home={str(home)!r}): cannot open the local store there: {exc}"
+            ) from None
+        # A bad environment, not a bad call: the application starts, without a store, and says so.
+        _log.warning(
+            "otel_agents: cannot open the local store at %s (%s); telemetry is not stored. Set %s "
+            "to a writable directory, or an OTLP endpoint.",
+            home,
+            exc,
+            store_paths.HOME_ENV,
+        )
+        return False
+
+
+def _home_argument(options: Options) -> bool:
+    """True when ``home`` came from configure(home=...), not from the variable or the default."""
+    env = os.environ.get("OTEL_AGENTS_HOME", "").strip()
+    return options.home is not None and not (env and Path(env).expanduser() == options.home)
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _set_aside(db_path: Path) -> Path:
+    """Rename a broken database (and its -wal/-shm) out of the way; the new name."""
+    aside = db_path.with_name(f"{db_path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{db_path}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{aside}{suffix}"))
+    return aside

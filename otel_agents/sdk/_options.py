@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricReader
@@ -67,6 +68,42 @@ def _positive(kind: type[int] | type[float], scale: float = 1.0) -> Callable[[ob
         if not number > 0 or not math.isfinite(number):
             raise ValueError(f"expected a positive {kind.__name__}")
         return kind(number * scale) if scale != 1.0 else number
+
+    return parse
+
+
+def _url(value: object) -> str:
+    """An OTLP base URL: http:// or https://, a host, an optional valid port."""
+    text = _text(value)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host, such as http://localhost:4318")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ValueError("the URL's port is not a number from 1 to 65535") from None
+    return text
+
+
+def valid_url(value: str | None) -> bool:
+    """True when ``value`` would pass as an OTLP endpoint."""
+    if not value:
+        return False
+    try:
+        _url(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _at_least(minimum: int) -> Callable[[object], int]:
+    positive = _positive(int)
+
+    def parse(value: object) -> int:
+        number = int(positive(value))
+        if number < minimum:
+            raise ValueError(f"expected an integer of at least {minimum}")
+        return number
 
     return parse
 
@@ -251,7 +288,7 @@ class Options:
         default=None,
         metadata=about(
             env=("OTEL_EXPORTER_OTLP_ENDPOINT",),
-            parse=_text,
+            parse=_url,
             default_doc="unset",
             doc=(
                 "base URL (`/v1/traces` etc. are appended for HTTP); as an argument it beats every "
@@ -347,8 +384,12 @@ class Options:
         default=4096,
         metadata=about(
             env=("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_AGENTS_MAX_ATTRIBUTE_LENGTH"),
-            parse=_positive(int),
-            doc="longer strings are cut with `...[truncated N chars]` (min 16)",
+            parse=_at_least(16),
+            doc=(
+                "longer strings are cut with `...[truncated N chars]` before redaction reads them, at a "
+                "token boundary (min 16); the SDK keeps at most 4x this (at least 16384) of any value "
+                "from the moment it is set, so N counts from there"
+            ),
         ),
     )
     redact: bool = field(
@@ -414,6 +455,17 @@ class Options:
             doc=(
                 "records queued per exporter, and spans queued for redaction; beyond it records are "
                 "dropped and counted"
+            ),
+        ),
+    )
+    max_queue_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata=about(
+            env=("OTEL_AGENTS_MAX_QUEUE_BYTES",),
+            parse=_at_least(64 * 1024),
+            doc=(
+                "bytes of text (names, string attributes, event attributes) queued per exporter, and "
+                "spans queued for redaction; beyond it spans are dropped and counted (min 65536)"
             ),
         ),
     )
@@ -564,8 +616,9 @@ class Options:
         """True when any OTLP endpoint is set, by argument or by a standard variable."""
         if self.otlp_endpoint:
             return True
+        # A variable that is no URL was warned about and does not count: the store takes over.
         return any(
-            os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}ENDPOINT")
+            valid_url(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}ENDPOINT"))
             for signal in ("", "TRACES_", "METRICS_", "LOGS_")
         )
 
@@ -607,6 +660,15 @@ _MILLISECOND_ENV: Final = frozenset(
 )
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` for an error message, short, and never raising (10**5000, a hostile __repr__)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - the value is the user's; the message must still be shown
+        return f"<{type(value).__name__} object>"
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def resolve(**arguments: Any) -> Options:
     """Build ``Options``: a bad argument raises ``ValueError``; a bad variable warns and is ignored."""
     names = {f.name for f in fields(Options)}
@@ -620,7 +682,7 @@ def resolve(**arguments: Any) -> Options:
             try:
                 values[name] = parse(arguments[name])
             except ValueError as exc:
-                raise ValueError(f"configure({name}={arguments[name]!r}): {exc}") from None
+                raise ValueError(f"configure({name}={_shown(arguments[name])}): {exc}") from None
             continue
         for env in env_names:
             raw = os.environ.get(env)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
+from otel_agents.store import _paths as paths
+
 # How long one statement waits for another process's lock (SQLite's own busy handler).
 BUSY_TIMEOUT_S: Final = 10.0
 # How long a write transaction keeps retrying before it gives up (and the caller counts a drop).
@@ -19,7 +21,10 @@ CACHE_KIB: Final = 16 * 1024
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode with a busy timeout; autocommit, transactions are explicit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if readonly:
+        paths.private_dir(path.parent)
+    else:
+        paths.private_db(path)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     if not readonly:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
@@ -10,16 +12,31 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otel_agents.api._guard import never_raise
-from otel_agents.store._writer import StoreWriter
+from otel_agents.api import _counters as stats
+from otel_agents.api._guard import contained, never_raise
+from otel_agents.store._writer import DROP_SQLITE, StoreWriter
 
 SITE = "store.export"
 
 
 class _Flushing:
-    """What the span and log exporters share: flush the writer on force_flush and on shutdown."""
+    """What the span and log exporters share: flush the writer on force_flush and on shutdown.
 
+    The writer counts (and persists) every record it loses, under a reason saying why, so the
+    batch processor must not count a failed export again.
+    """
+
+    counts_own_drops = True
     _writer: StoreWriter
+
+    def _write(self, write: Any, records: Sequence[Any]) -> bool:
+        try:
+            return bool(write(records))
+        except Exception as exc:
+            stats.count_drop(DROP_SQLITE, len(records))
+            if not contained(SITE, exc):
+                raise
+            return False
 
     @never_raise(SITE)
     def shutdown(self) -> None:
@@ -42,11 +59,13 @@ class StoreSpanExporter(_Flushing, SpanExporter):
         self._writer = writer
         self.unsampled_counts_only = False
 
-    @never_raise(SITE, default=SpanExportResult.FAILURE)
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
             return SpanExportResult.SUCCESS
-        ok = self._writer.write_spans(spans, unsampled_counts_only=self.unsampled_counts_only)
+        ok = self._write(
+            functools.partial(self._writer.write_spans, unsampled_counts_only=self.unsampled_counts_only),
+            spans,
+        )
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
 
@@ -56,11 +75,10 @@ class StoreLogExporter(_Flushing, LogRecordExporter):
     def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
 
-    @never_raise(SITE, default=LogRecordExportResult.FAILURE)
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         if not batch:
             return LogRecordExportResult.SUCCESS
-        ok = self._writer.write_logs(batch)
+        ok = self._write(self._writer.write_logs, batch)
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
 

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import orjson
 
+from otel_agents.store._paths import DIR_MODE, FILE_MODE, private_dir, tighten
+
 DEFAULT_MAX_FILE_BYTES: Final = 64 * 1024 * 1024
 SIGNALS: Final = ("traces", "metrics", "logs")
 # Each writer (one per signal per process) appends to files no one else opens, so a writer killed
@@ -93,14 +95,19 @@ class LineWriter:
             self._pid = os.getpid()
             self._token = secrets.token_hex(4)
         day = _today()
+        if self._fd is not None and self._name is not None and os.fstat(self._fd).st_nlink == 0:
+            # Our file was deleted: appending to it would lose every line without an error.
+            self._close_fd()
+            self._name = None
         if self._fd is not None and self._name is not None:
             if self._name.day == day and self._size + incoming <= self._max_bytes:
                 return self._fd
             self._close_fd()
             self._seq = 0 if self._name is None or self._name.day != day else self._seq + 1
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir)
+        tighten(self._dir, DIR_MODE)
         name = FileName(self._signal, day, self._pid, self._token, self._seq)
-        fd = os.open(self._dir / name.render(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self._dir / name.render(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         self._fd, self._name, self._size = fd, name, os.fstat(fd).st_size
         return fd
 

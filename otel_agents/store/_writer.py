@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -50,6 +51,7 @@ INSERT_METRIC_POINT: Final = (
 DROP_NDJSON: Final = "store.ndjson_write_failed"
 DROP_SQLITE: Final = "store.sqlite_write_failed"
 DROP_UNENCODABLE: Final = "store.unencodable_record"
+DROP_AFTER_CLOSE: Final = "store.write_after_close"
 SPAN_SITE: Final = "store.export.span"
 
 
@@ -91,6 +93,7 @@ class StoreWriter:
         self._pid = os.getpid()
         self._conn = db.connect(paths.db_path(self.home))
         schema.migrate(self._conn)
+        self._db_id = _file_id(paths.db_path(self.home))
         directory = paths.ndjson_dir(self.home)
         self._lines = {s: ndjson.LineWriter(directory, s, self._max_file_bytes) for s in ndjson.SIGNALS}
         self._resources = {}
@@ -101,23 +104,38 @@ class StoreWriter:
         if self._pid != os.getpid() or self._conn is None:
             # Never touch a connection inherited through fork: SQLite forbids it.
             self.open()
+        elif _file_id(paths.db_path(self.home)) != self._db_id:
+            # The database was deleted (or replaced) under us: writes to the old inode would vanish
+            # without an error. Start a new store there, with every counter of this process in it.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            for line_writer in self._lines.values():
+                line_writer.close()
+            self._pid = -1
+            self.open()
+            self._persisted = {}
         assert self._conn is not None
         return self._conn
 
     # --- spans ----------------------------------------------------------------------------------
 
     def write_spans(self, spans: Sequence[Any], *, unsampled_counts_only: bool = False) -> bool:
-        """Store ``spans`` (unsampled ones as runs and stats only, if asked); False (and counted drops)
-        if the database write failed."""
+        """Store ``spans`` (unsampled ones as runs and stats only, if asked); False if they were lost,
+        each loss counted (here, once) and persisted."""
         with self._lock:
             if self._closed:
-                stats.count_drop(DROP_SQLITE, len(spans))
+                self._lost_after_close(len(spans))
                 return False
             conn = self._connection()
             rows = BatchRows()
             kept = list(spans)
             try:
                 services, resource_ids = self._resources_of(conn, kept)
+            except sqlite3.Error:
+                # The database refuses writes (read-only, full, corrupt): the batch is lost, once.
+                stats.count_drop(DROP_SQLITE, len(spans))
+                return False
+            try:
                 encoded = rows.add_spans(kept, list(map(attributes_of, kept)), services, resource_ids)
             except Exception:  # noqa: BLE001 - the one-by-one pass below reports it
                 # A span our code cannot handle costs that span, not the whole batch.
@@ -126,7 +144,7 @@ class StoreWriter:
                 stats.count_drop(DROP_UNENCODABLE, len(spans) - len(kept))
             if unsampled_counts_only:
                 kept, encoded = _sampled_only(rows, kept, encoded)
-            self._append("traces", kept, encoded, traces_request)
+            lines_ok = self._append("traces", kept, encoded, traces_request)
             ok = self._commit(
                 conn,
                 [
@@ -134,8 +152,9 @@ class StoreWriter:
                     (INSERT_RUN, rows.runs),
                     (INSERT_EVENT, rows.events),
                 ],
-                len(spans),
+                len(kept),
                 rows.stats,
+                lines_ok,
             )
             if ok:
                 self._maybe_prune()
@@ -175,11 +194,18 @@ class StoreWriter:
         work: list[tuple[str, list[tuple[Any, ...]]]],
         records: int,
         rollup: Accumulator | None = None,
+        lines_ok: bool = True,
     ) -> bool:
-        """Insert every row of ``work`` (and ``rollup``) in one transaction; count drops on failure."""
+        """Insert every row of ``work`` (and ``rollup``) in one transaction; count drops on failure.
+
+        ``records`` lost to the line files only (``lines_ok`` False) are counted as such once the
+        database has them; lost to both, they are counted once, as a database loss.
+        """
         for _ in range(2):
             try:
                 with db.write_transaction(conn):
+                    if not lines_ok:
+                        stats.count_drop(DROP_NDJSON, records)
                     for sql, rows in work:
                         if rows:
                             conn.executemany(sql, rows)
@@ -197,7 +223,7 @@ class StoreWriter:
         stats.count_drop(DROP_SQLITE, records)
         return False
 
-    def _append(self, signal: str, items: Sequence[Any], encoded: list[Any], build: Any) -> None:
+    def _append(self, signal: str, items: Sequence[Any], encoded: list[Any], build: Any) -> bool:
         lines: list[bytes] = []
         start = 0
         while start < len(items):
@@ -211,7 +237,8 @@ class StoreWriter:
         try:
             self._lines[signal].write_lines(lines)
         except OSError:
-            stats.count_drop(DROP_NDJSON, len(items))
+            return False
+        return True
 
     def _resource(self, conn: sqlite3.Connection, resource: Any) -> tuple[int | None, str | None]:
         if resource is None:
@@ -260,7 +287,7 @@ class StoreWriter:
         """Store log records; False (and counted drops) if the database write failed."""
         with self._lock:
             if self._closed:
-                stats.count_drop(DROP_SQLITE, len(records))
+                self._lost_after_close(len(records))
                 return False
             conn = self._connection()
             encoded: list[dict[str, Any]] = []
@@ -275,8 +302,8 @@ class StoreWriter:
                     kept.append(r)
             if len(kept) < len(records):
                 stats.count_drop(DROP_UNENCODABLE, len(records) - len(kept))
-            self._append("logs", kept, encoded, logs_request)
-            return self._commit(conn, [(INSERT_LOG, rows)], len(rows))
+            lines_ok = self._append("logs", kept, encoded, logs_request)
+            return self._commit(conn, [(INSERT_LOG, rows)], len(rows), None, lines_ok)
 
     def _log_row(self, conn: sqlite3.Connection, r: Any) -> tuple[Any, ...]:
         rec = r.log_record
@@ -301,20 +328,21 @@ class StoreWriter:
         """Store one metrics collection; False (and a counted drop) if the database write failed."""
         with self._lock:
             if self._closed:
-                stats.count_drop(DROP_SQLITE, 1)
+                self._lost_after_close(1)
                 return False
             conn = self._connection()
+            lines_ok = True
             try:
                 self._lines["metrics"].write_lines(_metric_lines(data))
             except OSError:
-                stats.count_drop(DROP_NDJSON, 1)
+                lines_ok = False
             rows = []
             for rm in data.resource_metrics:
                 _, service = self._resource(conn, rm.resource)
                 for sm in rm.scope_metrics:
                     for metric in sm.metrics:
                         rows.extend(_metric_rows(metric, service))
-            return self._commit(conn, [(INSERT_METRIC_POINT, rows)], max(len(rows), 1))
+            return self._commit(conn, [(INSERT_METRIC_POINT, rows)], 1, None, lines_ok)
 
     # --- housekeeping ---------------------------------------------------------------------------
 
@@ -333,8 +361,23 @@ class StoreWriter:
         with self._lock:
             if self._closed or self._conn is None or self._pid != os.getpid():
                 return
-            with db.write_transaction(self._conn):
+            with db.write_transaction(self._connection()):
                 self._persist_counters(self._conn)
+
+    def _lost_after_close(self, n: int) -> None:
+        """Count ``n`` records that arrived after close() and persist the counters on a short-lived
+        connection: a drop nobody can see in ``doctor`` would be a silent one."""
+        stats.count_drop(DROP_AFTER_CLOSE, n)
+        try:
+            conn = db.connect(paths.db_path(self.home))
+            try:
+                with db.write_transaction(conn):
+                    self._persist_counters(conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            if not contained("store.persist_after_close", exc):
+                raise
 
     def close(self) -> None:
         """Flush counters and release the connection and files; later writes are dropped."""
@@ -386,6 +429,15 @@ def _metric_lines(data: Any) -> list[bytes]:
         for sm in rm.scope_metrics
         for m in sm.metrics
     ]
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _counter_snapshot() -> dict[tuple[str, str], int]:

@@ -11,12 +11,15 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
 
 from otel_agents.api._guard import attempt, contained
-from otel_agents.sdk._batching import BatchWorker, SpanExportQueue
+from otel_agents.sdk._batching import BatchWorker, SpanExportQueue, span_text_bytes
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._rewrite import Rewriter, Unchanged, rewrite_or_strip
 from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
 from otel_agents.sdk.processors._stamping import is_own
+
+# A span holding more text than this is truncated before it is queued (a slice per long value).
+EAGER_BYTES = 16 * 1024
 
 
 class SpanChain(SynchronousMultiSpanProcessor):
@@ -40,6 +43,7 @@ class SpanChain(SynchronousMultiSpanProcessor):
         exporters: Sequence[SpanExportQueue] = (),
         processors: Sequence[SpanProcessor] = (),
         max_queue_size: int = 2048,
+        max_queue_bytes: int = 8 * 1024 * 1024,
         max_batch_size: int = 512,
         schedule_delay: float = 1.0,
         shutdown_timeout: float = 5.0,
@@ -48,7 +52,12 @@ class SpanChain(SynchronousMultiSpanProcessor):
         super().__init__()  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         self._normaliser = normaliser if normaliser is not None else Normaliser()
         self._rewriters = tuple(rewriters)
+        # Cheap rewriters (truncation) that run on the ending thread for a span holding much text,
+        # so the chain's queue never holds more than the cut values.
+        self._eager = tuple(r for r in self._rewriters if getattr(r, "eager", False))
         self._unchanged = Unchanged()
+        # Its own memory: a value truncation leaves alone is not one the redactor has cleared.
+        self._eager_unchanged = Unchanged()
         self._metrics = metrics
         self._batches = tuple(exporters)
         self._stage = BatchWorker(
@@ -57,8 +66,14 @@ class SpanChain(SynchronousMultiSpanProcessor):
             max_queue_size=max_queue_size,
             max_batch_size=max_batch_size,
             schedule_delay=schedule_delay,
+            # Spans wait here before truncation: bounded in bytes, not only in spans.
+            max_queue_bytes=max_queue_bytes,
+            size=span_text_bytes,
         )
         self._shutdown_timeout = shutdown_timeout
+        self._stopped = False
+        # Set once a reconfigure replaced this chain: what still arrives here is handed on to it.
+        self._successor: SpanChain | None = None
         self._lock = threading.Lock()
         # Tuples replaced whole under the lock: hooks iterate them without locking.
         self._processors: tuple[SpanProcessor, ...] = ()
@@ -74,7 +89,15 @@ class SpanChain(SynchronousMultiSpanProcessor):
             if getattr(span_processor, "NEEDS_ON_START", True):
                 self._starters += (span_processor,)
 
+    def forward_to(self, successor: SpanChain) -> None:
+        """Hand every span that starts or ends here from now on to ``successor`` instead."""
+        self._successor = successor
+
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        successor = self._successor
+        if successor is not None:
+            successor.on_start(span, parent_context)
+            return
         normaliser = self._normaliser
         try:
             if not is_own(span):
@@ -92,6 +115,10 @@ class SpanChain(SynchronousMultiSpanProcessor):
                     raise
 
     def on_end(self, span: ReadableSpan) -> None:
+        successor = self._successor
+        if successor is not None:
+            successor.on_end(span)
+            return
         # Foreign spans are read on the ending thread: their roll-ups must land before the
         # enclosing agent ends, and a duplicate must be known before its twin is counted.
         if not is_own(span):  # type: ignore[arg-type]
@@ -104,7 +131,11 @@ class SpanChain(SynchronousMultiSpanProcessor):
             self._hand_on((span,), wake=False)
             return
         try:
-            self._stage.put(span)
+            size = span_text_bytes(span)
+            if size > EAGER_BYTES and self._eager:
+                span = rewrite_or_strip(span, self._eager, self._eager_unchanged)
+                size = span_text_bytes(span)
+            self._stage.put(span, size)
         except Exception as exc:
             if not contained("chain.on_end", exc):
                 raise
@@ -146,7 +177,15 @@ class SpanChain(SynchronousMultiSpanProcessor):
                         raise
 
     def shutdown(self) -> None:
-        deadline = time.monotonic() + self._shutdown_timeout
+        self.shutdown_within(self._shutdown_timeout)
+
+    def shutdown_within(self, timeout: float) -> None:
+        """Stop within ``timeout`` seconds: queued spans exported or counted; later calls do nothing."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        deadline = time.monotonic() + timeout
 
         def remaining() -> float:
             return max(deadline - time.monotonic(), 0.0)

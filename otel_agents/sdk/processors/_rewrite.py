@@ -15,9 +15,14 @@ from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 # Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
 SPAN_NAME_KEY = "span.name"
 STATUS_KEY = "status.description"
+EVENT_NAME_KEY = "event.name"
+# Attribute keys are text too: a secret pasted into a key is renamed like one in a value. A pair
+# (key, value) is only ever remembered once its key was found clean, so the fast paths stay safe.
+ATTRIBUTE_KEY = "attribute.key"
 BODY_KEY = "log.body"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
+_MAX_DEPTH = 8
 
 
 class Rewriter(Protocol):
@@ -55,7 +60,8 @@ class _Pass:
         self.unchanged = unchanged if unchanged is not None else Unchanged()
 
     def text(self, key: str, value: str) -> str:
-        if (key, value) in self.unchanged.pairs:
+        # Only short values are remembered: a long one is not hashed (1 MiB costs about 1 ms).
+        if len(value) <= _CACHE_VALUE_MAX and (key, value) in self.unchanged.pairs:
             return value
         original = value
         for i, rewrite in enumerate(self.rewriters):
@@ -67,16 +73,39 @@ class _Pass:
             self.unchanged.remember(key, value)
         return value
 
-    def value(self, key: str, value: Any) -> Any:
+    def key(self, key: str) -> str:
+        """``key`` rewritten by the rewriters that declare ``rewrites_keys`` (redaction): a secret
+        pasted into a key goes; truncation and other rewriters leave keys as they are."""
+        original = key
+        for i, rewrite in enumerate(self.rewriters):
+            if getattr(rewrite, "rewrites_keys", False):
+                new = rewrite(ATTRIBUTE_KEY, key)
+                if new is not key:
+                    self.changes[i] += 1
+                    key = new
+        if key is original:
+            self.unchanged.remember(ATTRIBUTE_KEY, key)
+        return key
+
+    def value(self, key: str, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self.text(key, value)
-        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
-            items = [self.text(key, v) if isinstance(v, str) else v for v in value]
+        if depth >= _MAX_DEPTH:
+            return value
+        if isinstance(value, (tuple, list)) and value:
+            items = [self.value(key, v, depth + 1) for v in value]
             if any(new is not old for new, old in zip(items, value, strict=False)):
                 return tuple(items)
+        elif isinstance(value, Mapping):
+            # Log bodies and extras may nest: {"ctx": {"password": ...}} is checked as "ctx.password".
+            nested = self.mapping(value, f"{key}.", depth + 1)
+            if nested is not None:
+                return nested
         return value
 
-    def mapping(self, attrs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    def mapping(
+        self, attrs: Mapping[str, Any] | None, prefix: str = "", depth: int = 0
+    ) -> dict[str, Any] | None:
         """A rewritten copy of ``attrs``, or None when nothing changed."""
         if not attrs:
             return None
@@ -84,18 +113,23 @@ class _Pass:
         known = self.unchanged.pairs
         for key, value in attrs.items():
             # Inlined fast path: most values are strings seen before, or not strings at all.
-            if type(value) is str:
-                if (key, value) in known:
-                    continue
-                new = self.text(key, value)
-            elif isinstance(value, (tuple, list)):
-                new = self.value(key, value)
-            else:
+            if type(value) is str and not prefix and len(value) <= _CACHE_VALUE_MAX and (key, value) in known:
                 continue
-            if new is not value:
+            name = key
+            if type(key) is str and (ATTRIBUTE_KEY, key) not in known:
+                name = self.key(key)
+            if type(value) is str:
+                new = self.text(f"{prefix}{name}" if prefix else name, value)
+            elif isinstance(value, (tuple, list, Mapping)):
+                new = self.value(f"{prefix}{name}" if prefix else name, value, depth)
+            else:
+                new = value
+            if new is not value or name is not key:
                 if out is None:
                     out = dict(attrs)
-                out[key] = new
+                if name is not key:
+                    out.pop(key, None)
+                out[name] = new
         return out
 
     def count_attributes(self) -> dict[str, int]:
@@ -120,11 +154,16 @@ def rewrite_span(
     attrs = run.mapping(current)
     events: list[Event] | None = None
     for i, event in enumerate(original_events):
+        event_name = run.text(EVENT_NAME_KEY, event.name)
         new_attrs = run.mapping(attributes_of(event.attributes))
-        if new_attrs is not None:
+        if new_attrs is not None or event_name is not event.name:
             if events is None:
                 events = list(original_events)
-            events[i] = Event(event.name, new_attrs, event.timestamp)
+            events[i] = Event(
+                event_name,
+                attributes_of(event.attributes) if new_attrs is None else new_attrs,
+                event.timestamp,
+            )
     status = span.status
     if status.description:
         description = run.text(STATUS_KEY, status.description)
@@ -152,7 +191,7 @@ def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) 
         if type(value) is str:
             if (key, value) not in known:
                 return False
-        elif isinstance(value, (tuple, list)):
+        elif isinstance(value, (tuple, list)) or (ATTRIBUTE_KEY, key) not in known:
             return False
     return True
 

@@ -1,0 +1,190 @@
+"""The reliability targets of docs/reliability.md, measured: memory with huge values, drops, log cost.
+
+Run: ``.venv/bin/python -m bench.reliability_bench`` (or ``make bench-reliability``); ``--seconds``
+shortens the timed scenarios (the targets are stated for 60 s). Each scenario runs in its own
+process, so its RSS is its own.
+
+1. collector down: 1 MB attribute values at 1,000 spans/s to an OTLP endpoint that refuses
+   connections. Target: RSS growth <= 64 MiB; every span exported or counted as dropped.
+2. working exporter: 64 KiB values at 200 spans/s to a real OTLP/HTTP receiver on 127.0.0.1.
+   Target: <= 1% of spans dropped.
+3. log message: the caller's-thread cost of logging a 1 MiB message through the bridge, against
+   the same call with the bridge's handler absent (ratio in the same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+def _paced(rate: float, seconds: float, body: Any) -> tuple[int, float]:
+    """Call ``body(i)`` ``rate`` times a second for ``seconds``; (calls made, peak RSS MiB)."""
+    start = time.monotonic()
+    peak = _rss_mib()
+    next_sample = start
+    i = 0
+    while True:
+        now = time.monotonic()
+        if now - start >= seconds:
+            return i, max(peak, _rss_mib())
+        due = int((now - start) * rate)
+        while i < due:
+            body(i)
+            i += 1
+        if now >= next_sample:
+            peak = max(peak, _rss_mib())
+            next_sample = now + 0.1
+        time.sleep(0.001)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once the socket is closed
+
+
+def collector_down(seconds: float) -> dict[str, Any]:
+    import otel_agents as oa
+    from otel_agents.api import _counters as stats
+
+    telemetry = oa.configure(
+        exporter="otlp", otlp_endpoint=f"http://127.0.0.1:{_closed_port()}", export_timeout=1.0, logs=False
+    )
+    with oa.tool("warm-up") as t:
+        t.set_attribute("blob", "w" * MIB)
+    time.sleep(1)
+    base = _rss_mib()
+
+    def one(i: int) -> None:
+        with oa.tool("big") as t:
+            t.set_attribute("blob", chr(97 + i % 26) * 1_000_000)
+
+    made, peak = _paced(1000, seconds, one)
+    telemetry.shutdown(5)
+    drops = stats.drops()
+    return {
+        "scenario": "collector_down",
+        "spans": made,
+        "seconds": seconds,
+        "rss_base_mib": round(base, 1),
+        "rss_peak_mib": round(peak, 1),
+        "rss_growth_mib": round(peak - base, 1),
+        "dropped_counted": sum(drops.values()),
+        "drops": drops,
+    }
+
+
+def working_exporter(seconds: float) -> dict[str, Any]:
+    sys.path.insert(0, os.getcwd())
+    import otel_agents as oa
+    from otel_agents.api import _counters as stats
+    from tests.support.otlp_receiver import Receiver
+
+    receiver = Receiver()
+    telemetry = oa.configure(exporter="otlp", otlp_endpoint=receiver.endpoint, logs=False)
+
+    def one(i: int) -> None:
+        with oa.tool("mid") as t:
+            t.set_attribute("blob", chr(97 + i % 26) * 65536)
+
+    made, peak = _paced(200, seconds, one)
+    telemetry.shutdown(10)
+    got = sum(1 for s in receiver.spans() if s.name == "execute_tool mid")
+    receiver.close()
+    return {
+        "scenario": "working_exporter",
+        "spans": made,
+        "received": got,
+        "dropped_pct": round(100 * (made - got) / max(made, 1), 3),
+        "drops": stats.drops(),
+        "rss_peak_mib": round(peak, 1),
+    }
+
+
+def log_cost(rounds: int) -> dict[str, Any]:
+    import otel_agents as oa
+
+    telemetry = oa.configure(exporter="none")
+    log = logging.getLogger("bench.app")
+    log.propagate = True
+    message = "q" * MIB
+    root = logging.getLogger()
+    bridge = telemetry._log_bridge
+    assert bridge is not None
+
+    def timed() -> float:
+        start = time.perf_counter()
+        log.warning(message)
+        return (time.perf_counter() - start) * 1000
+
+    for _ in range(3):
+        timed()
+    with_bridge, without = [], []
+    for _ in range(rounds):
+        with_bridge.append(timed())
+        root.removeHandler(bridge.handler)
+        without.append(timed())
+        root.addHandler(bridge.handler)
+    telemetry.shutdown(5)
+    return {
+        "scenario": "log_1mib",
+        "ms_with_bridge": round(statistics.median(with_bridge), 3),
+        "ms_without": round(statistics.median(without), 3),
+        "ratio": round(
+            statistics.median(w / max(o, 1e-6) for w, o in zip(with_bridge, without, strict=True)), 2
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--only", choices=("collector_down", "working_exporter", "log_1mib"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        logging.basicConfig(level=logging.WARNING, stream=open(os.devnull, "w"))  # noqa: SIM115
+        fn = {"collector_down": collector_down, "working_exporter": working_exporter}.get(args.child)
+        result = fn(args.seconds) if fn is not None else log_cost(50)
+        print(json.dumps(result))
+        return
+    for name in (args.only,) if args.only else ("collector_down", "working_exporter", "log_1mib"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env["OTEL_AGENTS_HOME"] = env.get("TMPDIR", "/tmp") + "/otel-agents-bench-home"
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.reliability_bench",
+                "--child",
+                name,
+                "--seconds",
+                str(args.seconds),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-2000:]
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

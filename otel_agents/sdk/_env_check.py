@@ -1,0 +1,63 @@
+"""Standard ``OTEL_*`` variables the SDK would choke on are dropped, with a warning, before it loads."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Final
+from urllib.parse import urlsplit
+
+_log = logging.getLogger("otel_agents")
+
+# Read by opentelemetry.sdk at import or provider construction, where a bad value raises.
+_COUNTS: Final = (
+    "OTEL_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_SPAN_EVENT_COUNT_LIMIT",
+    "OTEL_SPAN_LINK_COUNT_LIMIT",
+    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+    "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+)
+_MIN_LENGTH: Final = 16
+_CHOICES: Final = {"OTEL_METRICS_EXEMPLAR_FILTER": frozenset({"always_on", "always_off", "trace_based"})}
+# Read by the OTLP exporters themselves; a value that is no URL would fail every export.
+_URLS: Final = tuple(f"OTEL_EXPORTER_OTLP_{s}ENDPOINT" for s in ("TRACES_", "METRICS_", "LOGS_"))
+
+
+def _why(name: str, raw: str) -> str | None:
+    """Why ``raw`` is no good for ``name``, or None when it is."""
+    text = raw.strip()
+    if name in _COUNTS:
+        return None if text.isdigit() else "expected a non-negative integer"
+    if name in _CHOICES:
+        return (
+            None if text.lower() in _CHOICES[name] else f"expected one of {', '.join(sorted(_CHOICES[name]))}"
+        )
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "the URL's port is not a number from 1 to 65535"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected an http:// or https:// URL with a host"
+    return None
+
+
+def drop_bad_sdk_variables() -> list[str]:
+    """Remove (and name in a warning) each standard variable whose value the SDK cannot use, so it
+    falls back to its default instead of raising into the application; the names removed."""
+    dropped = []
+    for name in (*_COUNTS, *_CHOICES, *_URLS):
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            continue
+        why = _why(name, raw)
+        if why is not None:
+            _log.warning("otel_agents: ignoring %s=%r: %s", name, raw[:200], why)
+            del os.environ[name]
+            dropped.append(name)
+    return dropped

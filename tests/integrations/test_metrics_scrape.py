@@ -1,0 +1,63 @@
+"""After force_flush(), /metrics still lists each metric family once, and promtool accepts the page."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integrations.conftest import ROOT
+
+SCRIPT = """
+import otel_agents as oa
+from otel_agents.integrations import prometheus
+t = oa.configure(exporter="none", metric_readers=[prometheus.reader()], logs=False)
+for i in range(5):
+    with oa.workflow("w"), oa.agent("a"), oa.tool("t"):
+        pass
+t.force_flush(5)
+t.force_flush(5)
+body, _ = prometheus.render()
+print(body.decode())
+"""
+
+
+def _promtool() -> str | None:
+    found = os.environ.get("PROMTOOL_BIN") or shutil.which("promtool")
+    if found:
+        return found
+    deps = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "e2e-deps.sh"), "--prometheus-only"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"^PROMTOOL_BIN=(\S+)$", deps.stdout, re.M)
+    return match.group(1) if match else None
+
+
+def test_force_flush_does_not_repeat_metric_families(tmp_path: Path) -> None:
+    """Two force_flush() calls before a scrape leave one TYPE line per family; promtool check metrics passes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update({"PYTHONPATH": str(ROOT), "OTEL_AGENTS_HOME": str(tmp_path / "home")})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    page = result.stdout
+    types = re.findall(r"^# TYPE (\S+) ", page, re.M)
+    assert types, page[:2000]
+    assert len(types) == len(set(types)), sorted(t for t in types if types.count(t) > 1)
+    promtool = _promtool()
+    if promtool is None:
+        pytest.fail("promtool not available: bash scripts/e2e-deps.sh --prometheus-only")
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=page, capture_output=True, text=True, timeout=60
+    )
+    # promtool exits 1 for lint warnings too; only errors ("error while linting") mean a rejected page.
+    assert "error while linting" not in check.stderr + check.stdout, check.stderr + check.stdout

@@ -1,0 +1,131 @@
+"""Memory stays bounded in bytes: huge values are cut when set, queues count bytes, iterators are capped."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import otel_agents as oa
+from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._handles import MAX_SEQUENCE
+from otel_agents.sdk._batching import BatchWorker
+from otel_agents.sdk._configure import HARD_VALUE_CAP
+from otel_agents.sdk.processors._redaction import marker
+
+KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def test_a_megabyte_value_is_cut_when_it_is_set(pipeline: Any) -> None:
+    """The running span never holds more than the hard cap of a value, so no queue holds a megabyte."""
+    with oa.tool("t") as t:
+        t.set_attribute("blob", "x" * 1_000_000)
+        t.add_event("e", {"blob": "y" * 1_000_000})
+        assert len(t.span.attributes["blob"]) <= HARD_VALUE_CAP
+        assert len(t.span.events[0].attributes["blob"]) <= HARD_VALUE_CAP
+    span = pipeline.span("execute_tool t")
+    assert len(span.attributes["blob"]) < 4096 + 64
+    assert span.attributes[semconv.TRUNCATED_COUNT] == 2  # the attribute and the event's
+
+
+def test_truncation_never_splits_a_secret_into_a_leak(make_pipeline: Any) -> None:
+    """A secret that the cut goes through is dropped whole or redacted, never kept in part."""
+    captured = make_pipeline(max_attribute_length=64)
+    for offset in range(30, 70):
+        text = "a" * offset + " " + KEY + " tail"
+        with oa.tool(f"t{offset}") as t:
+            t.set_attribute("note", text)
+    for span in captured.spans():
+        value = span.attributes["note"]
+        assert "abcdefghij" not in value, value
+        assert value.endswith("chars]")
+
+
+def test_a_password_cut_by_truncation_is_still_redacted_whole(make_pipeline: Any) -> None:
+    """A JSON password value that the cut goes through is redacted up to the cut."""
+    captured = make_pipeline(max_attribute_length=40)
+    with oa.tool("t") as t:
+        t.set_attribute("args", '{"user":"bob","password":"alpha1 bravo1 charlie1 delta1 echo1"}')
+    value = captured.span("execute_tool t").attributes["args"]
+    assert "alpha1" not in value and "bravo1" not in value
+    assert marker("key_value") in value and "truncated" in value
+
+
+def test_a_megabyte_log_message_is_truncated_before_redaction(pipeline: Any) -> None:
+    """A 1 MiB log message reaches exporters cut to the limit, its secrets inside the kept part redacted."""
+    import logging
+
+    logging.getLogger("app").warning("key %s then %s", KEY, "z" * (1 << 20))
+    (record,) = [r for r in pipeline.logs() if str(r.log_record.body).startswith("key ")]
+    body = str(record.log_record.body)
+    assert len(body) < 4096 + 64
+    assert KEY not in body and marker("api_key") in body
+
+
+def test_chain_queue_is_bounded_in_bytes(make_pipeline: Any) -> None:
+    """While the chain's thread is stalled, spans beyond its byte budget are dropped and counted."""
+    captured = make_pipeline(max_queue_bytes=256 * 1024, schedule_delay=30, max_attribute_length=100_000)
+    chain = captured.telemetry.tracer_provider._active_span_processor
+    gate = threading.Event()
+    real = chain._stage._export
+    chain._stage._export = lambda batch: gate.wait(10) and real(batch)
+    for i in range(40):
+        with oa.tool(f"t{i}") as t:
+            t.set_attribute("blob", "x" * 60_000)
+    drops = stats.drops().get("spans.chain.queue_bytes_full", 0)
+    assert drops >= 30
+    gate.set()
+    assert len(captured.spans()) + drops == 40
+
+
+def test_spans_holding_much_text_are_cut_before_they_queue(make_pipeline: Any) -> None:
+    """A span with long values waits for redaction already truncated, so the queue holds kilobytes."""
+    captured = make_pipeline(schedule_delay=30)
+    chain = captured.telemetry.tracer_provider._active_span_processor
+    gate = threading.Event()
+    real = chain._stage._export
+    chain._stage._export = lambda batch: gate.wait(10) and real(batch)
+    with oa.tool("big") as t:
+        t.set_attribute("blob", "x" * 60_000)
+        t.set_attribute("note", f"key {KEY}")
+    (queued,) = list(chain._stage._queue)
+    assert len(queued.attributes["blob"]) < 4096 + 64
+    assert KEY in queued.attributes["note"]  # redaction still runs later, off the ending thread
+    gate.set()
+    span = captured.span("execute_tool big")
+    assert KEY not in span.attributes["note"] and span.attributes[semconv.TRUNCATED_COUNT] == 1
+
+
+def test_batch_in_flight_at_shutdown_is_counted() -> None:
+    """A batch still being exported when shutdown gives up is counted as dropped, and only once."""
+    stats.reset()
+    gate = threading.Event()
+
+    def export(batch: Sequence[int]) -> bool:
+        gate.wait(5)
+        return False
+
+    worker: BatchWorker[int] = BatchWorker(
+        "w", export, max_queue_size=100, max_batch_size=10, schedule_delay=0.01
+    )
+    for i in range(25):
+        worker.put(i)
+    time.sleep(0.2)
+    assert not worker.shutdown(0.2)
+    assert stats.drops()["w.shutdown_timeout"] == 25
+    gate.set()
+    time.sleep(0.2)
+    assert stats.drops().get("w.export_failed", 0) == 0
+
+
+def test_endless_iterators_are_read_only_up_to_a_bound(pipeline: Any) -> None:
+    """``route(candidates=...)`` and ``set_response(finish_reasons=...)`` take at most MAX_SEQUENCE items."""
+    oa.route("a", target="b", candidates=itertools.count())
+    with oa.llm("m") as llm:
+        llm.set_response(finish_reasons=itertools.repeat("stop"))
+    assert len(pipeline.span("route a").attributes[semconv.ROUTE_CANDIDATES]) == MAX_SEQUENCE
+    reasons = pipeline.span("chat m").attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS]
+    assert len(reasons) == MAX_SEQUENCE

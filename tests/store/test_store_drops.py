@@ -1,0 +1,145 @@
+"""Every record the store loses is counted once and persisted, even after close or under a deleted file."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from store_spans import finished, plain_spans, provider
+
+import otel_agents as oa
+from otel_agents.api import _counters as stats
+from otel_agents.store import _paths as paths
+from otel_agents.store import open_store
+
+
+def _drops(home: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{paths.db_path(home)}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT reason, count FROM counters WHERE kind = 'drop'").fetchall())
+    finally:
+        conn.close()
+
+
+def _span_count(home: Path) -> int:
+    conn = sqlite3.connect(f"file:{paths.db_path(home)}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM spans").fetchone()[0])
+    finally:
+        conn.close()
+
+
+class _Stuck(SpanExporter):
+    """An exporter that never finishes an export within any shutdown budget."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.release.wait(30)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.release.set()
+
+
+def test_drops_counted_during_shutdown_are_persisted(
+    make_pipeline: Any, tmp_path: Path, lenient: None
+) -> None:
+    """Spans a stuck exporter still holds when shutdown gives up are counted and reach the store's counters."""
+    home = tmp_path / "home"
+    stuck = _Stuck()
+    telemetry = oa.configure(exporter="store", home=home, span_exporters=[stuck], schedule_delay=0.05)
+    try:
+        for i in range(100):
+            with oa.tool(f"t{i}"):
+                pass
+        telemetry.force_flush(1)
+        telemetry.shutdown(2)
+    finally:
+        stuck.release.set()
+        telemetry.shutdown(1)
+    assert _span_count(home) == 100
+    assert _drops(home).get("spans._Stuck.shutdown_timeout") == 100
+
+
+def test_writes_after_close_are_counted_and_persisted(tmp_path: Path) -> None:
+    """A batch arriving after close() is dropped, counted and visible in the store's counters."""
+    stats.reset()
+    home = tmp_path / "home"
+    store = open_store(home)
+    store.close()
+    tp, mem = provider()
+    plain_spans(tp, 7)
+    store.span_exporter.export(finished(mem))
+    assert _drops(home) == {"store.write_after_close": 7}
+
+
+def test_a_deleted_database_is_recreated_and_keeps_receiving(tmp_path: Path) -> None:
+    """With store.sqlite deleted while the app runs, the next batch starts a new store, not a void."""
+    stats.reset()
+    home = tmp_path / "home"
+    store = open_store(home)
+    tp, mem = provider()
+    plain_spans(tp, 5)
+    store.span_exporter.export(finished(mem))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{paths.db_path(home)}{suffix}").unlink(missing_ok=True)
+    for path in (home / paths.NDJSON_DIR).iterdir():
+        path.unlink()
+    plain_spans(tp, 8)
+    store.span_exporter.export(finished(mem))
+    store.close()
+    assert _span_count(home) == 8
+    assert any(p.stat().st_size for p in (home / paths.NDJSON_DIR).iterdir())
+
+
+def test_a_failing_database_and_line_file_count_each_span_once(tmp_path: Path) -> None:
+    """Spans that neither SQLite nor the line files could take are counted once, not once per sink."""
+    stats.reset()
+    home = tmp_path / "home"
+    store = open_store(home)
+    writer = store._writer
+    assert writer._conn is not None
+    writer._conn.execute("PRAGMA query_only = ON")  # every write now fails inside SQLite itself
+    lines = paths.ndjson_dir(home)
+    if lines.exists():
+        for path in lines.iterdir():
+            path.unlink()
+        lines.rmdir()
+    lines.write_text("not a directory")  # the line files cannot be created either
+    for w in writer._lines.values():
+        w.close()
+    tp, mem = provider()
+    plain_spans(tp, 9)
+    assert store.span_exporter.export(finished(mem)) is SpanExportResult.FAILURE
+    assert sum(stats.drops().values()) == 9
+
+
+def test_shutdown_then_configure_elsewhere_stores_there(
+    make_pipeline: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The documented reconfigure, shutdown() then configure(home=B), stores B's spans in B, without warnings."""
+    first = make_pipeline(exporter="store", home=tmp_path / "a")
+    with oa.tool("before"):
+        pass
+    first.telemetry.shutdown(5)
+    caplog.set_level(logging.WARNING, logger="otel_agents")
+    second = oa.configure(exporter="store", home=tmp_path / "b", schedule_delay=0.05)
+    try:
+        for i in range(10):
+            with oa.tool(f"after{i}"):
+                pass
+        second.force_flush(5)
+        assert _span_count(tmp_path / "b") == 10
+        assert [r.getMessage() for r in caplog.records if r.name == "otel_agents"] == []
+    finally:
+        second.shutdown(5)
+    assert _span_count(tmp_path / "a") == 1
