@@ -102,4 +102,4 @@ def test_classifiers_urls_and_the_dev_extra() -> None:
     assert unknown == []
     assert {"Homepage", "Documentation", "Source", "Issues"} <= set(project["urls"])  # type: ignore[arg-type]
     assert "dev" in project["optional-dependencies"]  # type: ignore[operator]
-    assert "'.[all,dev]'" in (ROOT / "Makefile").read_text()
+    assert "'.[all,dev,genai-tests]'" in (ROOT / "Makefile").read_text()

@@ -243,7 +243,6 @@ def _rewriters(options: Options) -> list[Rewriter]:
         )
     # After the redactor: it has seen a secret crossing the cut whole.
     rewriters.append(PreviewCutter())
-    rewriters.append(Truncator(options.max_attribute_length))
     return rewriters
 
 
@@ -279,8 +278,12 @@ def _span_limits(options: Options) -> SpanLimits:
     """The SDK's limits, with a hard cap on value length: a 1 MB attribute is cut (a C-level slice)
     when it is set, so queues never hold it; our truncation then cuts precisely, with its marker."""
     cap = max(4 * options.max_attribute_length, HARD_VALUE_CAP)
+    # A shorter limit the user set in the standard variables is the SDK's to apply, exactly.
+    # (The general one below 16 was refused with a warning by the options, as for max_attribute_length.)
+    general = min(cap, _length_variable("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", minimum=16) or cap)
+    span_cap = min(cap, _length_variable("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") or general)
     try:
-        return SpanLimits(max_attribute_length=cap, max_span_attribute_length=cap)
+        return SpanLimits(max_attribute_length=general, max_span_attribute_length=span_cap)
     except ValueError as exc:  # a bad OTEL_SPAN_*_LIMIT / OTEL_ATTRIBUTE_COUNT_LIMIT variable
         _log.warning("otel_agents: ignoring the OTEL_*_LIMIT variables: %s", exc)
         return SpanLimits(
@@ -293,6 +296,15 @@ def _span_limits(options: Options) -> SpanLimits:
             max_attribute_length=cap,
             max_span_attribute_length=cap,
         )
+
+
+def _length_variable(name: str, minimum: int = 1) -> int | None:
+    """A value length limit from the environment, else None (bad values were warned about)."""
+    try:
+        value = int(os.environ.get(name, "").strip())
+    except ValueError:
+        return None
+    return value if value >= minimum else None
 
 
 class _OncePerMessage(logging.Filter):

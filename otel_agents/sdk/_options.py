@@ -625,11 +625,12 @@ class Options:
     def exporters_for(self, signal: str) -> tuple[str, ...]:
         """The exporters of one signal (``traces``, ``metrics``, ``logs``), ``auto`` decided, in order."""
         names = getattr(self, f"{signal}_exporter") or self.exporter
-        # auto: OTLP when an endpoint for this signal (its own or the general one) is set.
+        # auto: OTLP when an endpoint for this signal (its own or the general one) is set; a
+        # variable that is no URL was warned about and does not count: the store takes over.
         otlp = bool(
             self.otlp_endpoint
-            or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-            or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+            or valid_url(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            or valid_url(os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"))
         )
         out: list[str] = []
         for name in names:

@@ -87,9 +87,11 @@ def test_conversation_id_defaults_to_the_session_id(pipeline: Any) -> None:
     assert pipeline.span("chat gpt-4o").attributes[semconv.GEN_AI_CONVERSATION_ID] == "thread-9"
 
 
-def test_conversation_id_crosses_processes_in_baggage(pipeline: Any) -> None:
-    """gen_ai.conversation.id travels in W3C baggage and is stamped on the receiving side's spans."""
+def test_conversation_id_crosses_processes_in_baggage(make_pipeline: Any) -> None:
+    """gen_ai.conversation.id travels in W3C baggage to an allowed host and is stamped on its spans."""
     from opentelemetry import propagate
+
+    make_pipeline(baggage_hosts=["*"])
 
     carrier: dict[str, str] = {}
     with oa.run_context(conversation_id="thread-1"):

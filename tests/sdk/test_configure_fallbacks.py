@@ -32,7 +32,7 @@ def _configure_in_child(env: dict[str, str], code: str = "") -> subprocess.Compl
         "t = oa.configure(logs=False)\n"
         "with oa.tool('t'):\n    pass\n"
         + code
-        + "t.shutdown(5)\nprint('started', t.options.resolved_exporter)\n"
+        + "t.shutdown(5)\nprint('started', *t.options.exporters_for('traces'))\n"
     )
     base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     base.update({"PYTHONPATH": str(ROOT), **env})

@@ -405,7 +405,8 @@ _PROPAGATE = textwrap.dedent(
     """
     import json, otel_agents as oa
     from opentelemetry import propagate
-    oa.configure(exporter="none")
+    # Every host allowed: by default run-context baggage stays in the process (docs/foreign-spans.md).
+    oa.configure(exporter="none", baggage_hosts=["*"])
     carrier = {}
     with oa.run_context(run_id="r-1"), oa.tool("t"):
         propagate.inject(carrier)

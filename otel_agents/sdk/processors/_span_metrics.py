@@ -212,7 +212,7 @@ class SpanMetricsProcessor(SpanProcessor):
             # Another span describes the same model call and is counted instead.
             return
         op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-        if semconv.ROUTE_SOURCE in attrs:
+        if semconv.ROUTE_SOURCE in attrs or semconv.LEGACY_ROUTE_SOURCE in attrs:
             # A route span, or a framework's hand-off (a tool span the normaliser gave an edge).
             edge = (
                 (
