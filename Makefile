@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store clean collector jaeger e2e-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-peers clean collector jaeger e2e-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench-core-ablation: setup
 # Web overhead: bare FastAPI vs contrib instrumentation vs setup_monitoring (about a minute).
 bench-web: setup
 	$(BIN)/python -m bench.web_bench
+
+# The same agent workflow through otel-agents, OpenLLMetry, OpenInference, Langfuse and Logfire,
+# each against the plain SDK (each peer in its own venv under ~/.cache/otel-agents/bench-peers).
+bench-peers: setup
+	bash bench/peers/setup.sh
+	$(BIN)/python -m bench.peers_bench --json bench/results/peers.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
