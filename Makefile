@@ -47,9 +47,11 @@ bench-core: setup
 bench-core-ablation: setup
 	$(BIN)/python -m bench.core_ablation
 
-# Web overhead: bare FastAPI vs contrib instrumentation vs setup_monitoring (about a minute).
+# Web overhead: bare FastAPI/Flask vs contrib instrumentation vs setup_monitoring (a few minutes).
+# wrk from Debian is the load generator; without it (no apt-get, no root) the Python one runs.
 bench-web: setup
-	$(BIN)/python -m bench.web_bench
+	command -v wrk >/dev/null || (apt-get install -y -q wrk >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) || echo "bench-web: wrk not installed; the Python load generator runs"
+	$(BIN)/python -m bench.web_bench --json bench/results/web.json
 
 # The same agent workflow through otel-agents, OpenLLMetry, OpenInference, Langfuse and Logfire,
 # each against the plain SDK (each peer in its own venv under ~/.cache/otel-agents/bench-peers).
