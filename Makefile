@@ -42,7 +42,7 @@ bench-store: setup
 	$(BIN)/python bench/store_bench.py
 
 bench-core: setup
-	$(BIN)/python -m bench.core_bench
+	$(BIN)/python -m bench.core_bench --json bench/results/core.json
 
 bench-core-ablation: setup
 	$(BIN)/python -m bench.core_ablation
