@@ -36,10 +36,12 @@ unit: setup
 # (minutes) belongs outside the per-test timeout.
 test: lint typecheck e2e-deps unit
 
-bench: bench-core bench-web bench-store
+# Every bench writes bench/results/<name>.json; the tables in docs/performance.md are rebuilt from them.
+bench: bench-core bench-web bench-store bench-peers
+	$(BIN)/python -m bench.perf_table
 
 bench-store: setup
-	$(BIN)/python bench/store_bench.py
+	$(BIN)/python -m bench.store_bench --json bench/results/store.json
 
 bench-core: setup
 	$(BIN)/python -m bench.core_bench --json bench/results/core.json
