@@ -4,11 +4,16 @@
 set -euo pipefail
 PY=${PY:-python3}
 ROOT=${BENCH_PEERS_HOME:-$HOME/.cache/otel-agents/bench-peers}
-# traceloop-sdk needs opentelemetry-instrumentation-logging, whose only release on the index is
-# 0.59b0; that pins the contrib family and the OTel API to 1.38, so they are pinned here with
-# traceloop-sdk itself, or pip backtracks through every release for many minutes.
+# traceloop-sdk pulls in every OpenLLMetry instrumentation and six contrib ones, each pinning
+# opentelemetry-instrumentation to its own release; the index holds no release of all six at one
+# version, so pip backtracks for many minutes and then fails. It is installed without its
+# dependencies (NODEPS), then with its own runtime ones on one consistent OTel release. The
+# library instrumentations are left out: the workflow calls no instrumented library.
+declare -A NODEPS=(
+  [traceloop]="traceloop-sdk==0.62.4"
+)
 declare -A REQS=(
-  [traceloop]="traceloop-sdk==0.62.4 opentelemetry-instrumentation==0.59b0 opentelemetry-api==1.38.0 opentelemetry-sdk==1.38.0"
+  [traceloop]="aiohttp<4,>=3.11.11 colorama<0.5,>=0.4.6 cuid<0.5,>=0.4 deprecated<2,>=1.2.14 jinja2<4,>=3.1.5 pydantic>=1 tenacity<10,>=8.2.3 httpx opentelemetry-semantic-conventions-ai<0.6,>=0.5.1 opentelemetry-api==1.45.1 opentelemetry-sdk==1.45.1 opentelemetry-semantic-conventions==0.66b1 opentelemetry-exporter-otlp-proto-grpc==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1 opentelemetry-instrumentation==0.66b1 opentelemetry-instrumentation-logging==0.66b1 opentelemetry-instrumentation-threading==0.66b1"
   [openinference]="openinference-instrumentation openinference-semantic-conventions opentelemetry-sdk"
   [langfuse]="langfuse>=3"
   [logfire]="logfire"
@@ -17,13 +22,20 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(traceloop openinference langfuse logfire)
 for name in "${names[@]}"; do
   reqs=${REQS[$name]:?unknown peer $name}
+  nodeps=${NODEPS[$name]:-}
   venv=$ROOT/$name
-  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.reqs" 2>/dev/null)" = "$reqs" ]; then
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.reqs" 2>/dev/null)" = "$nodeps $reqs" ]; then
     continue
   fi
-  echo "bench-peers: installing $reqs into $venv" >&2
+  echo "bench-peers: installing $nodeps $reqs into $venv" >&2
   rm -rf "$venv"
   "$PY" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check $reqs
-  echo "$reqs" > "$venv/.reqs"
+  pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
+  if [ -n "$nodeps" ]; then
+    "${pip[@]}" --no-deps $nodeps
+  fi
+  # Quoted one by one: the specifiers hold '<' and '>'.
+  read -r -a specs <<< "$reqs"
+  "${pip[@]}" "${specs[@]}"
+  echo "$nodeps $reqs" > "$venv/.reqs"
 done
