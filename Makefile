@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-ui bench-cli bench-reliability clean collector jaeger e2e-deps ui-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-peers bench-ui bench-cli bench-reliability clean collector jaeger e2e-deps ui-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,10 +36,12 @@ unit: setup
 # (minutes) belongs outside the per-test timeout.
 test: lint typecheck e2e-deps ui-deps unit
 
-bench: bench-core bench-web bench-store
+# Every bench writes bench/results/<name>.json; the tables in docs/performance.md are rebuilt from them.
+bench: bench-core bench-web bench-store bench-peers
+	$(BIN)/python -m bench.perf_table
 
 bench-store: setup
-	$(BIN)/python bench/store_bench.py
+	$(BIN)/python -m bench.store_bench --json bench/results/store.json
 
 # Whole `otel-agents` processes (start-up, doctor < 300 ms) on a 100k-span store.
 bench-cli: setup
@@ -50,7 +52,7 @@ bench-ui: setup
 	$(BIN)/python -m bench.ui_bench
 
 bench-core: setup
-	$(BIN)/python -m bench.core_bench
+	$(BIN)/python -m bench.core_bench --json bench/results/core.json
 
 # Memory with 1 MB values and the collector down, drops with 64 KiB values, 1 MiB log cost (~2.5 min).
 bench-reliability: setup
@@ -59,9 +61,17 @@ bench-reliability: setup
 bench-core-ablation: setup
 	$(BIN)/python -m bench.core_ablation
 
-# Web overhead: bare FastAPI vs contrib instrumentation vs setup_monitoring (about a minute).
+# Web overhead: bare FastAPI/Flask vs contrib instrumentation vs setup_monitoring (a few minutes).
+# wrk from Debian is the load generator; without it (no apt-get, no root) the Python one runs.
 bench-web: setup
-	$(BIN)/python -m bench.web_bench
+	command -v wrk >/dev/null || (apt-get install -y -q wrk >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) || echo "bench-web: wrk not installed; the Python load generator runs"
+	$(BIN)/python -m bench.web_bench --json bench/results/web.json
+
+# The same agent workflow through otel-agents, OpenLLMetry, OpenInference, Langfuse and Logfire,
+# each against the plain SDK (each peer in its own venv under ~/.cache/otel-agents/bench-peers).
+bench-peers: setup
+	bash bench/peers/setup.sh
+	$(BIN)/python -m bench.peers_bench --json bench/results/peers.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,30 +1,56 @@
-"""Per-span cost of otel-agents against the plain OTel SDK, measured as ratios in the same run.
+"""Per-span and per-workflow cost of otel-agents against the plain OTel SDK, as ratios in the same run.
 
 Run: ``.venv/bin/python -m bench.core_bench`` (or ``make bench-core``).
 
-1. tool span: ``oa.tool(...)`` through the full chain (run-context stamping, span metrics, redaction,
-   truncation, batching) vs a plain SDK span with the same final attributes, SDK
-   BatchSpanProcessor and the same discarding exporter. Target <= 1.5x (stretch 1.25x).
-   Each side's time includes flushing its provider, so work deferred to threads is counted.
-2. stamping: a plain span from another tracer inside ``run_context`` + ``agent``, with only the
-   run-context processor added, vs the same span without it.
+Every row interleaves rounds of the two sides and reports the median per-round ratio. Each side's
+time includes flushing its provider, so work deferred to threads is counted; for otel-agents the
+flush ends with a metric collection, so the span-derived metrics are recorded inside the timed
+window ("all in"). Rows, as in issue 13's table:
+
+1. tool span, all in (the headline): ``oa.tool(...)`` through ``configure()``'s pipeline vs a plain
+   SDK span with the same final attributes, SDK ``BatchSpanProcessor`` and the same discarding
+   exporter;
+2. the same with a fresh ``call_id`` on every call (a value the redaction memory never saw);
+3. a whole workflow (workflow > agent > tool + LLM with usage, fresh trace, call and response
+   ids), the one ``bench/peers/workflow.py`` runs, vs the same spans through the plain SDK;
+4. span-derived metrics per span: recording them into the instruments at collection, against the
+   plain span of row 1;
+5. an unsampled span (``OTEL_TRACES_SAMPLER=traceidratio``, ratio 0) vs a plain sampled span, with
+   the SDK's own unsampled span beside it (own process);
+6. ``oa.tool()`` with no ``configure()`` vs the OTel NoOp tracer's span (own process);
+7. a plain span from another tracer with run-context and agent stamping vs without.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
 from opentelemetry.trace import Tracer
 
 import otel_agents as oa
+from bench import _results
+from bench.peers.workflow import oa_workflow, plain_workflow
 from otel_agents.sdk.processors import RunContextProcessor, SpanMetricsProcessor
+
+TOOL_ARGUMENTS = {"q": "acme", "limit": 10}
+CALL_ID = "gen_ai.tool.call.id"
+_QUEUE = 1_000_000
 
 
 class Discard(SpanExporter):
@@ -77,6 +103,15 @@ def span_maker(tracer: Tracer, name: str, attributes: dict[str, Any]) -> Callabl
     return make
 
 
+def _batch_provider(sampler: Any = ALWAYS_ON) -> TracerProvider:
+    """A plain SDK provider: ``BatchSpanProcessor`` with a big queue and the discarding exporter."""
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(
+        BatchSpanProcessor(Discard(), max_queue_size=_QUEUE, schedule_delay_millis=200)
+    )
+    return provider
+
+
 def tool_spans(
     plain_tracer: Tracer, flush_ours: Callable[[], object]
 ) -> tuple[Callable[[], None], Callable[[], None], int]:
@@ -85,19 +120,40 @@ def tool_spans(
     Call inside ``run_context`` and an agent: the plain span gets, up front, the attributes our
     span ends with there.
     """
-    arguments = {"q": "acme", "limit": 10}
-    with oa.tool("web_search", arguments=arguments) as probe:
-        pass
-    flush_ours()
-    final_attrs = dict(getattr(probe.span, "attributes", {}) or {})
-
+    final_attrs = _final_tool_attributes(flush_ours)
     baseline_tool = span_maker(plain_tracer, "execute_tool web_search", final_attrs)
 
     def ours_tool() -> None:
-        with oa.tool("web_search", arguments=arguments):
+        with oa.tool("web_search", arguments=TOOL_ARGUMENTS):
             pass
 
     return baseline_tool, ours_tool, len(final_attrs)
+
+
+def _final_tool_attributes(flush_ours: Callable[[], object], **kwargs: Any) -> dict[str, Any]:
+    with oa.tool("web_search", arguments=TOOL_ARGUMENTS, **kwargs) as probe:
+        pass
+    flush_ours()
+    return dict(getattr(probe.span, "attributes", {}) or {})
+
+
+def fresh_call_id_spans(
+    plain_tracer: Tracer, flush_ours: Callable[[], object]
+) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Both sides' tool span with a call id never seen before on every call."""
+    final_attrs = _final_tool_attributes(flush_ours, call_id="probe")
+
+    def baseline() -> None:
+        with plain_tracer.start_as_current_span(
+            "execute_tool web_search", attributes={**final_attrs, CALL_ID: uuid.uuid4().hex}
+        ):
+            pass
+
+    def ours() -> None:
+        with oa.tool("web_search", arguments=TOOL_ARGUMENTS, call_id=uuid.uuid4().hex):
+            pass
+
+    return baseline, ours
 
 
 def _rounds(
@@ -110,10 +166,12 @@ def _rounds(
 ) -> tuple[float, float, float]:
     """``measure_rounds``, printed under ``label``."""
     result = measure_rounds(baseline, ours, rounds, n, settle)
-    print(
-        f"{label:<40} baseline {result[0]:7.2f} us  otel-agents {result[1]:7.2f} us  ratio {result[2]:.2f}x"
-    )
+    print(f"{label:<58} baseline {result[0]:8.2f} us  ours {result[1]:8.2f} us  ratio {result[2]:.2f}x")
     return result
+
+
+def _row(result: tuple[float, float, float]) -> dict[str, float]:
+    return {"baseline_us": result[0], "ours_us": result[1], "ratio": result[2]}
 
 
 def _deferred_metrics_us(
@@ -132,75 +190,184 @@ def _deferred_metrics_us(
     return statistics.median(costs)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--spans", type=int, default=2000, help="spans per round and side")
-    args = parser.parse_args(argv)
-
-    big_queue = {"max_queue_size": 1_000_000, "schedule_delay": 0.2}
-    telemetry = oa.configure(exporter="none", span_exporters=[Discard()], logs=False, **big_queue)
-
-    plain = TracerProvider()
-    plain.add_span_processor(
-        BatchSpanProcessor(Discard(), max_queue_size=1_000_000, schedule_delay_millis=200)
+def _main_rows(rounds: int, n: int, workflows: int) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """Rows 1-4 and 7, in this process, with ``configure()``'s pipeline installed; and the tool
+    span's final attributes."""
+    telemetry = oa.configure(
+        exporter="none",
+        span_exporters=[Discard()],
+        logs=False,
+        metric_readers=[InMemoryMetricReader()],
+        max_queue_size=_QUEUE,
+        schedule_delay=0.2,
     )
+    plain = _batch_provider()
     plain_tracer = plain.get_tracer("bench")
-
-    stamped = TracerProvider()
+    stamped = TracerProvider(sampler=ALWAYS_ON)
     stamped.add_span_processor(RunContextProcessor())
     stamped.add_span_processor(
-        BatchSpanProcessor(Discard(), max_queue_size=1_000_000, schedule_delay_millis=200)
+        BatchSpanProcessor(Discard(), max_queue_size=_QUEUE, schedule_delay_millis=200)
     )
     stamped_tracer = stamped.get_tracer("bench")
-
     metrics = telemetry.span_metrics
     assert metrics is not None
 
     def flush_ours() -> None:
+        # Spans, then a metric collection: the span-derived metrics are recorded in the window.
         telemetry.force_flush(10)
 
     def flush_plain() -> None:
         plain.force_flush(10_000)
 
-    def flush_stamped() -> None:
-        stamped.force_flush(10_000)
-
+    rows: dict[str, dict[str, float]] = {}
     with oa.run_context(run_id="r-1", session_id="s-1", user_id="u-1"), oa.agent("researcher"):
         baseline_tool, ours_tool, n_attrs = tool_spans(plain_tracer, flush_ours)
-
+        tool_attrs = _final_tool_attributes(flush_ours)
+        print(f"{n_attrs} attributes per tool span; {rounds} rounds x {n} spans, {workflows} workflows")
+        rows["tool_all_in"] = _row(
+            _rounds("tool span, all in", (baseline_tool, flush_plain), (ours_tool, flush_ours), rounds, n)
+        )
+        fresh_base, fresh_ours = fresh_call_id_spans(plain_tracer, flush_ours)
+        rows["tool_fresh_call_id"] = _row(
+            _rounds(
+                "tool span with a fresh call_id, all in",
+                (fresh_base, flush_plain),
+                (fresh_ours, flush_ours),
+                rounds,
+                n,
+            )
+        )
         http_attrs = {"http.request.method": "GET", "url.full": "https://example.com/x", "server.port": 443}
-
-        baseline_plain = span_maker(plain_tracer, "GET", http_attrs)
-        stamped_plain = span_maker(stamped_tracer, "GET", http_attrs)
-
-        print(f"{n_attrs} attributes per tool span; {args.rounds} rounds x {args.spans} spans")
-        tool_base, tool_ours, tool_ratio = _rounds(
-            "tool span, full chain",
-            (baseline_tool, flush_plain),
-            (ours_tool, flush_ours),
-            args.rounds,
-            args.spans,
-            # Recording the span metrics is timed on its own below; keep its queue from filling.
-            settle=metrics.drain,
+        rows["stamping"] = _row(
+            _rounds(
+                "plain span + run_context/agent stamping",
+                (span_maker(plain_tracer, "GET", http_attrs), flush_plain),
+                (span_maker(stamped_tracer, "GET", http_attrs), lambda: stamped.force_flush(10_000)),
+                rounds,
+                n,
+            )
         )
-        _, _, stamp_ratio = _rounds(
-            "plain span + run_context/agent stamping",
-            (baseline_plain, flush_plain),
-            (stamped_plain, flush_stamped),
-            args.rounds,
-            args.spans,
-        )
-        deferred = _deferred_metrics_us(telemetry, metrics, ours_tool, args.spans)
-    print(f"deferred metric recording at collection: {deferred:.2f} us per tool span")
-    print(f"tool span all-in (chain + its metric recording): {(tool_ours + deferred) / tool_base:.2f}x")
-    verdict = "meets" if tool_ratio <= 1.5 else "MISSES"
+        deferred = _deferred_metrics_us(telemetry, metrics, ours_tool, n)
+    rows["span_metrics"] = {
+        "baseline_us": rows["tool_all_in"]["baseline_us"],
+        "ours_us": deferred,
+        "ratio": deferred / rows["tool_all_in"]["baseline_us"],
+    }
     print(
-        f"tool span ratio {tool_ratio:.2f}x {verdict} the 1.5x target (stretch 1.25x); stamping {stamp_ratio:.2f}x"
+        f"{'span-derived metrics per span (recording at collection)':<58} "
+        f"{deferred:.2f} us = {rows['span_metrics']['ratio']:.2f}x the plain span"
+    )
+    # Outside any run context: each workflow is its own trace, as in the peers bench.
+    rows["workflow_all_in"] = _row(
+        _rounds(
+            "whole workflow, all in",
+            (plain_workflow(plain_tracer), flush_plain),
+            (oa_workflow(), flush_ours),
+            rounds,
+            workflows,
+        )
     )
     telemetry.shutdown()
     plain.shutdown()
     stamped.shutdown()
+    return rows, tool_attrs
+
+
+def _unsampled_rows(rounds: int, n: int) -> dict[str, dict[str, float]]:
+    """Row 5: run with ``OTEL_TRACES_SAMPLER=traceidratio`` and ratio 0 in the environment."""
+    telemetry = oa.configure(
+        exporter="none", span_exporters=[Discard()], logs=False, max_queue_size=_QUEUE, schedule_delay=0.2
+    )
+    plain = _batch_provider()
+    unsampled = _batch_provider(ALWAYS_OFF)
+    attrs = json.loads(os.environ["BENCH_TOOL_ATTRS"])
+    baseline = (
+        span_maker(plain.get_tracer("bench"), "execute_tool web_search", attrs),
+        lambda: plain.force_flush(10_000),
+    )
+    sdk_unsampled = span_maker(unsampled.get_tracer("bench"), "execute_tool web_search", attrs)
+
+    def ours() -> None:
+        with oa.tool("web_search", arguments=TOOL_ARGUMENTS):
+            pass
+
+    with oa.run_context(run_id="r-1", session_id="s-1", user_id="u-1"), oa.agent("researcher"):
+        rows = {
+            "unsampled": _row(measure_rounds(baseline, (ours, lambda: telemetry.force_flush(10)), rounds, n)),
+            "sdk_unsampled": _row(
+                measure_rounds(baseline, (sdk_unsampled, lambda: unsampled.force_flush(10_000)), rounds, n)
+            ),
+        }
+    telemetry.shutdown()
+    return rows
+
+
+def _noconfig_rows(rounds: int, n: int) -> dict[str, dict[str, float]]:
+    """Row 6: no ``configure()`` and no SDK provider in this process."""
+    noop = span_maker(trace.NoOpTracer(), "execute_tool web_search", {})
+
+    def ours() -> None:
+        with oa.tool("web_search", arguments=TOOL_ARGUMENTS):
+            pass
+
+    return {"noconfig": _row(measure_rounds((noop, lambda: None), (ours, lambda: None), rounds, n))}
+
+
+def _in_own_process(variant: str, rounds: int, n: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    argv = [sys.executable, "-m", "bench.core_bench", "--variant", variant, "--rounds", str(rounds)]
+    argv += ["--spans", str(n)]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, env={**os.environ, **env}).stdout
+    rows: dict[str, dict[str, float]] = json.loads(out.strip().splitlines()[-1])
+    return rows
+
+
+ROWS = (
+    ("tool_all_in", "tool span, all in (headline)"),
+    ("tool_fresh_call_id", "tool span with a fresh call_id, all in"),
+    ("workflow_all_in", "whole workflow, all in"),
+    ("span_metrics", "span-derived metrics per span, vs a plain span"),
+    ("unsampled", "unsampled span (ratio 0), vs a plain sampled span"),
+    ("sdk_unsampled", "  the SDK's own unsampled span, same baseline"),
+    ("noconfig", "oa.tool() with no configure(), vs the NoOp tracer's span"),
+    ("stamping", "plain span + run_context/agent stamping"),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--spans", type=int, default=2000, help="spans per round and side")
+    parser.add_argument("--workflows", type=int, default=500, help="workflows per round and side")
+    parser.add_argument("--variant", choices=("unsampled", "noconfig"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    if args.variant == "unsampled":
+        print(json.dumps(_unsampled_rows(args.rounds, args.spans)))
+        return
+    if args.variant == "noconfig":
+        print(json.dumps(_noconfig_rows(args.rounds, args.spans * 10)))
+        return
+
+    rows, tool_attrs = _main_rows(args.rounds, args.spans, args.workflows)
+    # The unsampled process's own spans record nothing: its plain span gets these attributes.
+    rows |= _in_own_process(
+        "unsampled",
+        args.rounds,
+        args.spans,
+        {
+            "OTEL_TRACES_SAMPLER": "traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0",
+            "BENCH_TOOL_ATTRS": json.dumps(tool_attrs),
+        },
+    )
+    rows |= _in_own_process("noconfig", args.rounds, args.spans, {})
+    print(f"\n| {'path':<58} | ratio  |")
+    print(f"|{'-' * 60}|--------|")
+    for key, label in ROWS:
+        print(f"| {label:<58} | {rows[key]['ratio']:5.2f}x |")
+    print(f"plain SDK tool span: {rows['tool_all_in']['baseline_us']:.1f} us; plain workflow: "
+          f"{rows['workflow_all_in']['baseline_us']:.1f} us")  # fmt: skip
+    _results.write(args.json, "core", rows, rounds=args.rounds, spans=args.spans, workflows=args.workflows)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
+from bench import _results
 from otel_agents.api import _semconv as semconv
 from otel_agents.cli import main as cli_main
 from otel_agents.store import _db as db
@@ -29,8 +30,8 @@ from otel_agents.store import open_store
 from otel_agents.store._rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
 
 # Usage:
-#     .venv/bin/python bench/store_bench.py                 # full: 1,000,000-span query store
-#     .venv/bin/python bench/store_bench.py --spans 100000  # quicker
+#     .venv/bin/python -m bench.store_bench                 # full: 1,000,000-span query store
+#     .venv/bin/python -m bench.store_bench --spans 100000  # quicker
 #
 # Ingest: the store's span exporter (OTLP/JSON line + SQLite rows, runs, events, stats rollup) on
 # one thread, 512-span batches, against inserting the same span rows with plain sqlite3
@@ -248,7 +249,7 @@ def ingest_raw(batches: list[BatchRows], home: Path, *, derived: bool) -> float:
     return elapsed
 
 
-def bench_ingest(n: int, rounds: int) -> None:
+def bench_ingest(n: int, rounds: int) -> dict[str, Any]:
     now = time.time_ns()
     spans = make_spans(n, 1, now - 3600 * 10**9, 3600 * 10**9)
     batches = []
@@ -284,6 +285,14 @@ def bench_ingest(n: int, rounds: int) -> None:
     print(f"  raw sqlite3, span+run+event+stats    {statistics.median(rates['all']):>10,.0f} spans/s")
     print(f"  ratio vs span rows only  {statistics.median(spans_only):.2f}x   (target >= 0.5x)")
     print(f"  ratio vs all rows        {statistics.median(all_rows):.2f}x")
+    return {
+        "spans": len(spans),
+        "store_spans_per_s": statistics.median(rates["store"]),
+        "raw_span_rows_per_s": statistics.median(rates["spans"]),
+        "raw_all_rows_per_s": statistics.median(rates["all"]),
+        "ratio_vs_span_rows": statistics.median(spans_only),
+        "ratio_vs_all_rows": statistics.median(all_rows),
+    }
 
 
 def build_query_store(home: Path, n: int) -> None:
@@ -315,7 +324,7 @@ def _time_cli(args: list[str], repeats: int) -> float:
     return statistics.median(times) * 1000
 
 
-def bench_queries(home: Path, repeats: int) -> None:
+def bench_queries(home: Path, repeats: int) -> dict[str, Any]:
     conn = db.connect(paths.db_path(home))
     spans = conn.execute("SELECT count(*) FROM spans").fetchone()[0]
     runs = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -332,10 +341,13 @@ def bench_queries(home: Path, repeats: int) -> None:
     print(
         f"queries on {spans:,} spans / {runs:,} runs (median of {repeats}, in-process CLI incl. rendering):"
     )
+    timings = {}
     for case in cases:
         ms = _time_cli(case, repeats)
         label = " ".join(case[: -len(h)])
+        timings[label] = ms
         print(f"  {label:<48} {ms:8.1f} ms   (target < 200 ms)")
+    return {"spans": spans, "runs": runs, "ms": timings}
 
 
 def main() -> None:
@@ -345,17 +357,19 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000, help="spans in the query store")
     ap.add_argument("--home", type=Path, help="reuse (or build once) the query store here")
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
-    bench_ingest(args.ingest_spans, args.rounds)
+    ingest = bench_ingest(args.ingest_spans, args.rounds)
     home = args.home or Path(tempfile.mkdtemp(prefix="otel-agents-bench-"))
     try:
         if not paths.db_path(home).exists():
             build_query_store(home, args.spans)
-        bench_queries(home, args.repeats)
+        queries = bench_queries(home, args.repeats)
     finally:
         if args.home is None:
             shutil.rmtree(home, ignore_errors=True)
+    _results.write(args.json, "store", {"ingest": ingest, "queries": queries}, rounds=args.rounds)
 
 
 if __name__ == "__main__":

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 import otel_agents as oa
+from bench._discard import Discard
 
 MODES = ("bare", "contrib", "contrib-lean", "distro")
-
-
-class Discard(SpanExporter):
-    """Accepts every batch and keeps nothing: the exporter every configuration shares."""
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
 
 
 app = FastAPI()

@@ -1,22 +1,27 @@
-"""Requests/s and p99 of a FastAPI agent endpoint: bare, contrib-only and full distro, in one run.
+"""Throughput and p99 of a FastAPI and a Flask agent endpoint: bare, contrib and otel-agents, in one run.
 
-Run: ``.venv/bin/python -m bench.web_bench`` (or ``make bench-web``).
+Run: ``.venv/bin/python -m bench.web_bench`` (or ``make bench-web``, which installs ``wrk`` from
+Debian first when it can).
 
-Each configuration (see ``bench/web_app.py``) runs in its own uvicorn process pinned to CPU 0;
-the load generator (keep-alive HTTP/1.1 over loopback, a few connections, plain sockets) runs on
-CPU 1. Rounds interleave the configurations; ratios are medians of per-round ratios.
+Each configuration runs in its own server process pinned to CPU 0 (FastAPI: one uvicorn process;
+Flask: gunicorn with two sync workers); the load generator runs on CPU 1: ``wrk`` when it is
+installed, else a closed-loop Python generator (plain sockets); the output says which ran. Rounds
+interleave the configurations; figures are medians of per-round figures.
 
-- ``bare``: no SDK (the ``oa`` calls are API no-ops).
-- ``contrib``: ``FastAPIInstrumentor`` with its defaults + plain SDK (BatchSpanProcessor, one
-  Prometheus reader).
+FastAPI (``bench/web_app.py``):
+- ``bare``: no SDK (the ``oa`` calls are API no-ops);
+- ``contrib``: ``FastAPIInstrumentor`` with its defaults (three spans per request, ASGI ``receive``
+  and ``send`` included) + plain SDK (BatchSpanProcessor, one Prometheus reader);
 - ``contrib-lean``: the same with ``exclude_spans=["receive", "send"]``, which ``setup_monitoring``
-  also uses: the like-for-like baseline.
-- ``distro``: ``setup_monitoring`` (the otel-agents pipeline with every processor, the request-id
-  middleware, one Prometheus reader).
+  also uses: the like-for-like baseline;
+- ``distro``: ``setup_monitoring`` (the otel-agents pipeline, request ids, one Prometheus reader).
 
-Every configuration exports spans to the same discarding exporter. Target (issue 4): ``distro``
-throughput at least 90% of ``contrib``; the ratio to ``contrib-lean`` is reported as the stricter
-like-for-like comparison.
+Flask (``bench/web_flask_app.py``): ``bare``, ``contrib`` (``FlaskInstrumentor`` + plain SDK, as
+above) and ``distro`` (``setup_monitoring``).
+
+Reported per configuration: requests/s at ``--connections`` connections, the throughput lost
+against the bare app, p99 latency at one connection, and that p99 against contrib's. Every
+configuration exports spans to the same discarding exporter.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -32,14 +39,19 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from bench.web_app import MODES
+from bench import _results
+from bench.web_app import MODES as FASTAPI_MODES
+from bench.web_flask_app import MODES as FLASK_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 REQUEST = b"GET /run HTTP/1.1\r\nHost: bench\r\n\r\n"
+FRAMEWORKS: dict[str, tuple[str, ...]] = {"fastapi": FASTAPI_MODES, "flask": FLASK_MODES}
+SERVERS = {"fastapi": "uvicorn, 1 process", "flask": "gunicorn, 2 sync workers"}
 
 
 def _free_port() -> int:
@@ -53,22 +65,28 @@ def _pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
+def _server_argv(framework: str, port: int) -> list[str]:
+    if framework == "fastapi":
+        argv = [sys.executable, "-m", "uvicorn", "bench.web_app:app", "--host", HOST, "--port", str(port)]
+        return [*argv, "--no-access-log", "--log-level", "warning"]
+    argv = [sys.executable, "-m", "gunicorn", "bench.web_flask_app:app", "-b", f"{HOST}:{port}"]
+    return [*argv, "-w", "2", "-k", "sync", "--log-level", "warning"]
+
+
 @contextlib.contextmanager
-def _servers() -> Iterator[dict[str, int]]:
+def _servers(framework: str) -> Iterator[dict[str, int]]:
     procs: list[subprocess.Popen[bytes]] = []
     ports: dict[str, int] = {}
     try:
-        for mode in MODES:
+        for mode in FRAMEWORKS[framework]:
             port = _free_port()
             env = {
                 **os.environ,
                 "BENCH_MODE": mode,
                 "OTEL_AGENTS_HOME": tempfile.mkdtemp(prefix="web-bench-"),
             }
-            argv = [sys.executable, "-m", "uvicorn", "bench.web_app:app", "--host", HOST, "--port", str(port)]
-            argv += ["--no-access-log", "--log-level", "warning"]
             procs.append(
-                subprocess.Popen(argv, cwd=ROOT, env=env, preexec_fn=lambda: _pin(0))  # noqa: PLW1509
+                subprocess.Popen(_server_argv(framework, port), cwd=ROOT, env=env, preexec_fn=lambda: _pin(0))  # noqa: PLW1509
             )
             ports[mode] = port
         for port in ports.values():
@@ -96,88 +114,178 @@ def _wait_ready(port: int) -> None:
             time.sleep(0.1)
 
 
-def _read_response(sock: socket.socket, buffer: bytearray) -> None:
+def _read_response(sock: socket.socket, buffer: bytearray) -> bool:
+    """Read one response; True when the server will close the connection after it."""
     while b"\r\n\r\n" not in buffer:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("server closed the connection")
         buffer += chunk
     head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-    length = 0
+    length, close = 0, False
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        name = name.strip().lower()
+        if name == b"content-length":
             length = int(value)
+        elif name == b"connection":
+            close = value.strip().lower() == b"close"
     while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("server closed the connection")
         rest += chunk
     buffer[:] = rest[length:]
+    return close
 
 
-def _load(port: int, seconds: float, connections: int) -> tuple[int, list[float]]:
-    """Closed-loop load: ``connections`` keep-alive connections for ``seconds``; count and latencies."""
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection((HOST, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def python_load(port: int, seconds: float, connections: int) -> tuple[float, float]:
+    """Closed-loop load from this process: requests/s and p99 ms over ``connections`` connections.
+
+    Keep-alive where the server allows it (gunicorn's sync workers close after each response: then
+    each request opens a new connection, as a client of that server would).
+    """
     stop = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
 
     def client(slot: list[float]) -> None:
-        with socket.create_connection((HOST, port)) as sock:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            buffer = bytearray()
+        sock = _connect(port)
+        buffer = bytearray()
+        try:
             while True:
                 start = time.perf_counter()
                 if start >= stop:
                     return
                 sock.sendall(REQUEST)
-                _read_response(sock, buffer)
+                if _read_response(sock, buffer):
+                    sock.close()
+                    sock, buffer = _connect(port), bytearray()
                 slot.append(time.perf_counter() - start)
+        finally:
+            sock.close()
 
     threads = [threading.Thread(target=client, args=(slot,)) for slot in latencies]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    merged = [x for slot in latencies for x in slot]
-    return len(merged), merged
+    merged = sorted(x for slot in latencies for x in slot)
+    p99 = merged[min(len(merged) - 1, int(len(merged) * 0.99))] * 1000 if merged else float("nan")
+    return len(merged) / seconds, p99
 
 
-def _p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def main() -> None:
+def parse_wrk(output: str) -> tuple[float, float]:
+    """Requests/s and p99 ms from ``wrk --latency`` output; raises when it reports errors."""
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if rps is None or p99 is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)]
+
+
+def wrk_load(port: int, seconds: float, connections: int) -> tuple[float, float]:
+    """``wrk`` on CPU 1, one thread: requests/s and p99 ms."""
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(seconds, 1):g}s",
+        "--latency",
+        f"http://{HOST}:{port}/run",
+    ]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, preexec_fn=lambda: _pin(1))
+    return parse_wrk(out.stdout)
+
+
+def _measure(
+    framework: str, load: Any, rounds: int, seconds: float, connections: int
+) -> dict[str, dict[str, float]]:
+    modes = FRAMEWORKS[framework]
+    rps: dict[str, list[float]] = {m: [] for m in modes}
+    p99: dict[str, list[float]] = {m: [] for m in modes}
+    with _servers(framework) as ports:
+        for port in ports.values():
+            load(port, 1.0, connections)  # warm-up
+        for _ in range(rounds):
+            for mode in modes:
+                rps[mode].append(load(ports[mode], seconds, connections)[0])
+                p99[mode].append(load(ports[mode], seconds / 2, 1)[1])
+    figures: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        lost = statistics.median(1 - a / b for a, b in zip(rps[mode], rps["bare"], strict=True))
+        figures[mode] = {
+            "rps": statistics.median(rps[mode]),
+            "p99_ms": statistics.median(p99[mode]),
+            "lost_vs_bare": lost,
+        }
+    for mode in modes:
+        figures[mode]["p99_vs_contrib"] = figures[mode]["p99_ms"] / figures["contrib"]["p99_ms"]
+    return figures
+
+
+def _print(framework: str, figures: dict[str, dict[str, float]]) -> None:
+    print(f"\n{framework} ({SERVERS[framework]}, CPU 0)")
+    print(f"{'config':<14}{'req/s':>10}{'lost vs bare':>14}{'p99 ms @1':>11}{'p99 / contrib':>15}")
+    for mode, f in figures.items():
+        print(
+            f"{mode:<14}{f['rps']:>10.0f}{f['lost_vs_bare']:>13.1%}{f['p99_ms']:>11.2f}{f['p99_vs_contrib']:>14.2f}x"
+        )
+    ours = figures["distro"]
+    baselines = [("contrib, default", "contrib")]
+    if "contrib-lean" in figures:
+        baselines.append(('contrib, exclude_spans=["receive","send"]', "contrib-lean"))
+    lost = "; ".join(f"{label}: {figures[m]['lost_vs_bare']:.1%}" for label, m in baselines)
+    print(f"otel-agents throughput lost against bare: {ours['lost_vs_bare']:.1%} ({lost})")
+    p99 = "; ".join(f"{label}: {figures[m]['p99_ms']:.2f} ms" for label, m in baselines)
+    print(
+        f"otel-agents p99 at 1 connection: {ours['p99_ms']:.2f} ms, {ours['p99_vs_contrib']:.2f}x contrib's ({p99})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="load per configuration per round")
     parser.add_argument("--connections", type=int, default=4)
-    args = parser.parse_args()
-    _pin(1)
-    rps: dict[str, list[float]] = {m: [] for m in MODES}
-    p99: dict[str, list[float]] = {m: [] for m in MODES}
-    with _servers() as ports:
-        for port in ports.values():
-            _load(port, 1.0, args.connections)  # warm-up
-        for _ in range(args.rounds):
-            for mode in MODES:
-                count, _ = _load(ports[mode], args.seconds, args.connections)
-                rps[mode].append(count / args.seconds)
-                _, latencies = _load(ports[mode], args.seconds / 2, 1)
-                p99[mode].append(_p99(latencies))
-    print(f"{args.rounds} rounds x {args.seconds:g} s, {args.connections} connections; p99 at 1 connection")
-    print(f"{'config':<14}{'req/s':>10}{'p99 ms':>10}{'rps vs bare':>14}")
-    for mode in MODES:
-        ratio = statistics.median(a / b for a, b in zip(rps[mode], rps["bare"], strict=True))
-        print(
-            f"{mode:<14}{statistics.median(rps[mode]):>10.0f}{statistics.median(p99[mode]):>10.2f}{ratio:>14.3f}"
-        )
-    # The issue's baseline is the contrib instrumentation as it comes; contrib-lean (the same
-    # exclude_spans as ours) is the stricter like-for-like comparison, reported beside it.
-    for base, note in (("contrib", "issue target >= 0.90"), ("contrib-lean", "stricter, same target")):
-        ratio = statistics.median(a / b for a, b in zip(rps["distro"], rps[base], strict=True))
-        verdict = "meets" if ratio >= 0.9 else "misses"
-        print(f"distro / {base} throughput: {ratio:.3f} ({note}: {verdict})")
+    parser.add_argument("--frameworks", nargs="+", choices=list(FRAMEWORKS), default=list(FRAMEWORKS))
+    parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    generator = args.load if args.load != "auto" else ("wrk" if shutil.which("wrk") else "python")
+    if generator == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    load = wrk_load if generator == "wrk" else python_load
+    if generator == "python":
+        _pin(1)
+    note = "" if generator == "wrk" or args.load == "python" else " (wrk is not installed)"
+    print(
+        f"load generator: {generator}{note}, CPU 1; {args.rounds} rounds x {args.seconds:g} s per configuration"
+    )
+    print(f"throughput at {args.connections} connections; p99 at 1 connection")
+    results = {}
+    for framework in args.frameworks:
+        results[framework] = _measure(framework, load, args.rounds, args.seconds, args.connections)
+        _print(framework, results[framework])
+    _results.write(
+        args.json,
+        "web",
+        results,
+        load_generator=generator,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        connections=args.connections,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,194 @@
+"""Regenerate the figures tables in docs/performance.md from the JSON files the benches wrote.
+
+Run: ``.venv/bin/python -m bench.perf_table`` (``make bench`` runs it last). Reads
+``bench/results/{core,web,store,peers}.json`` (each written by its bench's ``--json``) and replaces
+what lies between ``<!-- bench table -->`` and ``<!-- end bench table -->`` (the issue's rows, with
+"now" and "target") and between ``<!-- bench peers table -->`` and ``<!-- end bench peers table -->``.
+A row whose bench has not written its file says so instead of keeping an old figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES = ("core", "web", "store", "peers")
+NOT_MEASURED = "not measured by `make bench`"
+Results = dict[str, dict[str, Any]]
+
+
+def load(results_dir: Path) -> Results:
+    """Every results file present, by bench name."""
+    found: Results = {}
+    for name in BENCHES:
+        path = results_dir / f"{name}.json"
+        if path.exists():
+            found[name] = json.loads(path.read_text())
+    return found
+
+
+def _fig(results: Results, bench: str) -> dict[str, Any] | None:
+    record = results.get(bench)
+    return record["figures"] if record else None
+
+
+def _core(key: str, extra: Callable[[dict[str, Any]], str] | None = None) -> Callable[[Results], str | None]:
+    def now(results: Results) -> str | None:
+        rows = _fig(results, "core")
+        if rows is None or key not in rows:
+            return None
+        text = f"{rows[key]['ratio']:.2f}x"
+        return text + (f" ({extra(rows)})" if extra else "")
+
+    return now
+
+
+def _web_lost(framework: str) -> Callable[[Results], str | None]:
+    def now(results: Results) -> str | None:
+        web = _fig(results, "web")
+        if web is None or framework not in web:
+            return None
+        f = web[framework]
+        baselines = [f"contrib, default: {f['contrib']['lost_vs_bare']:.1%}"]
+        if "contrib-lean" in f:
+            baselines.append(f"contrib with `exclude_spans`: {f['contrib-lean']['lost_vs_bare']:.1%}")
+        generator = results["web"].get("load_generator", "?")
+        return f"{f['distro']['lost_vs_bare']:.1%} ({'; '.join(baselines)}; {generator})"
+
+    return now
+
+
+def _web_p99(results: Results) -> str | None:
+    web = _fig(results, "web")
+    if web is None:
+        return None
+    parts = []
+    for framework, label in (("fastapi", "FastAPI"), ("flask", "Flask")):
+        if framework in web:
+            f = web[framework]
+            parts.append(
+                f"{label} {f['distro']['p99_ms']:.1f} ms vs {f['contrib']['p99_ms']:.1f} ms "
+                f"({f['distro']['p99_vs_contrib']:.2f}x)"
+            )
+    return "; ".join(parts) or None
+
+
+def _span_metrics(results: Results) -> str | None:
+    rows = _fig(results, "core")
+    if rows is None or "span_metrics" not in rows:
+        return None
+    return f"{rows['span_metrics']['ratio']:.2f}x ({rows['span_metrics']['ours_us']:.1f} µs, recorded at collection)"
+
+
+def _store(results: Results) -> str | None:
+    store = _fig(results, "store")
+    if store is None:
+        return None
+    return f"{store['ingest']['ratio_vs_span_rows']:.2f}x ({store['ingest']['spans']:,} spans)"
+
+
+# The rows of issue 13's table, in its order: (path, how to read "now", target).
+ROWS: tuple[tuple[str, Callable[[Results], str | None], str], ...] = (
+    (
+        "FastAPI endpoint (agent + one tool) under `setup_monitoring`: throughput lost against the bare "
+        "app, 4 connections",
+        _web_lost("fastapi"),
+        "≤ 35%",
+    ),
+    ("Flask the same, gunicorn sync workers", _web_lost("flask"), "≤ 30%"),
+    ("p99 latency at 1 connection, against contrib's", _web_p99, "≤ 1.2x contrib's"),
+    ("span-derived metrics per span, against a plain SDK span", _span_metrics, "≤ 0.2x"),
+    (
+        "unsampled span (ratio 0), against a plain sampled span",
+        _core("unsampled", lambda r: f"the SDK's own unsampled span: {r['sdk_unsampled']['ratio']:.2f}x"),
+        "≤ 0.30x",
+    ),
+    ("`oa.tool()` with no `configure()`, against the OTel NoOp tracer's span", _core("noconfig"), "≤ 1.5x"),
+    (
+        "a whole workflow (workflow > agent > tool + LLM with usage, ~10 attributes, fresh ids), all in, "
+        "against the plain SDK",
+        _core("workflow_all_in"),
+        "≤ 1.4x",
+    ),
+    ("a tool span with a fresh `call_id` on every call, all in", _core("tool_fresh_call_id"), "≤ 1.4x"),
+    ("a tool span, all in (`make bench-core`'s headline)", _core("tool_all_in"), "≤ 1.5x"),
+    ("spans through the chain per second with 64 KiB values never seen before", lambda _: None, "≥ 5,000/s"),
+    ("store ingest against raw `sqlite3` batched inserts of the same rows", _store, "≥ 0.6x"),
+    ("CLI process to first output (`runs` on 1 M spans)", lambda _: None, "≤ 80 ms"),
+    ("OTLP export per core, against the stock exporter", lambda _: None, "≥ 1.5x"),
+)
+
+
+def _measured_on(results: Results) -> str:
+    if not results:
+        return "No bench has written its results yet: run `make bench`."
+    when = [
+        f"`{name}` {record['measured_at'].replace('T', ' ')} (load {record['machine']['load_1min']})"
+        for name, record in results.items()
+    ]
+    machines = {
+        f"{m['host']} ({m['cpu']}, {m['cpus']} CPUs), Python {m['python']}, OTel SDK {m['otel_sdk']}"
+        for m in (record["machine"] for record in results.values())
+    }
+    return f"Measured: {', '.join(when)}; on {' and '.join(sorted(machines))}. Load is the 1-minute load average at the end of each bench."
+
+
+def figures_table(results: Results) -> str:
+    """The issue's rows with "now" and "target", and when and where they were measured."""
+    out = ["| path | now | target |", "|---|---|---|"]
+    for path, now, target in ROWS:
+        out.append(f"| {path} | {now(results) or NOT_MEASURED} | {target} |")
+    return "\n".join([*out, "", _measured_on(results)])
+
+
+def peers_table(results: Results) -> str:
+    """The peers' ratios to the plain SDK, as ``make bench-peers`` printed them."""
+    peers = _fig(results, "peers")
+    if peers is None:
+        return "Not measured yet: run `make bench-peers`."
+    from bench.peers_bench import SYSTEMS
+
+    out = ["| system | ratio to plain SDK |", "|---|---|"]
+    for name in sorted(
+        peers["systems"], key=lambda n: list(SYSTEMS).index(n) if n in SYSTEMS else len(SYSTEMS)
+    ):
+        r = peers["systems"][name]
+        label = SYSTEMS.get(name, name) + (f" {r['version']}" if "version" in r else "")
+        if "sdk_version" in r:
+            label += f", OTel SDK {r['sdk_version']}"
+        error = str(r.get("error", "")).replace("|", "/")[:120]
+        figure = f"{r['ratio']:.2f}x" if "ratio" in r else f"not measured ({error})"
+        out.append(f"| {label} | {figure} |")
+    record = results["peers"]
+    out += ["", f"Plain SDK: {peers['plain_us']:.0f} µs per workflow. Measured {record['measured_at']}."]
+    return "\n".join(out)
+
+
+def replace_between(text: str, marker: str, body: str) -> str:
+    """``text`` with what lies between ``<!-- marker -->`` and ``<!-- end marker -->`` replaced."""
+    pattern = re.compile(rf"(<!-- {re.escape(marker)} -->\n).*?(<!-- end {re.escape(marker)} -->)", re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"markers <!-- {marker} --> ... <!-- end {marker} --> not found")
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    args = parser.parse_args(argv)
+    results = load(args.results)
+    text = args.doc.read_text()
+    text = replace_between(text, "bench table", figures_table(results))
+    text = replace_between(text, "bench peers table", peers_table(results))
+    args.doc.write_text(text)
+    print(f"{args.doc}: figures from {', '.join(results) or 'no results'}")
+
+
+if __name__ == "__main__":
+    main()
