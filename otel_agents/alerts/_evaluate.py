@@ -8,10 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import orjson
-
 from otel_agents.alerts._rules import Expr
 from otel_agents.api import _semconv as semconv
+from otel_agents.store._values import json_object
 
 ERROR_STATUS: Final = 2  # StatusCode.ERROR as the store keeps it
 SERVICE_LABEL: Final = "service"
@@ -177,7 +176,7 @@ def _metric(
         " FROM metric_points WHERE name = ? AND time_ns <= ? AND time_ns > ? ORDER BY time_ns, id",
         (name, until, since - int(max(window_s, 60) * 1e9)),
     ):
-        labels = _decode(attrs)
+        labels = json_object(attrs)
         if expr.service is not None and service != expr.service:
             continue
         if any(str(labels.get(k)) != v for k, v in expr.labels.items()):
@@ -252,13 +251,3 @@ def _increase(baseline: Any, inside: list[Any], since: int) -> float:
             total += current - prev if current >= prev else current
         prev = current
     return total
-
-
-def _decode(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}

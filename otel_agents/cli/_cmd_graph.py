@@ -5,18 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from otel_agents.cli._common import (
-    CliError,
-    add_home,
-    fmt_duration,
-    home_of,
-    json_text,
-    open_store_db,
-    parse_time,
-    safe,
-)
+from otel_agents.cli._common import CliError, add_home, home_of, json_text, open_store_db, parse_time, safe
 from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_duration
 from otel_agents.store._graph import Edge, Graph, Node, routing_graph
 
 EXAMPLE = """example:

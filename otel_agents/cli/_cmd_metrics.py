@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import CliError, add_home, fmt_int, fmt_time, home_of, open_store_db, parse_time
+from otel_agents.cli._common import CliError, add_home, fmt_time, home_of, open_store_db, parse_time
 from otel_agents.cli._tables import table
 from otel_agents.store import _metric_summary as summary
+from otel_agents.store._figures import fmt_int
 
 EXAMPLE = """example:
   otel-agents metrics                                   # every metric: type, unit, series, points

@@ -9,8 +9,6 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.cli import _tables
 from otel_agents.cli._common import (
     add_home,
-    fmt_cost,
-    fmt_duration,
     fmt_time,
     home_of,
     json_text,
@@ -20,6 +18,7 @@ from otel_agents.cli._common import (
 )
 from otel_agents.cli._tables import Column, Output, error_style, status_style
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_cost, fmt_duration
 
 EXAMPLE = """example:
   otel-agents runs --name support_triage --status error --since 24h

@@ -6,18 +6,10 @@ import argparse
 from typing import Any, Final
 
 from otel_agents.cli import _tables
-from otel_agents.cli._common import (
-    add_home,
-    fmt_cost,
-    fmt_duration,
-    fmt_int,
-    home_of,
-    json_text,
-    open_store_db,
-    parse_time,
-)
+from otel_agents.cli._common import add_home, home_of, json_text, open_store_db, parse_time
 from otel_agents.cli._tables import Column, Output
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_cost, fmt_duration, fmt_int
 
 COLUMNS: Final = (
     Column("KIND"),

@@ -8,7 +8,6 @@ from typing import Any
 
 from otel_agents.cli._common import (
     add_home,
-    fmt_duration,
     fmt_time,
     home_of,
     json_text,
@@ -19,6 +18,7 @@ from otel_agents.cli._common import (
 )
 from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_duration
 
 EXAMPLE = """example:
   otel-agents tail                 # the last 10 spans, then new ones as they land (Ctrl-C stops)

@@ -8,18 +8,10 @@ from typing import Any
 import orjson
 
 from otel_agents.api import _semconv as semconv
-from otel_agents.cli._common import (
-    CliError,
-    add_home,
-    fmt_cost,
-    fmt_duration,
-    home_of,
-    json_text,
-    open_store_db,
-    safe,
-)
+from otel_agents.cli._common import CliError, add_home, home_of, json_text, open_store_db, safe
 from otel_agents.cli._tables import Output, colour_errors
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_cost, fmt_duration
 
 EXAMPLE = """example:
   otel-agents trace 4bf92f3577b3          # a trace id or a unique prefix of one

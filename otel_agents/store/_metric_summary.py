@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import orjson
+from otel_agents.store._values import json_object
 
 
 def list_metrics(conn: sqlite3.Connection, since_ns: int | None = None) -> list[dict[str, Any]]:
@@ -81,7 +81,7 @@ def summarize(
         " FROM metric_points WHERE name = ? AND time_ns <= ? ORDER BY time_ns, id",
         (name, until_ns),
     ):
-        attrs = _decode(row[3])
+        attrs = json_object(row[3])
         if service is not None and row[2] != service:
             continue
         if any(str(attrs.get(k)) != v for k, v in (labels or {}).items()):
@@ -118,7 +118,7 @@ def _summary(labels: dict[str, str], members: list[list[tuple[Any, ...]]], since
 def _is_counter(points: list[tuple[Any, ...]]) -> bool:
     data = points[-1][10]
     if data:
-        return bool(_decode(data).get("monotonic"))
+        return bool(json_object(data).get("monotonic"))
     # Written before the store kept the flag: a sum that never went down is taken as a counter.
     levels = [p[5] for p in points if p[5] is not None]
     return all(b >= a for a, b in itertools.pairwise(levels))
@@ -194,9 +194,9 @@ def _histogram(
             if p[9] is not None:
                 highs.append(float(p[9]))
             if kind == "histogram":
-                extra = _decode(p[10])
+                extra = json_object(p[10])
                 counts = [float(c) for c in extra.get("counts", [])]
-                prev = [float(c) for c in _decode(base[10]).get("counts", [])] if base is not None else []
+                prev = [float(c) for c in json_object(base[10]).get("counts", [])] if base is not None else []
                 delta = [c - (prev[i] if i < len(prev) else 0.0) for i, c in enumerate(counts)]
                 if bounds is None:
                     bounds = [float(b) for b in extra.get("bounds", [])]
@@ -253,13 +253,3 @@ def _bucket_quantile(
             return edges[i] + (edges[i + 1] - edges[i]) * ((rank - seen) / c)
         seen += c
     return edges[-1]
-
-
-def _decode(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -11,6 +11,7 @@ from typing import Any, Final
 import orjson
 
 from otel_agents.store._rollup import HOUR_NS, SPAN_COLUMNS, Accumulator, accumulate, bucket_middle_ns
+from otel_agents.store._values import json_object
 
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
@@ -259,7 +260,7 @@ def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     spans = _rows(conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, id", (trace_id,)))
     events: dict[str, list[Row]] = {}
     for e in _rows(conn.execute("SELECT * FROM events WHERE trace_id = ? ORDER BY time_ns, id", (trace_id,))):
-        e["attributes"] = _loads(e["attributes"])
+        e["attributes"] = json_object(e["attributes"])
         events.setdefault(e["span_id"], []).append(e)
     logs: dict[str, list[Row]] = {}
     for log in _rows(
@@ -270,21 +271,11 @@ def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     ):
         logs.setdefault(log["span_id"], []).append(log)
     for s in spans:
-        s["attributes"] = _loads(s["attributes"])
+        s["attributes"] = json_object(s["attributes"])
         s["links"] = orjson.loads(s["links"]) if s["links"] else []
         s["events"] = events.get(s["span_id"], [])
         s["logs"] = logs.get(s["span_id"], [])
     return spans
-
-
-def _loads(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) -> list[Row]:

@@ -105,3 +105,14 @@ def _items(attributes: Mapping[str, Any]) -> dict[str, Any]:
         return dict(attributes.items())
     except Exception:  # noqa: BLE001 - a hostile Mapping: keep nothing rather than fail
         return {}
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """A stored JSON object column read back: ``{}`` for NULL, invalid JSON or anything not an object."""
+    if not text:
+        return {}
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

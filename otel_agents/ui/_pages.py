@@ -11,9 +11,10 @@ import orjson
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.store import _queries as queries
+from otel_agents.store._figures import fmt_cost, fmt_duration, fmt_int
 from otel_agents.store._graph import routing_graph
 from otel_agents.ui import _svg
-from otel_agents.ui._format import e, fmt_cost, fmt_duration, fmt_int, fmt_time, fmt_tokens, parse_time
+from otel_agents.ui._format import e, fmt_time, fmt_tokens, parse_time
 from otel_agents.ui._series import series
 
 _ERROR: Final = 2

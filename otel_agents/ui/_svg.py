@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.store._figures import fmt_duration
 from otel_agents.store._graph import Graph
-from otel_agents.ui._format import e, fmt_duration
+from otel_agents.ui._format import e
 
 ROW: Final = 22
 LABEL_W: Final = 330
