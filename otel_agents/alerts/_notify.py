@@ -19,6 +19,7 @@ from typing import Any, Final
 import orjson
 
 from otel_agents.api import _counters as stats
+from otel_agents.api._threads import start_daemon
 
 _log = logging.getLogger("otel_agents.alerts")
 
@@ -214,8 +215,7 @@ class Dispatcher:
             return True
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="otel-agents-alerts", daemon=True)
-                self._thread.start()
+                self._thread = start_daemon(self._run, "otel-agents-alerts")
             try:
                 self._queue.put_nowait((notifier, tuple(notices)))
             except queue.Full:

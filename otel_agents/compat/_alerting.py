@@ -27,6 +27,7 @@ from opentelemetry._logs import SeverityNumber, get_logger_provider
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained
+from otel_agents.api._threads import start_daemon
 from otel_agents.api._version import __version__
 
 Handler = Callable[[dict[str, Any]], object]
@@ -119,10 +120,7 @@ class _Delivery:
     def submit(self, handler: Handler, alert: dict[str, Any]) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="otel-agents-compat-alerts", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_daemon(self._run, "otel-agents-compat-alerts")
         try:
             self._queue.put_nowait((handler, alert))
         except queue.Full:

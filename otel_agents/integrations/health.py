@@ -16,6 +16,8 @@ import orjson
 from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
+from otel_agents.api._threads import start_daemon
+
 __all__ = ["BROKEN", "FAIL", "PASS", "CheckResult", "HealthRegistry", "HealthReport", "describe"]
 
 PASS: Final = "pass"  # noqa: S105 - a health status, not a password
@@ -200,7 +202,7 @@ class HealthRegistry:
                     check.busy = False
 
         # A daemon thread per run: a hung check can never exhaust a shared pool or block exit.
-        threading.Thread(target=target, name=f"otel-agents-health-{check.name}", daemon=True).start()
+        start_daemon(target, f"otel-agents-health-{check.name}")
         return future
 
     def _collect(

@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents.api import _counters as stats
 from otel_agents.api._guard import never_raise, report, strict
+from otel_agents.api._threads import start_daemon
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
         finally:
             done.set()
 
-    threading.Thread(target=target, name=f"otel-agents-{name}", daemon=True).start()
+    start_daemon(target, f"otel-agents-{name}")
     return done.wait(max(timeout, 0.0)) and outcome[0]
 
 
@@ -186,10 +187,7 @@ class BatchWorker(Generic[T]):
     def _start(self) -> None:
         with self._cond:
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name=f"otel-agents-{self.name}", daemon=True
-                )
-                self._thread.start()
+                self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
 
     def _run(self) -> None:
         while True:

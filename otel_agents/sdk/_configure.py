@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._switches import switches
+from otel_agents.api._threads import signals_blocked, start_daemon
 from otel_agents.api._version import __version__
 from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
@@ -156,7 +157,9 @@ def configure(**options: Any) -> Telemetry:
         if _current is not None:
             _warn_if_different(_current.options, resolved, options)
             return _current
-        telemetry = _disabled(resolved) if resolved.sdk_disabled else _build(resolved)
+        # The SDK's metric reader starts its thread here too: it must not take SIGTERM either.
+        with signals_blocked():
+            telemetry = _disabled(resolved) if resolved.sdk_disabled else _build(resolved)
         _current = telemetry
     atexit.register(telemetry.shutdown)
     if not resolved.sdk_disabled:
@@ -341,7 +344,7 @@ def _build(options: Options) -> Telemetry:
     sdk_attributes_log = logging.getLogger("opentelemetry.attributes")
     if _sdk_attribute_warnings not in sdk_attributes_log.filters:
         sdk_attributes_log.addFilter(_sdk_attribute_warnings)
-    threading.Thread(target=pricing.warm_up, name="otel-agents-prices", daemon=True).start()
+    start_daemon(pricing.warm_up, "otel-agents-prices")
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
     if store is not None:

@@ -1,0 +1,38 @@
+"""Our background threads never take the process's signals: SIGTERM and SIGINT stay with the main thread."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+# A signal the kernel hands to one of our threads instead of the main thread does not interrupt the
+# main thread's sleep or wait, so the handler (our SIGTERM flush, the app's own) would run late or
+# never. Threads inherit the creating thread's mask, so they are started with these blocked.
+_SIGNALS: Final = frozenset(
+    s for s in (getattr(signal, name, None) for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT")) if s
+)
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Within the block, this thread (and every thread it starts) does not receive the signals."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        # Unblocking delivers any signal that arrived meanwhile, to this thread or the main one.
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def start_daemon(target: Callable[..., Any], name: str) -> threading.Thread:
+    """Start a daemon thread named ``name`` running ``target``, with the process signals blocked."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    with signals_blocked():
+        thread.start()
+    return thread
