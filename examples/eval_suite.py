@@ -23,7 +23,7 @@ class AnswerFailed(RuntimeError):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="how many questions to answer")
+    parser.add_argument("--runs", type=int, default=40, help="how many questions to answer")
     parser.add_argument("--slow-ms", type=float, default=0.0, help="extra latency per run")
     parser.add_argument("--fail-every", type=int, default=0, help="fail every Nth run (0: never)")
     args = parser.parse_args()

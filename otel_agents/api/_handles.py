@@ -30,6 +30,7 @@ class Totals:
         "llm_calls",
         "lock",
         "output_tokens",
+        "pending",
         "priced_tool_calls",
         "provider",
         "tool_calls",
@@ -46,18 +47,27 @@ class Totals:
         self.tool_calls = 0
         self.priced_tool_calls = 0
         self.provider: str | None = None
+        # Calls made while the price table loads: priced when the roll-up is read after that.
+        self.pending: list[pricing.PriceRequest] = []
 
     def add_llm(
-        self, input_tokens: int, output_tokens: int, cost: float | None, provider: str | None = None
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        cost: float | pricing.PriceRequest | None,
+        provider: str | None = None,
     ) -> None:
-        """Count one finished LLM call (the first known provider is kept for the agent span)."""
+        """Count one finished LLM call (the first known provider is kept for the agent span);
+        a ``PriceRequest`` cost is priced once the table is loaded."""
         with self.lock:
             if self.provider is None and provider is not None and provider != semconv.PROVIDER_UNKNOWN:
                 self.provider = provider
             self.llm_calls += 1
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
-            if cost is None:
+            if isinstance(cost, pricing.PriceRequest):
+                self.pending.append(cost)
+            elif cost is None:
                 self.unknown_cost_calls += 1
             else:
                 self.cost_usd += cost
@@ -71,8 +81,17 @@ class Totals:
                 self.cost_usd += cost
 
     def attributes(self) -> dict[str, int | float | bool]:
-        """The roll-up as span attributes; cost is only claimed when every call had a price."""
+        """The roll-up as span attributes; cost is only claimed when every call had a price, and
+        left out while some call waits for the price table (``pending`` then stays non-empty)."""
         with self.lock:
+            if self.pending and not pricing.loading():
+                for request in self.pending:
+                    cost = request.cost()
+                    if cost is None:
+                        self.unknown_cost_calls += 1
+                    else:
+                        self.cost_usd += cost
+                self.pending.clear()
             attrs: dict[str, int | float | bool] = {
                 semconv.LLM_CALLS: self.llm_calls,
                 semconv.TOOL_CALLS: self.tool_calls,
@@ -82,6 +101,8 @@ class Totals:
                 attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
                 if self.unknown_cost_calls:
                     attrs[semconv.COST_UNKNOWN_CALLS] = self.unknown_cost_calls
+            if self.pending:
+                return attrs
             if self.llm_calls > self.unknown_cost_calls or self.priced_tool_calls:
                 attrs[semconv.COST_USD] = self.cost_usd
             return attrs
@@ -244,7 +265,7 @@ class LLMHandle(SpanHandle):
         # The provider as given (for prices) and as recorded (given or inferred).
         self._provider = provider
         self.provider_name = provider_name if provider_name is not None else provider
-        self._usage: tuple[int, int, float | None] | None = None
+        self._usage: tuple[int, int, float | pricing.PriceRequest | None] | None = None
         self._started = time.monotonic()
         self._first_chunk = False
 
@@ -288,20 +309,13 @@ class LLMHandle(SpanHandle):
         ):
             if value:
                 attrs[key] = value
-        cost = _finite(cost_usd)
-        if cost is None:
-            cost = pricing.cost_usd(
-                self._model,
-                self._provider,
-                input_tokens=ins,
-                output_tokens=outs,
-                cache_read_tokens=cached,
-                cache_write_tokens=written,
-            )
-        if cost is None:
-            attrs[semconv.COST_UNKNOWN] = True
-        else:
-            attrs[semconv.COST_USD] = cost
+        cost: float | pricing.PriceRequest | None = _finite(cost_usd)
+        # A span that records nothing (no SDK, sampled out) is not worth loading the table for.
+        if cost is None and self._span.is_recording():
+            request = pricing.PriceRequest(self._model, self._provider, ins, outs, cached, written)
+            cost = pricing.price_or_defer(request, self._span.get_span_context().span_id)
+        if not isinstance(cost, pricing.PriceRequest):
+            attrs.update(pricing.cost_attributes(cost))
         self._span.set_attributes(attrs)
         self._usage = (ins, outs, cost)
 
@@ -332,8 +346,8 @@ class LLMHandle(SpanHandle):
         if output is not None:
             self._content(semconv.GEN_AI_OUTPUT_MESSAGES, semconv.LLM_OUTPUT_SUMMARY, output)
 
-    def usage(self) -> tuple[int, int, float | None] | None:
-        """(input tokens, output tokens, cost or None) once usage was recorded."""
+    def usage(self) -> tuple[int, int, float | pricing.PriceRequest | None] | None:
+        """(input tokens, output tokens, cost or None or the call still to price) once recorded."""
         return self._usage
 
 

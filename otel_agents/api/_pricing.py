@@ -5,11 +5,16 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from otel_agents.api import _counters as stats
+from otel_agents.api import _price_table as price_table
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import report
+from otel_agents.api._threads import start_daemon
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,40 @@ def _flat_price(model: str, provider: str | None) -> _FlatPrice | None:
 _warm_up_lock = threading.Lock()
 _held_for_fork = False
 FORK_WAIT_S = 5.0
+# Set once the warm-up has finished (loaded or failed); while it runs, calls are priced later.
+_ready = threading.Event()
+_warming = False
 
 
 def warm_up() -> None:
-    """Load the price table now (it takes ~0.3 s), so the first priced LLM call does not wait."""
+    """Load the price table now (it takes ~0.5 s), so the first priced LLM call does not wait."""
     with _warm_up_lock:
         try:
+            price_table.preload()
             _lookup("gpt-4o-mini", "openai")
         except Exception as exc:  # noqa: BLE001 - a broken table only costs us prices, never the app
             report("pricing.warm_up", exc)
+        finally:
+            _ready.set()
+
+
+def start_warm_up() -> None:
+    """Load the table on a daemon thread; until it is loaded, calls are priced off the caller's thread."""
+    global _warming  # noqa: PLW0603 - one process-wide table
+    if _warming or _ready.is_set():
+        return
+    _warming = True
+    start_daemon(warm_up, "otel-agents-prices")
+
+
+def loading() -> bool:
+    """True while the background warm-up is still loading the table."""
+    return _warming and not _ready.is_set()
+
+
+def wait_loaded(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the warm-up; True when the table can be read at once."""
+    return not _warming or _ready.wait(timeout)
 
 
 def _before_fork() -> None:
@@ -84,6 +114,75 @@ def _after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
+
+
+class PriceRequest(NamedTuple):
+    """An LLM call's usage, kept to be priced once the table is loaded."""
+
+    model: str
+    provider: str | None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def cost(self) -> float | None:
+        """``cost_usd`` of this usage; None (unknown, counted) if the table is still not loaded."""
+        if loading():
+            stats.count_drop("pricing.table_not_loaded")
+            return None
+        return cost_usd(
+            self.model,
+            self.provider,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+        )
+
+
+def cost_attributes(cost: float | None) -> dict[str, float | bool]:
+    """The span attributes that state ``cost``: the amount, or that it is unknown."""
+    return {semconv.COST_UNKNOWN: True} if cost is None else {semconv.COST_USD: cost}
+
+
+# Finished spans whose cost waits for the table: span id -> what to add to the span once it is
+# loaded. The export pipeline settles them off the caller's thread. Bounded: a span that never
+# reaches the pipeline (dropped, unsampled) leaves only a small entry behind.
+_deferred: dict[int, Callable[[], Mapping[str, float | int | bool]]] = {}
+DEFERRED_MAX = 1024
+# How long the pipeline waits for the table before it records a deferred cost as unknown.
+SETTLE_WAIT_S = 10.0
+
+
+def defer(span_id: int, attributes: Callable[[], Mapping[str, float | int | bool]]) -> bool:
+    """Leave ``attributes()`` for the pipeline to add to span ``span_id``; False when full."""
+    if len(_deferred) >= DEFERRED_MAX:
+        return False
+    _deferred[span_id] = attributes
+    return True
+
+
+def has_deferred() -> bool:
+    """True while some finished span still waits for its cost."""
+    return bool(_deferred)
+
+
+def take_deferred(span_id: int) -> Callable[[], Mapping[str, float | int | bool]] | None:
+    """What to add to span ``span_id`` (once), or None when it waits for nothing."""
+    return _deferred.pop(span_id, None)
+
+
+def price_or_defer(request: PriceRequest, span_id: int | None) -> float | PriceRequest | None:
+    """The call's cost now, or ``request`` itself once the pipeline was left to price span ``span_id``.
+
+    Only while the background warm-up runs: the caller never waits for the table then.
+    """
+    if loading():
+        if span_id is not None and defer(span_id, lambda: cost_attributes(request.cost())):
+            return request
+        wait_loaded(FORK_WAIT_S)
+    return request.cost()
 
 
 def cost_usd(

@@ -19,6 +19,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
+from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained, never_raise
 from otel_agents.api._handles import (
@@ -180,6 +181,14 @@ class _Active(Generic[H]):
         totals = self.totals
         if totals is not None:
             span.set_attributes(totals.attributes())
+            # Calls still to price: the pipeline adds the cost off this thread once the table is in.
+            if (
+                totals.pending
+                and span.is_recording()
+                and not pricing.defer(span.get_span_context().span_id, totals.attributes)
+            ):
+                pricing.wait_loaded(pricing.FORK_WAIT_S)
+                span.set_attributes(totals.attributes())
             if self.spec.operation == semconv.OP_INVOKE_AGENT and (
                 semconv.GEN_AI_PROVIDER_NAME not in self.spec.attributes
             ):
@@ -191,9 +200,9 @@ class _Active(Generic[H]):
                 outer.add_tool(cost)
         elif isinstance(handle, LLMHandle):
             usage = handle.usage()
-            ins, outs, cost = usage if usage is not None else (0, 0, None)
+            ins, outs, llm_cost = usage if usage is not None else (0, 0, None)
             for outer in handle._chain:
-                outer.add_llm(ins, outs, cost, handle.provider_name)
+                outer.add_llm(ins, outs, llm_cost, handle.provider_name)
 
     def _log_event(self, exc: BaseException | None) -> None:
         if not _events.isEnabledFor(logging.INFO):

@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._switches import switches
-from otel_agents.api._threads import signals_blocked, start_daemon
+from otel_agents.api._threads import signals_blocked
 from otel_agents.api._version import __version__
 from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
@@ -344,7 +344,7 @@ def _build(options: Options) -> Telemetry:
     sdk_attributes_log = logging.getLogger("opentelemetry.attributes")
     if _sdk_attribute_warnings not in sdk_attributes_log.filters:
         sdk_attributes_log.addFilter(_sdk_attribute_warnings)
-    start_daemon(pricing.warm_up, "otel-agents-prices")
+    pricing.start_warm_up()
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
     if store is not None:

@@ -10,11 +10,13 @@ from functools import partial
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
 
+from otel_agents.api import _pricing as pricing
 from otel_agents.api._guard import attempt, contained
 from otel_agents.sdk._batching import BatchWorker, SpanExportQueue, span_text_bytes
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._rewrite import Rewriter, Unchanged, rewrite_or_strip
+from otel_agents.sdk.processors._settle import settle
 from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
 from otel_agents.sdk.processors._stamping import is_own
 
@@ -148,7 +150,14 @@ class SpanChain(SynchronousMultiSpanProcessor):
         """Rewrite ``spans``, then give them to metrics, exporters and processors, each guarded."""
         rewriters, unchanged, metrics = self._rewriters, self._unchanged, self._metrics
         out: list[ReadableSpan] = []
-        for span in spans:
+        for ended in spans:
+            span = ended
+            if pricing.has_deferred():
+                try:
+                    span = settle(ended)
+                except Exception as exc:
+                    if not contained("chain.settle", exc):
+                        raise
             rewritten = rewrite_or_strip(span, rewriters, unchanged)
             out.append(rewritten)
             if metrics is not None:

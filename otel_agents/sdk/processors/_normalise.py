@@ -16,6 +16,7 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
 from otel_agents.api._run_context import rollup_chain, stamp
+from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 from otel_agents.sdk.processors._stamping import stamp_span
 
@@ -509,7 +510,7 @@ class Normaliser:
             return span
         final = dict(attrs) if not drop else {k: v for k, v in attrs.items() if k not in drop}
         final.update(add)
-        return _rebuild(span, final, events)
+        return copied(span, attributes=final, events=events)
 
     def _map(
         self,
@@ -544,9 +545,16 @@ class Normaliser:
         elif semconv.GEN_AI_WORKFLOW_NAME not in attrs:
             add[semconv.GEN_AI_WORKFLOW_NAME] = name
         if role in (AGENT, WORKFLOW) and state is not None and state.totals is not None:
-            for key, value in state.totals.attributes().items():
+            totals = state.totals
+            for key, value in totals.attributes().items():
                 if key not in attrs:
                     add[key] = value
+            if totals.pending and span.context is not None:
+                # The span's own keys stay; the cost joins once the calls inside are priced.
+                pricing.defer(
+                    span.context.span_id,
+                    lambda: {k: v for k, v in totals.attributes().items() if k not in attrs},
+                )
 
     def _map_llm(
         self,
@@ -580,22 +588,22 @@ class Normaliser:
         cost = attrs.get(semconv.COST_USD)
         cost = cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
         model = values[_MODEL]
+        priced: float | pricing.PriceRequest | None = cost
         if cost is None and model is not None and (ins is not None or outs is not None):
-            cost = pricing.cost_usd(
+            request = pricing.PriceRequest(
                 model,
                 (values[_PROVIDER] or "").lower() or None,
-                input_tokens=ins or 0,
-                output_tokens=outs or 0,
-                cache_read_tokens=values[_CACHE_READ] or 0,
-                cache_write_tokens=values[_CACHE_WRITE] or 0,
+                ins or 0,
+                outs or 0,
+                values[_CACHE_READ] or 0,
+                values[_CACHE_WRITE] or 0,
             )
-            if cost is None:
-                add[semconv.COST_UNKNOWN] = True
-            else:
-                add[semconv.COST_USD] = cost
+            priced = pricing.price_or_defer(request, span.context.span_id if span.context else None)
+            if not isinstance(priced, pricing.PriceRequest):
+                add.update(pricing.cost_attributes(priced))
         chain = state.chain if state is not None else ()
         for totals in _targets(state, chain):
-            totals.add_llm(ins or 0, outs or 0, cost)
+            totals.add_llm(ins or 0, outs or 0, priced)
 
     def _clean_events(self, events: Any) -> Any:
         out = None
@@ -633,20 +641,3 @@ def _targets(state: _State | None, chain: tuple[Totals, ...]) -> list[Totals]:
         ancestor = ancestor.parent
     out.extend(chain)
     return out
-
-
-def _rebuild(span: ReadableSpan, attrs: dict[str, Any], events: Any) -> ReadableSpan:
-    return ReadableSpan(
-        name=span.name,
-        context=span.get_span_context(),
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attrs,
-        events=events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )

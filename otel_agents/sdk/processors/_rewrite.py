@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
 from otel_agents.api._guard import contained, never_raise
+from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 
 # Pseudo-keys so key-aware rewriters can tell these fields apart from attributes.
@@ -173,7 +174,13 @@ def rewrite_span(
         return span
     final_attrs = dict(current) if attrs is None else attrs
     final_attrs.update(run.count_attributes())
-    return _rebuild(span, name, final_attrs, original_events if events is None else events, status)
+    return copied(
+        span,
+        name=name,
+        attributes=final_attrs,
+        events=original_events if events is None else events,
+        status=status,
+    )
 
 
 def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) -> bool:
@@ -196,29 +203,6 @@ def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) 
     return True
 
 
-def _rebuild(
-    span: ReadableSpan,
-    name: str,
-    attrs: Mapping[str, Any],
-    events: Sequence[Event],
-    status: Status,
-) -> ReadableSpan:
-    return ReadableSpan(
-        name=name,
-        context=span.get_span_context(),
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attrs,
-        events=events,
-        links=span.links,
-        kind=span.kind,
-        status=status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
-
-
 def rewrite_or_strip(
     span: ReadableSpan, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None
 ) -> ReadableSpan:
@@ -234,7 +218,13 @@ def rewrite_or_strip(
 def _stripped(span: ReadableSpan) -> ReadableSpan:
     """What to export when rewriting failed: no text at all, so no secret can slip through."""
     attrs = {k: v for k, v in (span.attributes or {}).items() if not isinstance(v, (str, tuple))}
-    return _rebuild(span, span.name.split(" ", 1)[0], attrs, (), Status(span.status.status_code))
+    return copied(
+        span,
+        name=span.name.split(" ", 1)[0],
+        attributes=attrs,
+        events=(),
+        status=Status(span.status.status_code),
+    )
 
 
 class RewriteLogProcessor(LogRecordProcessor):
