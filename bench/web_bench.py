@@ -200,7 +200,7 @@ def wrk_load(port: int, seconds: float, connections: int) -> tuple[float, float]
         "wrk",
         "-t1",
         f"-c{connections}",
-        f"-d{max(seconds, 1):g}s",
+        f"-d{max(round(seconds), 1)}s",  # wrk takes whole seconds only
         "--latency",
         f"http://{HOST}:{port}/run",
     ]

@@ -522,6 +522,20 @@ class Options:
             doc="periodic metric export",
         ),
     )
+    freeze_gc: bool = field(
+        default=True,
+        metadata=about(
+            env=("OTEL_AGENTS_FREEZE_GC",),
+            parse=_bool,
+            doc=(
+                "once the LLM price table has loaded (in the background, after `configure()`), call "
+                "`gc.freeze()`: the objects alive then (the table's ~35k among them) move to the "
+                "collector's permanent generation, so the app's full collections do not scan them "
+                "(each one took ~25 ms longer, the p99 tail of a web app). Cycles that existed at "
+                "that moment are then never collected; `false` if your app relies on that"
+            ),
+        ),
+    )
     record_unsampled: bool = field(
         default=True,
         metadata=about(

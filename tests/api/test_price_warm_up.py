@@ -162,3 +162,38 @@ def test_a_cache_file_others_can_write_is_never_executed(tmp_path: Path) -> None
     )
     assert done.stdout.strip() == "True", done.stderr
     assert not planted.exists()
+
+
+FREEZE = textwrap.dedent(
+    """
+    import gc, sys
+    import otel_agents as oa
+    from otel_agents.api import _pricing as pricing
+
+    tel = oa.configure(service_name="freeze", **({"freeze_gc": False} if sys.argv[1:] == ["off"] else {}))
+    assert pricing.wait_loaded(60)
+    print(gc.get_freeze_count())
+    tel.shutdown()
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "frozen"),
+    [((), {}, True), (("off",), {}, False), ((), {"OTEL_AGENTS_FREEZE_GC": "false"}, False)],
+)
+def test_the_loaded_table_leaves_the_collectors_scans_unless_turned_off(
+    tmp_path: Path, argv: tuple[str, ...], env: dict[str, str], frozen: bool
+) -> None:
+    """Once the table is in, gc.freeze() has moved it (tens of thousands of objects) out of the full
+    collections' scans; freeze_gc=False or OTEL_AGENTS_FREEZE_GC=false leaves the collector alone."""
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE, *argv],
+        env={**os.environ, "OTEL_AGENTS_HOME": str(tmp_path / "home"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    count = int(done.stdout.strip().splitlines()[-1])
+    assert (count > 30_000) if frozen else (count == 0), count
