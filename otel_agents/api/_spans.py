@@ -43,19 +43,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_NAME = 256
 
 _events = logging.getLogger(semconv.EVENT_LOGGER)
-_tracer_cache: tuple[trace.TracerProvider, trace.Tracer] | None = None
+_tracer_cache: tuple[trace.TracerProvider, trace.Tracer, bool] | None = None
 
 
 def _tracer() -> trace.Tracer:
     """The tracer of the provider in force now (tests and ``configure`` may replace it)."""
+    return _tracer_state()[0]
+
+
+def _idle() -> bool:
+    """True while no SDK provider is installed: every span would be the invalid, recording-nothing one."""
+    return _tracer_state()[1]
+
+
+def _tracer_state() -> tuple[trace.Tracer, bool]:
     global _tracer_cache  # noqa: PLW0603 - a one-slot cache keyed on the provider
     provider = trace.get_tracer_provider()
     cached = _tracer_cache
     if cached is not None and cached[0] is provider:
-        return cached[1]
+        return cached[1], cached[2]
     tracer = provider.get_tracer(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
-    _tracer_cache = (provider, tracer)
-    return tracer
+    idle = type(provider) in (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    _tracer_cache = (provider, tracer, idle)
+    return tracer, idle
 
 
 def error_type(exc: BaseException) -> str:
@@ -112,7 +122,7 @@ class _Spec(Generic[H]):
 class _Active(Generic[H]):
     """One running span, its OTel context and its handle."""
 
-    __slots__ = ("ctx", "handle", "span", "spec", "token", "totals")
+    __slots__ = ("ctx", "handle", "idle", "span", "spec", "token", "totals")
 
     def __init__(
         self, spec: _Spec[H], extra: dict[str, Any] | None = None, start_time: int | None = None
@@ -121,6 +131,15 @@ class _Active(Generic[H]):
         self.token: object = None
         self.totals: Totals | None = None
         parent = otel_context.get_current()
+        # No SDK (a library using otel_agents in an app that never configured one): nothing would
+        # be recorded, so no attributes, context or roll-ups are built.
+        self.idle = _idle()
+        if self.idle:
+            self.span: Span = INVALID_SPAN
+            # The agent's name still reaches log lines through the context (otel_agents.logs).
+            self.ctx = parent if spec.agent is None else with_agent(spec.agent, parent)
+            self.handle = spec.make_handle(INVALID_SPAN, (), None)
+            return
         chain = cast(tuple[Totals, ...], rollup_chain(parent))
         try:
             # Stamp first, then the span's own attributes: an agent keeps its own name.
@@ -149,7 +168,8 @@ class _Active(Generic[H]):
         self.handle = spec.make_handle(self.span, chain, self.totals)
 
     def attach(self) -> None:
-        self.token = otel_context.attach(self.ctx)
+        if not self.idle or self.spec.agent is not None:
+            self.token = otel_context.attach(self.ctx)
 
     def detach(self) -> None:
         if self.token is not None:
@@ -158,6 +178,8 @@ class _Active(Generic[H]):
             self.token = None
 
     def finish(self, exc: BaseException | None, end_time: int | None = None) -> None:
+        if self.idle:
+            return
         span = self.span
         # try/except rather than `with never_raise(...)`: free when nothing raises, on every span.
         try:
@@ -574,7 +596,7 @@ def tool(
 ) -> Scope[ToolHandle]:
     """A tool call: span ``execute_tool {name}``; arguments summarised unless capture is on."""
     extra: dict[str, Any] | None = None
-    if call_id is not None or arguments is not None:
+    if (call_id is not None or arguments is not None) and not _idle():
         extra = {}
         if call_id is not None:
             extra[semconv.GEN_AI_TOOL_CALL_ID] = _name(call_id)
