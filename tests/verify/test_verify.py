@@ -30,7 +30,11 @@ def checks(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
 def test_canary_like_production_passes(deployed: Callable[..., Path]) -> None:
     """A canary that behaves like production passes every check and exits 0."""
     home = deployed(v1_0=FAST, v2_0=FAST)
-    result = verify(home, "--version", "2.0", "--baseline-version", "1.0", "--duration", "1h")
+    # Runs of 50 ms on a shared 2-core CI machine: its scheduling adds up to ~30 ms to a few of
+    # them, so the same code can read 1.35x at p95. The slower canary below checks the threshold.
+    result = verify(
+        home, "--version", "2.0", "--baseline-version", "1.0", "--duration", "1h", "--threshold", "2"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["CHECK", "TARGET", "RESULT"]
