@@ -44,7 +44,7 @@ bench-store: setup
 	$(BIN)/python -m bench.store_bench --json bench/results/store.json
 
 # `make bench` plus the chain's throughput with 64 KiB values, the CLI on 1M spans and OTLP export
-# against the stock SDK (about 10 more minutes; the first run also builds the 1M-span store, ~2 min).
+# against the stock SDK (about 7 more minutes; the first run also builds the 1M-span store, ~3 min).
 bench-all: bench bench-reliability bench-cli bench-collector
 	$(BIN)/python -m bench.perf_table
 
