@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-peers bench-ui bench-cli bench-reliability clean collector jaeger e2e-deps ui-deps e2e bench-collector
+.PHONY: docs demo test setup lint typecheck unit bench bench-core bench-core-ablation bench-web bench-store bench-peers bench-ui bench-cli bench-reliability bench-all clean collector jaeger e2e-deps ui-deps e2e bench-collector
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,9 +43,15 @@ bench: bench-core bench-web bench-store bench-peers
 bench-store: setup
 	$(BIN)/python -m bench.store_bench --json bench/results/store.json
 
-# Whole `otel-agents` processes (start-up, doctor < 300 ms) on a 100k-span store.
+# `make bench` plus the chain's throughput with 64 KiB values, the CLI on 1M spans and OTLP export
+# against the stock SDK (about 7 more minutes; the first run also builds the 1M-span store, ~3 min).
+bench-all: bench bench-reliability bench-cli bench-collector
+	$(BIN)/python -m bench.perf_table
+
+# Whole `otel-agents` processes (`runs` < 80 ms to first output, doctor < 300 ms) on a 1M-span store,
+# built once per schema version under ~/.cache/otel-agents/bench-stores.
 bench-cli: setup
-	$(BIN)/python -m bench.cli_bench
+	$(BIN)/python -m bench.cli_bench --json bench/results/cli.json
 
 # The UI's pages over real HTTP on a 100k-span store (runs page target < 300 ms).
 bench-ui: setup
@@ -54,9 +60,10 @@ bench-ui: setup
 bench-core: setup
 	$(BIN)/python -m bench.core_bench --json bench/results/core.json
 
-# Memory with 1 MB values and the collector down, drops with 64 KiB values, 1 MiB log cost (~2.5 min).
+# Memory with 1 MB values and the collector down, drops with 64 KiB values, 1 MiB log cost, the chain's
+# throughput with fresh 64 KiB values (~2.5 min).
 bench-reliability: setup
-	$(BIN)/python -m bench.reliability_bench
+	$(BIN)/python -m bench.reliability_bench --json bench/results/reliability.json
 
 bench-core-ablation: setup
 	$(BIN)/python -m bench.core_ablation
@@ -96,4 +103,4 @@ e2e: setup e2e-deps
 	$(BIN)/python -m pytest -q tests/e2e
 
 bench-collector: setup
-	$(BIN)/python bench/collector_bench.py
+	$(BIN)/python bench/collector_bench.py --json bench/results/collector.json

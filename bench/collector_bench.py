@@ -9,6 +9,16 @@ Reported per protocol:
   - python spans/s per core: spans exported / CPU seconds this process spent exporting
   - collector spans/s per core: spans the collector accepted / CPU seconds it consumed
   - wall spans/s: end-to-end rate this pair achieved on this machine
+
+Then, against the stock SDK in the same run (OTLP/HTTP to the same collector, interleaved rounds,
+medians of per-round ratios of spans per CPU second, ours over stock):
+  - exporter: otel-agents' trace exporter as configure() builds it (``otlp_exporter``) against the
+    stock ``OTLPSpanExporter``, both exporting the same pre-built batches;
+  - whole pipeline: the same agent-shaped spans made with the OTel tracer API, each side in its own
+    process, through ``configure(exporter="otlp")`` against a stock ``TracerProvider`` +
+    ``BatchSpanProcessor`` + ``OTLPSpanExporter``; CPU of every thread of the process from the first
+    span until ``force_flush`` returned, and the collector must have accepted every span (both
+    sides' queues are sized to hold them all; the other settings are the defaults).
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,8 +84,14 @@ def make_spans(count: int) -> list[Any]:
     keep = Keep()
     provider = TracerProvider(resource=Resource.create({"service.name": "collector-bench"}))
     provider.add_span_processor(SimpleSpanProcessor(keep))
-    tracer = provider.get_tracer("bench")
-    for i in range(count // 4):
+    workflows(provider.get_tracer("bench"), count // 4)
+    provider.shutdown()
+    return keep.spans
+
+
+def workflows(tracer: Any, count: int, offset: int = 0) -> None:
+    """``count`` workflow > agent > (LLM call, tool) traces of four spans, fresh ids per trace."""
+    for i in range(offset, offset + count):
         with tracer.start_as_current_span("invoke_workflow support_run") as wf:
             wf.set_attribute("gen_ai.operation.name", "invoke_workflow")
             wf.set_attribute("otel_agents.run.id", f"run-{i}")
@@ -93,8 +110,120 @@ def make_spans(count: int) -> list[Any]:
                     tool.set_attribute("gen_ai.tool.name", "lookup_customer")
                     tool.set_attribute("gen_ai.tool.call.id", f"call-{i}")
                     tool.set_attribute("otel_agents.tool.call.arguments_summary", "x" * 200)
-    provider.shutdown()
-    return keep.spans
+
+
+def pipeline_child(side: str, endpoint: str, spans: int) -> dict[str, float]:
+    """In this (fresh) process: CPU seconds to make and export ``spans`` spans through ``side``."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    # Queues long enough for every span on both sides: the figure is the CPU cost of a delivered
+    # span, not how much a default-sized queue sheds when the producer outruns the exporter.
+    queue = spans + 2000
+    if side == "ours":
+        import otel_agents as oa
+
+        telemetry = oa.configure(
+            exporter="otlp",
+            otlp_endpoint=endpoint.rsplit("/v1/", 1)[0],
+            max_queue_size=queue,
+            max_queue_bytes=queue * 1024,
+        )
+        provider: TracerProvider = telemetry.tracer_provider
+        flush: Any = telemetry.force_flush
+        from otel_agents.api import _pricing
+
+        _pricing.wait_loaded(60)  # the price table loads once per process, not per span
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider = TracerProvider(resource=Resource.create({"service.name": "collector-bench"}))
+        exporter = OTLPSpanExporter(endpoint=endpoint, timeout=30)
+        provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=queue))
+        flush = provider.force_flush
+    tracer = provider.get_tracer("bench")
+    workflows(tracer, 250)  # warm-up: connections, code paths, caches
+    flush(30)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    workflows(tracer, spans // 4, offset=250)
+    if flush(120) is False:
+        raise RuntimeError(f"{side}: force_flush timed out")
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {"spans": spans // 4 * 4, "warm_up_spans": 1000, "cpu_s": cpu, "wall_s": wall}
+
+
+def measure_pipeline(side: str, col: dict[str, Any], spans: int) -> dict[str, float]:
+    accepted0 = accepted_spans(col["telemetry"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_AGENTS_HOME"] = tempfile.mkdtemp(prefix="collector-bench-home-")
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__)),
+            "--child",
+            side,
+            "--endpoint",
+            col["http"],
+            "--spans",
+            str(spans),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    shutil.rmtree(env["OTEL_AGENTS_HOME"], ignore_errors=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pipeline {side} failed: {done.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    time.sleep(2.5)
+    # Our pipeline also sends the collector its span-derived metrics; only spans count here.
+    result["accepted"] = accepted_spans(col["telemetry"]) - accepted0 - result["warm_up_spans"]
+    result["spans_per_core_s"] = result["spans"] / result["cpu_s"]
+    return result
+
+
+def compare(col: dict[str, Any], spans: list[Any], batch: int, rounds: int) -> dict[str, Any]:
+    """otel-agents' exporter and whole pipeline against the stock SDK's, ``rounds`` interleaved rounds."""
+    from otel_agents.sdk._exporter_setup import otlp_exporter
+    from otel_agents.sdk._options import resolve
+
+    ours_exporter = otlp_exporter(resolve(otlp_endpoint=col["http"].rsplit("/v1/", 1)[0]), "traces")
+    exporter_rounds: list[dict[str, float]] = []
+    pipeline_rounds: list[dict[str, Any]] = []
+    for r in range(rounds):
+        order = ("stock", "ours") if r % 2 == 0 else ("ours", "stock")
+        one: dict[str, Any] = {}
+        for side in order:
+            one[side] = measure("http", col, spans, batch, exporter=ours_exporter if side == "ours" else None)
+        exporter_rounds.append(one)
+        one = {}
+        for side in order:
+            one[side] = measure_pipeline(side, col, len(spans))
+            if one[side]["accepted"] < one[side]["spans"]:
+                raise RuntimeError(f"pipeline {side}: the collector accepted {one[side]}")
+        pipeline_rounds.append(one)
+    ours_exporter.shutdown()
+
+    def ratios(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+        per_round = [row["ours"][key] / row["stock"][key] for row in rows]
+        return {
+            "ratio": statistics.median(per_round),
+            "ratios": per_round,
+            "ours_spans_per_core_s": statistics.median(row["ours"][key] for row in rows),
+            "stock_spans_per_core_s": statistics.median(row["stock"][key] for row in rows),
+        }
+
+    return {
+        "exporter": ratios(exporter_rounds, "python_spans_per_core_s"),
+        "pipeline": ratios(pipeline_rounds, "spans_per_core_s"),
+        "rounds": rounds,
+        "spans": len(spans),
+        "protocol": "http/protobuf",
+        "receiver": "otelcol-agents built from collector/",
+    }
 
 
 @contextlib.contextmanager
@@ -154,10 +283,13 @@ def exporter_for(protocol: str, col: dict[str, Any]) -> Any:
     return Grpc(endpoint=col["grpc"], insecure=True, timeout=30)
 
 
-def measure(protocol: str, col: dict[str, Any], spans: list[Any], batch: int) -> dict[str, float]:
+def measure(
+    protocol: str, col: dict[str, Any], spans: list[Any], batch: int, exporter: Any = None
+) -> dict[str, float]:
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    exporter = exporter_for(protocol, col)
+    own = exporter is None
+    exporter = exporter or exporter_for(protocol, col)
     batches = [spans[i : i + batch] for i in range(0, len(spans), batch)]
     for b in batches[:5]:  # warm-up: connections, code paths
         assert exporter.export(b) is SpanExportResult.SUCCESS
@@ -175,7 +307,8 @@ def measure(protocol: str, col: dict[str, Any], spans: list[Any], batch: int) ->
     time.sleep(2.5)
     accepted = accepted_spans(col["telemetry"]) - accepted0
     col_cpu = proc_cpu_seconds(col["pid"]) - col_cpu0
-    exporter.shutdown()
+    if own:
+        exporter.shutdown()
     return {
         "spans": sent,
         "accepted": accepted,
@@ -192,8 +325,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds against the stock SDK")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child", choices=("ours", "stock"), help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(pipeline_child(args.child, args.endpoint, args.spans)))
+        return 0
 
     if shutil.which("taskset") is None or len(os.sched_getaffinity(0)) < 2:
         print("needs taskset and 2 CPUs (collector on one, this process on another)")
@@ -214,6 +353,7 @@ def main() -> int:
         with collector(binary, Path(tmp)) as col:
             for protocol in ("http", "grpc"):
                 results[protocol] = measure(protocol, col, spans, args.batch)
+            vs_stock = compare(col, spans, args.batch, args.rounds)
         log = (Path(tmp) / "collector.log").read_text()
     noisy = [line for line in log.splitlines() if re.search(r"\t(warn|error)\t", line)]
 
@@ -227,10 +367,21 @@ def main() -> int:
             f"{r['collector_spans_per_core_s']:>23,.0f} {r['wall_spans_per_s']:>13,.0f} "
             f"{int(r['spans'] - r['accepted']):>6}"
         )
+    print(
+        f"\nagainst the stock SDK, OTLP/HTTP, median of {args.rounds} interleaved rounds (spans/s per core):"
+    )
+    for part, label in (("exporter", "exporter alone"), ("pipeline", "whole pipeline")):
+        r = vs_stock[part]
+        print(
+            f"  {label:<16} ours {r['ours_spans_per_core_s']:>9,.0f}  stock {r['stock_spans_per_core_s']:>9,.0f}"
+            f"  {r['ratio']:.2f}x   (target >= 1.5x)"
+        )
     if noisy:
         print("\ncollector warnings/errors during the run:\n" + "\n".join(noisy[:10]))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    sys.path.insert(0, str(ROOT))
+    from bench import _results
+
+    _results.write(args.json, "collector", {**results, "vs_stock": vs_stock}, batch=args.batch)
     return 0
 
 

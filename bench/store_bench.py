@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import gc
 import io
+import os
 import random
 import shutil
 import statistics
@@ -311,6 +312,29 @@ def build_query_store(home: Path, n: int) -> None:
         done += len(chunk)
         print(f"  built {done:,}/{n:,} spans ({done / (time.perf_counter() - t0):,.0f}/s)", file=sys.stderr)
     store.close()
+
+
+def cached_query_store(n: int) -> Path:
+    """A ``build_query_store`` home of ``n`` spans, built once per schema version under the cache.
+
+    The cache is ``$BENCH_STORES`` or ~/.cache/otel-agents/bench-stores; a store is built in a
+    sibling directory and renamed into place, so an interrupted build is never reused.
+    """
+    root = Path(os.environ.get("BENCH_STORES", Path.home() / ".cache" / "otel-agents" / "bench-stores"))
+    home = root / f"schema-{schema.LATEST}-stats-{schema.SPAN_STATS_LAYOUT}-{n}-spans"
+    if paths.db_path(home).exists():
+        return home
+    root.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{home.name}-", dir=root))
+    try:
+        build_query_store(building, n)
+        building.rename(home)
+    except OSError:
+        if not paths.db_path(home).exists():  # another run may have won the rename
+            raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return home
 
 
 def _time_cli(args: list[str], repeats: int) -> float:

@@ -116,3 +116,23 @@ def test_store_bench_and_the_docs_table(tmp_path: Path) -> None:
     store_row = next(line for line in text.splitlines() if line.startswith("| store ingest"))
     assert "x (" in store_row and "≥ 0.6x" in store_row
     assert "not measured by `make bench`" in text  # core and web were not run here
+
+
+def test_reliability_bench_chain_throughput_writes_its_figures(tmp_path: Path) -> None:
+    """bench-reliability's throughput scenario, a few hundred spans, counts every span as received or dropped."""
+    out = tmp_path / "reliability.json"
+    _run("-m", "bench.reliability_bench", "--only", "chain_throughput", "--spans", "300", "--json", str(out))
+    result = _read(out, "reliability")["chain_throughput"]
+    assert result["received"] + result["dropped_counted"] == 300
+    assert result["spans_per_s"] > 0
+
+
+def test_cli_bench_writes_first_output_and_exit_times(tmp_path: Path) -> None:
+    """bench-cli on a 300-span store writes, per case, the time to first output and to exit."""
+    out = tmp_path / "cli.json"
+    _run("-m", "bench.cli_bench", "--home", str(tmp_path / "home"), "--spans", "300", "--repeats", "1",
+         "--json", str(out))  # fmt: skip
+    figures = _read(out, "cli")
+    assert figures["spans"] >= 300 and figures["import_ms"] > 0
+    for case in ("runs", "doctor"):
+        assert 0 < figures["cases"][case]["first_output_ms"] <= figures["cases"][case]["exit_ms"]
