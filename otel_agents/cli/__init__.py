@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sqlite3
 import sys
@@ -11,23 +12,28 @@ from typing import NoReturn
 
 from otel_agents.api._guard import STRICT_ENV
 from otel_agents.api._version import __version__
-from otel_agents.cli import _cmd_alerts as cmd_alerts
-from otel_agents.cli import _cmd_backup as cmd_backup
-from otel_agents.cli import _cmd_demo as cmd_demo
-from otel_agents.cli import _cmd_doctor as cmd_doctor
-from otel_agents.cli import _cmd_export as cmd_export
-from otel_agents.cli import _cmd_graph, _cmd_ui
-from otel_agents.cli import _cmd_metrics as cmd_metrics
-from otel_agents.cli import _cmd_prune as cmd_prune
-from otel_agents.cli import _cmd_replay as cmd_replay
-from otel_agents.cli import _cmd_runs as cmd_runs
-from otel_agents.cli import _cmd_stats as cmd_stats
-from otel_agents.cli import _cmd_tail as cmd_tail
-from otel_agents.cli import _cmd_trace as cmd_trace
-from otel_agents.cli import _cmd_verify as cmd_verify
 from otel_agents.cli._common import CliError, add_home
 
 __all__ = ["main"]
+
+# In --help order; each is otel_agents.cli._cmd_<name>, imported only when its command is built.
+COMMANDS = (
+    "demo",
+    "runs",
+    "trace",
+    "graph",
+    "stats",
+    "tail",
+    "export",
+    "replay",
+    "doctor",
+    "prune",
+    "alerts",
+    "verify",
+    "metrics",
+    "ui",
+    "backup",
+)
 
 _EXAMPLES = """examples:
   otel-agents demo                      # record a sample multi-agent workflow
@@ -46,8 +52,9 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{self.prog}: {message} (try --help)", code=2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, one sub-command per module."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, one sub-command per module: only the named command's module when ``argv``
+    names one (a command starts without importing the other fourteen), else all of them."""
     parser = _Parser(
         prog="otel-agents",
         description="Inspect the local otel-agents telemetry store.",
@@ -57,30 +64,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_home(parser, top_level=True)
     parser.add_argument("--version", action="version", version=f"otel-agents {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (
-        cmd_demo,
-        cmd_runs,
-        cmd_trace,
-        _cmd_graph,
-        cmd_stats,
-        cmd_tail,
-        cmd_export,
-        cmd_replay,
-        cmd_doctor,
-        cmd_prune,
-        cmd_alerts,
-        cmd_verify,
-        cmd_metrics,
-        _cmd_ui,
-        cmd_backup,
-    ):
-        module.register(sub)
+    named = _command_in(argv)
+    for name in (named,) if named is not None else COMMANDS:
+        importlib.import_module(f"otel_agents.cli._cmd_{name}").register(sub)
     return parser
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` names, skipping the top-level options; None when there is none."""
+    if argv is None:
+        return None
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--home":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
