@@ -15,7 +15,7 @@ from otel_agents.api import _counters as stats
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
-from otel_agents.api._run_context import rollup_chain, stamp
+from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
 from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 from otel_agents.sdk.processors._stamping import stamp_span
@@ -468,11 +468,19 @@ class Normaliser:
         if not isinstance(parent, Span):
             return
         pstate = self._open.get(parent.get_span_context().span_id)
-        if pstate is None or pstate.agent is None:
+        if pstate is None:
             return
         attrs = span.attributes or {}
+        operation = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+        # Every oa span the API opens has an operation; it takes the offer right after this hook.
+        if operation is not None and not offer_outer_rollups(
+            span.context.span_id,
+            pstate.agent,
+            (*pstate.chain, *reversed(_targets(pstate, (), inclusive=True))),
+        ):
+            stats.count_drop("normalise.outer_rollups_full")
         # An oa.agent keeps its own name; everything else is named after the enclosing agent.
-        if attrs.get(semconv.GEN_AI_OPERATION_NAME) != semconv.OP_INVOKE_AGENT:
+        if pstate.agent is not None and operation != semconv.OP_INVOKE_AGENT:
             span.set_attribute(semconv.GEN_AI_AGENT_NAME, pstate.agent)
 
     # --- end -------------------------------------------------------------------------------
@@ -630,10 +638,11 @@ def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:
         add[semconv.ROUTE_TARGET] = target[:_MAX_NAME]
 
 
-def _targets(state: _State | None, chain: tuple[Totals, ...]) -> list[Totals]:
-    """The accumulators a finished call counts towards: every foreign ancestor's, then ours."""
+def _targets(state: _State | None, chain: tuple[Totals, ...], *, inclusive: bool = False) -> list[Totals]:
+    """The accumulators a finished call counts towards: every foreign ancestor's (from ``state``
+    itself when ``inclusive``), then ours."""
     out: list[Totals] = []
-    ancestor = state.parent if state is not None else None
+    ancestor = state if inclusive or state is None else state.parent
     while ancestor is not None:
         if ancestor.totals is None:
             ancestor.totals = Totals()
