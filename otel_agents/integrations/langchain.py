@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import threading
 from collections.abc import Callable
 from typing import Any, Final
@@ -27,27 +28,36 @@ __all__ = ["propagate_context"]
 # Modules whose ``_set_config_context`` runs inside the copied context of every step.
 PATCHED_MODULES: Final = ("langchain_core.runnables.config", "langgraph._internal._runnable")
 _MARK: Final = "__otel_agents_context__"
+# The callback handler OpenInference's LangChain instrumentation adds to every callback manager.
+TRACER_PACKAGE: Final = "openinference.instrumentation.langchain"
+TRACER_CLASS: Final = "OpenInferenceTracer"
 _lock = threading.Lock()
 
 
-def _run_span(config: Any, tracer_type: type[Any]) -> Any:
+def _is_tracer(handler: object) -> bool:
+    # By name: importing OpenInference here would make it a dependency of the package.
+    kind = type(handler)
+    return kind.__name__ == TRACER_CLASS and kind.__module__.startswith(TRACER_PACKAGE)
+
+
+def _run_span(config: Any) -> Any:
     """The OpenInference span of the run whose children ``config`` configures, or None."""
     callbacks = config.get("callbacks") if isinstance(config, dict) else None
     run_id = getattr(callbacks, "parent_run_id", None)
     if run_id is None:
         return None
     for handler in getattr(callbacks, "handlers", ()):
-        if isinstance(handler, tracer_type):
+        if _is_tracer(handler):
             return handler.get_span(run_id)
     return None
 
 
-def _wrap(original: Callable[..., Any], tracer_type: type[Any]) -> Callable[..., Any]:
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def set_config_context(config: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(config, *args, **kwargs)
         try:
-            span = _run_span(config, tracer_type)
+            span = _run_span(config)
             if span is not None:
                 # In the step's copied context, discarded with it: no detach needed.
                 otel_context.attach(trace.set_span_in_context(span))
@@ -64,8 +74,10 @@ def propagate_context() -> bool:
     """Make each langchain/langgraph step's OpenInference span current while the step runs (once per
     process); False, doing nothing, when langchain-core or openinference-instrumentation-langchain
     is not installed. ``opentelemetry-instrument`` calls it after loading the instrumentations."""
+    if importlib.util.find_spec(TRACER_PACKAGE.split(".", 1)[0]) is None:
+        return False
     try:
-        from openinference.instrumentation.langchain._tracer import OpenInferenceTracer
+        importlib.import_module(TRACER_PACKAGE)
     except ImportError:
         return False
     patched = False
@@ -79,6 +91,6 @@ def propagate_context() -> bool:
             if original is None or not callable(original):
                 continue
             if not hasattr(original, _MARK):
-                module._set_config_context = _wrap(original, OpenInferenceTracer)  # type: ignore[attr-defined]
+                module._set_config_context = _wrap(original)  # type: ignore[attr-defined]
             patched = True
     return patched
