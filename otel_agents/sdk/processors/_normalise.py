@@ -227,6 +227,13 @@ GENAI_SCOPE_WORDS: Final = (
     "llama",
     "agents",
 )
+# OpenInference's LangChain spans get their kind only at their end, AGENT exactly when the run's name
+# contains "agent" (its _update_span; no langchain run type maps to AGENT): read at start the same way.
+OI_LANGCHAIN_SCOPE: Final = "openinference.instrumentation.langchain"
+_OI_LANGCHAIN_AGENT: Final = "agent"
+# Scope flags: a GenAI library's scope, and OpenInference's LangChain one.
+_GENAI: Final = 1
+_LANGCHAIN: Final = 2
 _START_KEYS: Final = frozenset(
     (
         semconv.OI_SPAN_KIND,
@@ -396,20 +403,24 @@ class Normaliser:
         self.capture_content = capture_content
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
         self._seen: dict[str, str] = {}
-        self._scopes: dict[str, bool] = {}
+        self._scopes: dict[str, int] = {}
         # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
         self._open: dict[int, _State] = {}
         self.open_spans = self._open  # truthy while any foreign span is tracked
         self._lock = threading.Lock()
 
-    def _genai_scope(self, span: Span) -> bool:
+    def _genai_scope(self, span: Span) -> int:
         scope = span.instrumentation_scope
         name = scope.name if scope is not None else ""
         known = self._scopes.get(name)
         if known is None:
             if len(self._scopes) >= _PLAN_CACHE_MAX:
                 self._scopes.clear()
-            known = self._scopes[name] = any(word in name.lower() for word in GENAI_SCOPE_WORDS)
+            if name == OI_LANGCHAIN_SCOPE:
+                known = _LANGCHAIN
+            else:
+                known = _GENAI if any(word in name.lower() for word in GENAI_SCOPE_WORDS) else 0
+            self._scopes[name] = known
         return known
 
     # --- start -----------------------------------------------------------------------------
@@ -426,6 +437,8 @@ class Normaliser:
             raw = attributes_of(span.attributes)
             if not _START_KEYS.isdisjoint(raw) or name.startswith(_ALL_PREFIXES):
                 role = _start_role(name, raw)
+            elif genai == _LANGCHAIN and _OI_LANGCHAIN_AGENT in name.lower():
+                role = AGENT
         own = None
         if role == AGENT:
             own_name = raw.get(semconv.OI_AGENT_NAME) or raw.get(semconv.GEN_AI_AGENT_NAME)
