@@ -146,3 +146,31 @@ def rollup_chain(ctx: otel_context.Context | None = None) -> tuple[object, ...]:
 def with_rollup(chain: tuple[object, ...], ctx: otel_context.Context) -> otel_context.Context:
     """``ctx`` with ``chain`` as the accumulators that LLM and tool calls report to."""
     return otel_context.set_value(_ROLLUP_KEY, chain, ctx)
+
+
+# What a framework's agent spans enclosing an oa span add to it, by the oa span's id: the innermost
+# agent's name and their accumulators. The SDK finds them when the span starts (a framework's
+# context holds no chain of ours) and the API takes them right after, so the span's calls count
+# towards those agents too and the spans below it are named after them. Empty unless such an agent
+# is open.
+outer_rollups: dict[int, tuple[str | None, tuple[object, ...]]] = {}
+OUTER_ROLLUPS_MAX: Final = 1024
+
+
+def offer_outer_rollups(span_id: int, agent: str | None, chain: tuple[object, ...]) -> bool:
+    """Leave ``agent`` and ``chain`` for the API to add to span ``span_id``'s context; False when full."""
+    if len(outer_rollups) >= OUTER_ROLLUPS_MAX:
+        return False
+    outer_rollups[span_id] = (agent, chain)
+    return True
+
+
+def take_outer_rollups(
+    chain: tuple[object, ...], span_id: int
+) -> tuple[str | None, tuple[object, ...]] | None:
+    """The framework agent's name and ``chain`` plus its accumulators (each once), if any were offered."""
+    outer = outer_rollups.pop(span_id, None)
+    if outer is None:
+        return None
+    agent, extra = outer
+    return agent, chain + tuple(totals for totals in extra if totals not in chain)

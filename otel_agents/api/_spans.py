@@ -31,7 +31,15 @@ from otel_agents.api._handles import (
     ToolHandle,
     Totals,
 )
-from otel_agents.api._run_context import current_agent, rollup_chain, stamp, with_agent, with_rollup
+from otel_agents.api._run_context import (
+    current_agent,
+    outer_rollups,
+    rollup_chain,
+    stamp,
+    take_outer_rollups,
+    with_agent,
+    with_rollup,
+)
 from otel_agents.api._switches import switches
 from otel_agents.api._values import summarize, to_attribute, to_json
 from otel_agents.api._version import __version__
@@ -156,6 +164,15 @@ class _Active(Generic[H]):
             ctx = trace.set_span_in_context(self.span, parent)
             if spec.agent is not None:
                 ctx = with_agent(spec.agent, ctx)
+            outer = take_outer_rollups(chain, self.span.get_span_context().span_id) if outer_rollups else None
+            if outer is not None:
+                # Inside a framework's agent: its roll-up counts this span's calls, its name the spans below.
+                agent, merged = outer
+                chain = cast(tuple[Totals, ...], merged)
+                if spec.agent is None and agent is not None:
+                    ctx = with_agent(agent, ctx)
+                if self.totals is None:
+                    ctx = with_rollup(chain, ctx)
             if self.totals is not None:
                 ctx = with_rollup((*chain, self.totals), ctx)
             self.ctx = ctx

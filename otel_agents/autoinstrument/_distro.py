@@ -139,9 +139,18 @@ def duplicate_instrumentations(loaded: list[str]) -> dict[str, list[str]]:
     return {p: sorted(set(d)) for p, d in by_provider.items() if len(set(d)) > 1}
 
 
+# Its spans are never made current; integrations.langchain makes them current in their steps.
+LANGCHAIN_DIST: Final = "openinference-instrumentation-langchain"
+
+
 @never_raise("distro.after_instrument")
 def after_instrument() -> None:
-    """Warn when two instrumentations of one provider are active: each call becomes two spans."""
+    """Make OpenInference's LangChain spans current in their steps when it was loaded; warn when two
+    instrumentations of one provider are active: each call becomes two spans."""
+    if any(dist.lower().replace("_", "-") == LANGCHAIN_DIST for dist in _loaded):
+        from otel_agents.integrations.langchain import propagate_context
+
+        propagate_context()
     for provider, dists in duplicate_instrumentations(_loaded).items():
         _log.warning(
             "otel_agents: %d instrumentations of %s are active (%s): every %s call is recorded twice. "

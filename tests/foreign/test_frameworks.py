@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -145,7 +146,8 @@ def langchain_instrumented() -> Iterator[None]:
 def test_langgraph_with_openinference(
     store_run: Any, fake_openai: Any, langchain_instrumented: None, http_host: HeaderServer
 ) -> None:
-    """A langgraph ReAct agent inside an oa.agent: its LLM calls are priced, rolled up, counted once."""
+    """A langgraph ReAct agent inside an oa.agent: its LLM calls are priced, rolled up, counted once, and
+    named after the graph's "agent" node, known as an agent from its start."""
     langchain_openai = pytest.importorskip("langchain_openai")
     langchain_tools = pytest.importorskip("langchain_core.tools")
     prebuilt = pytest.importorskip("langgraph.prebuilt")
@@ -171,7 +173,10 @@ def test_langgraph_with_openinference(
         assert span.name == "ChatOpenAI"
         assert span.attributes[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
         assert span.attributes[semconv.COST_USD] == pytest.approx(expected)
-        assert span.attributes[semconv.GEN_AI_AGENT_NAME] == "billing_bot"
+        # OpenInference sets the node's kind AGENT only at its end; the name is stamped from its start.
+        assert span.attributes[semconv.GEN_AI_AGENT_NAME] == "agent"
+    for name in ("Prompt", "call_model", "RunnableSequence"):
+        assert {s.attributes[semconv.GEN_AI_AGENT_NAME] for s in spans if s.name == name} == {"agent"}
     (tool,) = [s for s in spans if s.name == "lookup_invoice"]
     assert tool.attributes[semconv.GEN_AI_TOOL_NAME] == "lookup_invoice"
     assert tool.attributes[semconv.GEN_AI_AGENT_NAME] == "billing_bot"
@@ -274,3 +279,122 @@ def test_pydantic_ai_agent_beside_openai_v2(
     assert run.metric_sum(semconv.METRIC_COST) == pytest.approx(2 * expected)
     run.shutdown()
     assert CODEWORD not in run.store_text()
+
+
+# An oa.llm call inside a framework's agent: 1,000 input and 100 output tokens of gpt-4o-mini.
+OWN_CALL = (1000 * 0.15 + 100 * 0.6) / 1e6
+
+
+def _own_call() -> None:
+    with oa.tool("lookup_db"), oa.llm("gpt-4o-mini", provider="openai") as call:
+        call.record_usage(input_tokens=1000, output_tokens=100)
+
+
+def test_oa_calls_inside_an_openai_agents_agent_roll_up_into_it_once(
+    store_run: Any, fake_openai: Any, openai_agents: Any
+) -> None:
+    """An oa.tool and oa.llm made in an openai-agents tool count in that framework agent's roll-up, and
+    once in the enclosing oa.workflow."""
+    agents = openai_agents
+    run = store_run()
+    server = fake_openai(_script)
+    agents.set_default_openai_client(openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="sk-test"))
+    agents.set_default_openai_api("chat_completions")
+
+    @agents.function_tool
+    def lookup_invoice(invoice_id: str) -> str:
+        """Look up an invoice."""
+        _own_call()
+        return f"invoice {invoice_id} paid"
+
+    billing = agents.Agent(name="billing", instructions="bill", tools=[lookup_invoice], model="gpt-4o-mini")
+    triage = agents.Agent(name="triage", instructions="route", handoffs=[billing], model="gpt-4o-mini")
+    with oa.workflow("support"):
+        agents.Runner.run_sync(triage, "my invoice")
+    run.flush()
+    spans = run.captured.spans()
+    expected = pricing.cost_usd("gpt-4o-mini", "openai", input_tokens=11, output_tokens=7)
+    assert expected is not None
+    (own,) = [
+        s for s in spans if s.name == "chat gpt-4o-mini" and s.instrumentation_scope.name == "otel_agents"
+    ]
+    assert own.attributes[semconv.GEN_AI_AGENT_NAME] == "billing"
+    (billing_span,) = [s for s in spans if s.name == "billing"]
+    assert billing_span.attributes[semconv.LLM_CALLS] == 3
+    assert billing_span.attributes[semconv.TOOL_CALLS] == 2
+    assert billing_span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 2 * 11 + 1000
+    assert billing_span.attributes[semconv.COST_USD] == pytest.approx(2 * expected + OWN_CALL)
+    (triage_span,) = [s for s in spans if s.name == "triage"]
+    assert triage_span.attributes[semconv.LLM_CALLS] == 1
+    workflow = run.captured.span("invoke_workflow support")
+    assert workflow.attributes[semconv.LLM_CALLS] == 4
+    assert workflow.attributes[semconv.TOOL_CALLS] == 3  # the hand-off, lookup_invoice, lookup_db
+    assert workflow.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3 * 11 + 1000
+    assert workflow.attributes[semconv.COST_USD] == pytest.approx(3 * expected + OWN_CALL)
+    (row,) = run.cli_json("runs")
+    assert row["input_tokens"] == 3 * 11 + 1000 and row["cost_usd"] == pytest.approx(3 * expected + OWN_CALL)
+    run.shutdown()
+
+
+def test_calls_under_an_oa_agent_inside_a_pydantic_ai_agent_roll_up_while_prices_load(
+    store_run: Any, fake_openai: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a pydantic-ai tool, an oa.agent's oa.llm and openai-v2 calls count in pydantic-ai's agent
+    span, priced once the price table has loaded after the run."""
+    pydantic_ai = pytest.importorskip("pydantic_ai")
+    pytest.importorskip("pydantic_ai.models.instrumented")
+    openai_models = pytest.importorskip("pydantic_ai.models.openai")
+    openai_providers = pytest.importorskip("pydantic_ai.providers.openai")
+    openai_v2 = pytest.importorskip("opentelemetry.instrumentation.openai_v2")
+    from opentelemetry.util.genai import handler
+
+    run = store_run()
+    pricing.cost_usd("gpt-4o-mini", "openai", input_tokens=1)  # the table itself is in memory
+    loaded = threading.Event()
+    monkeypatch.setattr(pricing, "_warming", True)
+    monkeypatch.setattr(pricing, "_ready", loaded)
+    if hasattr(handler.get_telemetry_handler, "_default_handler"):
+        delattr(handler.get_telemetry_handler, "_default_handler")
+    instrumentor = openai_v2.OpenAIInstrumentor()
+    instrumentor.instrument()
+    server = fake_openai(_pydantic_script)
+    try:
+        model = openai_models.OpenAIChatModel(
+            "gpt-4o-mini",
+            provider=openai_providers.OpenAIProvider(base_url=server.url + "/v1", api_key="sk-test"),
+        )
+        agent = pydantic_ai.Agent(
+            pydantic_ai.models.instrumented.InstrumentedModel(model), name="support_agent"
+        )
+
+        @agent.tool_plain
+        def lookup_invoice(invoice_id: str) -> str:
+            """Look up an invoice."""
+            with oa.agent("lookup"):
+                with oa.llm("gpt-4o-mini", provider="openai") as call:
+                    call.record_usage(input_tokens=1000, output_tokens=100)
+                client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test")
+                client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
+                )
+            return "paid"
+
+        agent.run_sync("invoice")
+        assert pricing.loading(), "the table counted as loaded: this test proves nothing"
+    finally:
+        instrumentor.uninstrument()
+        loaded.set()
+    run.flush()
+    spans = run.captured.spans()
+    expected = pricing.cost_usd("gpt-4o-mini", "openai", input_tokens=11, output_tokens=7)
+    assert expected is not None
+    assert len(counted(spans)) == 4  # openai-v2's three (two below pydantic-ai's chats), our one
+    (agent_span,) = [s for s in spans if s.name == "invoke_agent support_agent"]
+    assert agent_span.attributes[semconv.LLM_CALLS] == 4
+    assert agent_span.attributes[semconv.TOOL_CALLS] == 1
+    assert agent_span.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3 * 11 + 1000
+    assert agent_span.attributes[semconv.COST_USD] == pytest.approx(3 * expected + OWN_CALL)
+    lookup = run.captured.span("invoke_agent lookup")
+    assert lookup.attributes[semconv.LLM_CALLS] == 2
+    assert lookup.attributes[semconv.COST_USD] == pytest.approx(expected + OWN_CALL)
+    run.shutdown()

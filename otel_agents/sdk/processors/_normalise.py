@@ -15,7 +15,7 @@ from otel_agents.api import _counters as stats
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
-from otel_agents.api._run_context import rollup_chain, stamp
+from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
 from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 from otel_agents.sdk.processors._stamping import stamp_span
@@ -227,6 +227,13 @@ GENAI_SCOPE_WORDS: Final = (
     "llama",
     "agents",
 )
+# OpenInference's LangChain spans get their kind only at their end, AGENT exactly when the run's name
+# contains "agent" (its _update_span; no langchain run type maps to AGENT): read at start the same way.
+OI_LANGCHAIN_SCOPE: Final = "openinference.instrumentation.langchain"
+_OI_LANGCHAIN_AGENT: Final = "agent"
+# Scope flags: a GenAI library's scope, and OpenInference's LangChain one.
+_GENAI: Final = 1
+_LANGCHAIN: Final = 2
 _START_KEYS: Final = frozenset(
     (
         semconv.OI_SPAN_KIND,
@@ -396,20 +403,24 @@ class Normaliser:
         self.capture_content = capture_content
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
         self._seen: dict[str, str] = {}
-        self._scopes: dict[str, bool] = {}
+        self._scopes: dict[str, int] = {}
         # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
         self._open: dict[int, _State] = {}
         self.open_spans = self._open  # truthy while any foreign span is tracked
         self._lock = threading.Lock()
 
-    def _genai_scope(self, span: Span) -> bool:
+    def _genai_scope(self, span: Span) -> int:
         scope = span.instrumentation_scope
         name = scope.name if scope is not None else ""
         known = self._scopes.get(name)
         if known is None:
             if len(self._scopes) >= _PLAN_CACHE_MAX:
                 self._scopes.clear()
-            known = self._scopes[name] = any(word in name.lower() for word in GENAI_SCOPE_WORDS)
+            if name == OI_LANGCHAIN_SCOPE:
+                known = _LANGCHAIN
+            else:
+                known = _GENAI if any(word in name.lower() for word in GENAI_SCOPE_WORDS) else 0
+            self._scopes[name] = known
         return known
 
     # --- start -----------------------------------------------------------------------------
@@ -426,6 +437,8 @@ class Normaliser:
             raw = attributes_of(span.attributes)
             if not _START_KEYS.isdisjoint(raw) or name.startswith(_ALL_PREFIXES):
                 role = _start_role(name, raw)
+            elif genai == _LANGCHAIN and _OI_LANGCHAIN_AGENT in name.lower():
+                role = AGENT
         own = None
         if role == AGENT:
             own_name = raw.get(semconv.OI_AGENT_NAME) or raw.get(semconv.GEN_AI_AGENT_NAME)
@@ -468,11 +481,19 @@ class Normaliser:
         if not isinstance(parent, Span):
             return
         pstate = self._open.get(parent.get_span_context().span_id)
-        if pstate is None or pstate.agent is None:
+        if pstate is None:
             return
         attrs = span.attributes or {}
+        operation = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+        # Every oa span the API opens has an operation; it takes the offer right after this hook.
+        if operation is not None and not offer_outer_rollups(
+            span.context.span_id,
+            pstate.agent,
+            (*pstate.chain, *reversed(_targets(pstate, (), inclusive=True))),
+        ):
+            stats.count_drop("normalise.outer_rollups_full")
         # An oa.agent keeps its own name; everything else is named after the enclosing agent.
-        if attrs.get(semconv.GEN_AI_OPERATION_NAME) != semconv.OP_INVOKE_AGENT:
+        if pstate.agent is not None and operation != semconv.OP_INVOKE_AGENT:
             span.set_attribute(semconv.GEN_AI_AGENT_NAME, pstate.agent)
 
     # --- end -------------------------------------------------------------------------------
@@ -630,10 +651,11 @@ def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:
         add[semconv.ROUTE_TARGET] = target[:_MAX_NAME]
 
 
-def _targets(state: _State | None, chain: tuple[Totals, ...]) -> list[Totals]:
-    """The accumulators a finished call counts towards: every foreign ancestor's, then ours."""
+def _targets(state: _State | None, chain: tuple[Totals, ...], *, inclusive: bool = False) -> list[Totals]:
+    """The accumulators a finished call counts towards: every foreign ancestor's (from ``state``
+    itself when ``inclusive``), then ours."""
     out: list[Totals] = []
-    ancestor = state.parent if state is not None else None
+    ancestor = state if inclusive or state is None else state.parent
     while ancestor is not None:
         if ancestor.totals is None:
             ancestor.totals = Totals()
