@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_agents.api import _counters as stats
 from otel_agents.api._guard import never_raise, report, strict
 from otel_agents.api._threads import start_daemon
+from otel_agents.sdk._failed_exports import releasing
 
 T = TypeVar("T")
 
@@ -216,7 +217,8 @@ class BatchWorker(Generic[T]):
             # Exporting must not trace itself (an instrumented HTTP client would loop forever).
             token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
             try:
-                ok = bool(self._export(batch))
+                with releasing():
+                    ok = bool(self._export(batch))
             except Exception as exc:  # noqa: BLE001 - an exporter must not kill the worker
                 report(f"{self.name}.export", exc)
                 error = exc

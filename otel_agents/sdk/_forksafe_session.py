@@ -8,6 +8,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from otel_agents.sdk import _failed_exports
+
 
 class ForkSafeSession(requests.Session):
     """After ``fork()``, the child drops the pooled connections it inherited and opens its own.
@@ -27,7 +29,12 @@ class ForkSafeSession(requests.Session):
             # Closing the inherited pools would be harmless but is pointless: just stop using them.
             for prefix in list(self.adapters):
                 self.mount(prefix, HTTPAdapter())
-        return super().request(method, url, *args, **kwargs)
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except BaseException as exc:
+            # The exporter keeps it in a reference cycle with the batch: freed after the export.
+            _failed_exports.note(exc)
+            raise
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         """As ``requests``, except that the exporter's CA file beats ``REQUESTS_CA_BUNDLE`` and co."""

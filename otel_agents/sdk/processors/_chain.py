@@ -144,6 +144,12 @@ class SpanChain(SynchronousMultiSpanProcessor):
 
     def _process(self, spans: Sequence[ReadableSpan]) -> bool:
         self._hand_on(spans, wake=True)
+        if self._metrics is not None:
+            try:
+                self._metrics.drain_if_many()
+            except Exception as exc:
+                if not contained("processor.metrics.drain", exc):
+                    raise
         return True
 
     def _hand_on(self, spans: Sequence[ReadableSpan], *, wake: bool) -> None:
