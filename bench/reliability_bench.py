@@ -42,16 +42,21 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
 
 
-def _paced(rate: float, seconds: float, body: Any) -> tuple[int, float]:
-    """Call ``body(i)`` ``rate`` times a second for ``seconds``; (calls made, peak RSS MiB)."""
+def _paced(rate: float, seconds: float, body: Any, halves: list[float] | None = None) -> tuple[int, float]:
+    """Call ``body(i)`` ``rate`` times a second for ``seconds``; (calls made, peak RSS MiB). The peak
+    RSS of each half of the run is appended to ``halves``, if given (a leak grows in the second)."""
     start = time.monotonic()
     peak = _rss_mib()
     next_sample = start
+    half = -1.0
     i = 0
     while True:
         now = time.monotonic()
         if now - start >= seconds:
-            return i, max(peak, _rss_mib())
+            peak = max(peak, _rss_mib())
+            if halves is not None:
+                halves += [half, peak]
+            return i, peak
         due = int((now - start) * rate)
         while i < due:
             body(i)
@@ -59,6 +64,8 @@ def _paced(rate: float, seconds: float, body: Any) -> tuple[int, float]:
         if now >= next_sample:
             peak = max(peak, _rss_mib())
             next_sample = now + 0.1
+        if half < 0 and now - start >= seconds / 2:
+            half = peak
         time.sleep(0.001)
 
 
@@ -72,8 +79,10 @@ def collector_down(seconds: float) -> dict[str, Any]:
     import otel_agents as oa
     from otel_agents.api import _counters as stats
 
+    # OTEL_AGENTS_EXPORTER=otlp,store measures it with the local store writing as well.
+    exporter = tuple(os.environ.get("OTEL_AGENTS_EXPORTER", "otlp").split(","))
     telemetry = oa.configure(
-        exporter="otlp", otlp_endpoint=f"http://127.0.0.1:{_closed_port()}", export_timeout=1.0, logs=False
+        exporter=exporter, otlp_endpoint=f"http://127.0.0.1:{_closed_port()}", export_timeout=1.0, logs=False
     )
     with oa.tool("warm-up") as t:
         t.set_attribute("blob", "w" * MIB)
@@ -84,7 +93,9 @@ def collector_down(seconds: float) -> dict[str, Any]:
         with oa.tool("big") as t:
             t.set_attribute("blob", chr(97 + i % 26) * 1_000_000)
 
-    made, peak = _paced(1000, seconds, one)
+    halves: list[float] = []
+    made, peak = _paced(1000, seconds, one, halves)
+    shutdown_start = time.monotonic()
     telemetry.shutdown(5)
     drops = stats.drops()
     return {
@@ -94,6 +105,8 @@ def collector_down(seconds: float) -> dict[str, Any]:
         "rss_base_mib": round(base, 1),
         "rss_peak_mib": round(peak, 1),
         "rss_growth_mib": round(peak - base, 1),
+        "rss_growth_first_half_mib": round(halves[0] - base, 1),
+        "shutdown_s": round(time.monotonic() - shutdown_start, 2),
         "dropped_counted": sum(drops.values()),
         "drops": drops,
     }
@@ -236,7 +249,9 @@ def main() -> None:
         return
     results: dict[str, Any] = {}
     for name in args.only or SCENARIOS:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("OTEL_") or k == "OTEL_AGENTS_EXPORTER"
+        }
         env["OTEL_AGENTS_HOME"] = env.get("TMPDIR", "/tmp") + "/otel-agents-bench-home"
         out = subprocess.run(
             [
