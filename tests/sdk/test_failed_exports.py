@@ -91,10 +91,11 @@ def test_only_finished_frames_are_cleared() -> None:
 def test_note_outside_an_export_keeps_nothing() -> None:
     """An exception noted on a thread that is not exporting is not held (metrics, user code)."""
     exc = OSError("x")
+    before = sys.getrefcount(exc)
     note(exc)
     with releasing():
         pass
-    assert sys.getrefcount(exc) == 2  # the local and the call's argument only
+    assert sys.getrefcount(exc) == before
 
 
 def test_span_metrics_are_recorded_once_many_wait() -> None:
@@ -114,7 +115,6 @@ def test_span_metrics_are_recorded_once_many_wait() -> None:
 
 def _collector_down(seconds: float) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.pop("OTEL_AGENTS_STRICT", None)
     env["OTEL_AGENTS_HOME"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"oa-rss-{os.getpid()}")
     out = subprocess.run(
         [
@@ -139,12 +139,12 @@ def _collector_down(seconds: float) -> dict[str, Any]:
 
 
 def test_rss_stays_bounded_with_megabyte_values_and_the_collector_down() -> None:
-    """15 s of 1 MB values at 1,000 spans/s to a refused port: RSS grows at most 48 MiB, and not
-    in the second half (the queues fill in the first; a leak keeps growing), every span counted."""
+    """15 s of 1 MB values at 1,000 spans/s to a refused port: RSS grows at most 48 MiB, at most
+    20 MiB of it in the second half (the queues fill early; a leak keeps growing), every span counted."""
     result = _collector_down(15)
     growth, first = result["rss_growth_mib"], result["rss_growth_first_half_mib"]
     assert result["spans"] >= 2000, result
     assert growth <= 48, result
-    assert growth - first <= 16, result
+    assert growth - first <= 20, result
     assert result["dropped_counted"] >= result["spans"], result  # the warm-up span is counted too
     assert result["shutdown_s"] <= 6, result
