@@ -13,6 +13,7 @@ from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from otel_agents.sdk._failed_exports import watch_grpc
 from otel_agents.sdk._options import Options
 from otel_agents.store import _paths as store_paths
 
@@ -84,7 +85,9 @@ def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter
             raise RuntimeError(
                 "otlp_protocol='grpc' needs the grpc extra: pip install 'otel-agents[grpc]'"
             ) from exc
-        return cls(endpoint=endpoint, timeout=timeout)  # type: ignore[no-any-return]
+        exporter = cls(endpoint=endpoint, timeout=timeout)
+        watch_grpc(exporter)
+        return exporter  # type: ignore[no-any-return]
     from otel_agents.sdk._forksafe_session import session_for
 
     cls = _load(*_HTTP_MODULES[signal])

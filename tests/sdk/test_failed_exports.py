@@ -41,12 +41,17 @@ def no_gc() -> Iterator[None]:
         gc.enable()
 
 
-def test_a_failed_otlp_export_frees_its_batch_without_the_garbage_collector(no_gc: None) -> None:
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_a_failed_otlp_export_frees_its_batch_without_the_garbage_collector(
+    no_gc: None, protocol: str
+) -> None:
     """With the collector down, the spans of a failed export are freed by refcount, not by a later GC."""
     from otel_agents.sdk._exporter_setup import otlp_exporter
 
     stats.reset()
-    options = Options(otlp_endpoint=f"http://127.0.0.1:{_closed_port()}", export_timeout=0.3)
+    options = Options(
+        otlp_endpoint=f"http://127.0.0.1:{_closed_port()}", export_timeout=0.3, otlp_protocol=protocol
+    )
     queue = SpanExportQueue(otlp_exporter(options, "traces"), name="spans.t", schedule_delay=0.01)
     tracer = TracerProvider().get_tracer("t")
     refs = []
