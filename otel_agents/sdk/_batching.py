@@ -98,6 +98,9 @@ class BatchWorker(Generic[T]):
         self._max_bytes = max_queue_bytes if size is not None else None
         self._size = size
         self._max_batch = max_batch_size
+        # A batch stops at an eighth of the byte budget too: with huge values, what one export
+        # builds from a batch (the store's rows and line, an OTLP request) is several times its text.
+        self._max_batch_bytes = max(self._max_bytes // 8, 1) if self._max_bytes is not None else None
         self._delay = schedule_delay
         self._init_state()
         # A forked child inherits the queue (the parent's records) but not the thread.
@@ -203,15 +206,15 @@ class BatchWorker(Generic[T]):
     def _drain(self) -> None:
         while True:
             with self._cond:
-                batch = [self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))]
+                batch, taken = self._take()
                 self._inflight = len(batch)
                 if not batch:
                     self._bytes = 0
                     self._flush_requests = 0
                     self._cond.notify_all()
                     return
-            if self._size is not None:
-                self._bytes = max(self._bytes - sum(map(self._size, batch)), 0)
+            if taken:
+                self._bytes = max(self._bytes - taken, 0)
             ok = False
             error: Exception | None = None
             # Exporting must not trace itself (an instrumented HTTP client would loop forever).
@@ -233,6 +236,21 @@ class BatchWorker(Generic[T]):
                 self._cond.notify_all()
             if error is not None and strict():
                 raise error  # under the test suite a bug here must fail the test, worker or not
+
+    def _take(self) -> tuple[list[T], int]:
+        """The next batch (up to ``max_batch_size`` items and about an eighth of the byte budget) and
+        its size in bytes; called under the lock."""
+        queue = self._queue
+        if self._size is None or self._max_batch_bytes is None:
+            return [queue.popleft() for _ in range(min(self._max_batch, len(queue)))], 0
+        size, limit = self._size, self._max_batch_bytes
+        batch: list[T] = []
+        total = 0
+        while queue and len(batch) < self._max_batch and total < limit:
+            item = queue.popleft()
+            total += size(item)
+            batch.append(item)
+        return batch, total
 
     def flush(self, timeout: float) -> bool:
         """Export everything queued now; False if that did not finish within ``timeout`` s."""

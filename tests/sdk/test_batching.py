@@ -178,3 +178,24 @@ def test_run_bounded_reports_failure_as_false(lenient: None) -> None:
     assert run_bounded(boom, 1, "boom") is False
     assert run_bounded(lambda: False, 1, "false") is False
     assert run_bounded(lambda: None, 1, "none") is True
+
+
+def test_batches_stop_at_an_eighth_of_the_byte_budget() -> None:
+    """With large items a batch holds about an eighth of the queue's byte budget, however many fit by count."""
+    stats.reset()
+    batches: list[list[str]] = []
+
+    def export(batch: Sequence[str]) -> bool:
+        batches.append(list(batch))
+        return True
+
+    worker: BatchWorker[str] = BatchWorker(
+        "w", export, max_batch_size=512, schedule_delay=30, max_queue_bytes=8000, size=len
+    )
+    for _ in range(40):
+        worker.put("x" * 150)
+    assert worker.flush(5)
+    assert sum(map(len, batches)) == 40 and stats.drops() == {}
+    assert max(sum(map(len, b)) for b in batches) <= 1000 + 150
+    assert len(batches) >= 6
+    assert worker.shutdown(2)
