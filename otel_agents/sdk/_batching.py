@@ -213,6 +213,8 @@ class BatchWorker(Generic[T]):
                     self._flush_requests = 0
                     self._cond.notify_all()
                     return
+            if taken is None and self._size is not None:
+                taken = sum(map(self._size, batch))
             if taken:
                 self._bytes = max(self._bytes - taken, 0)
             ok = False
@@ -237,13 +239,15 @@ class BatchWorker(Generic[T]):
             if error is not None and strict():
                 raise error  # under the test suite a bug here must fail the test, worker or not
 
-    def _take(self) -> tuple[list[T], int]:
+    def _take(self) -> tuple[list[T], int | None]:
         """The next batch (up to ``max_batch_size`` items and about an eighth of the byte budget) and
-        its size in bytes; called under the lock."""
+        its size in bytes, None when not measured here; called under the lock."""
         queue = self._queue
-        if self._size is None or self._max_batch_bytes is None:
-            return [queue.popleft() for _ in range(min(self._max_batch, len(queue)))], 0
-        size, limit = self._size, self._max_batch_bytes
+        limit = self._max_batch_bytes
+        if self._size is None or limit is None or self._bytes <= limit:
+            # All that is queued fits the byte cap: measuring each item here would only hold the lock.
+            return [queue.popleft() for _ in range(min(self._max_batch, len(queue)))], None
+        size = self._size
         batch: list[T] = []
         total = 0
         while queue and len(batch) < self._max_batch and total < limit:
