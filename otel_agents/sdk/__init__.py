@@ -8,3 +8,11 @@ from otel_agents.sdk._env_check import drop_bad_sdk_variables
 
 # Before any module here imports opentelemetry.sdk, which raises on some bad variables at import.
 drop_bad_sdk_variables()
+
+from otel_agents.api._threads import signals_blocked  # noqa: E402 - after the variables are checked
+
+# The SDK's logs module builds a Resource when it is imported, and its detectors run on pool
+# threads, which inherit this thread's signal mask: with SIGTERM open they could take a SIGTERM
+# meant for the main thread (a plain script then slept through it, about 1 run in 20 under load).
+with signals_blocked():
+    import opentelemetry.sdk._logs  # noqa: F401
