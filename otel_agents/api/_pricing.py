@@ -85,16 +85,6 @@ def warm_up(*, freeze_gc: bool = False) -> None:
             _ready.set()
 
 
-# Set by configure(): the export pipeline is there to settle deferred costs, so the table may load
-# in the background, at the first priced call (a process that never prices one never loads it).
-_background: dict[str, bool] = {}
-
-
-def load_in_background(*, freeze_gc: bool = False) -> None:
-    """From now on, the first priced call starts loading the table on a daemon thread."""
-    _background["freeze_gc"] = freeze_gc
-
-
 def start_warm_up(*, freeze_gc: bool = False) -> None:
     """Load the table on a daemon thread; until it is loaded, calls are priced off the caller's thread."""
     global _warming  # noqa: PLW0603 - one process-wide table
@@ -192,8 +182,6 @@ def price_or_defer(request: PriceRequest, span_id: int | None) -> float | PriceR
 
     Only while the background warm-up runs: the caller never waits for the table then.
     """
-    if not _warming and not _ready.is_set() and _background:
-        start_warm_up(freeze_gc=_background["freeze_gc"])
     if loading():
         if span_id is not None and defer(span_id, lambda: cost_attributes(request.cost())):
             return request

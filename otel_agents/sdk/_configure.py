@@ -344,7 +344,7 @@ def _build(options: Options) -> Telemetry:
     sdk_attributes_log = logging.getLogger("opentelemetry.attributes")
     if _sdk_attribute_warnings not in sdk_attributes_log.filters:
         sdk_attributes_log.addFilter(_sdk_attribute_warnings)
-    pricing.load_in_background(freeze_gc=options.freeze_gc)
+    pricing.start_warm_up(freeze_gc=options.freeze_gc)
     resource = _resource(options)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
     if store is not None:

@@ -528,7 +528,7 @@ class Options:
             env=("OTEL_AGENTS_FREEZE_GC",),
             parse=_bool,
             doc=(
-                "once the LLM price table has loaded (in the background, from the first priced call), call "
+                "once the LLM price table has loaded (in the background, after `configure()`), call "
                 "`gc.freeze()`: the objects alive then (the table's ~35k among them) move to the "
                 "collector's permanent generation, so the app's full collections do not scan them "
                 "(each one took ~25 ms longer, the p99 tail of a web app). Cycles that existed at "

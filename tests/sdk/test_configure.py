@@ -139,15 +139,13 @@ def test_quickstart_prints_spans_to_the_console() -> None:
 
 
 def test_price_table_is_loaded_off_the_request_path() -> None:
-    """The first priced call starts loading the table in the background; once it is in, a call of
-    that model looks nothing up in the table on the caller's thread (the warm-up already did)."""
+    """configure() loads the price table in the background: once it is in, the first priced call
+    looks nothing up in the table on the caller's thread (the warm-up already did)."""
     script = textwrap.dedent(
         """
         import otel_agents as oa
         from otel_agents.api import _pricing as pricing
         oa.configure(exporter="none")
-        with oa.llm("gpt-4o-mini", provider="openai") as call:
-            call.record_usage(input_tokens=10, output_tokens=10)  # starts the load, priced later
         assert pricing.wait_loaded(60)
         before = pricing._lookup.cache_info().misses
         with oa.llm("gpt-4o-mini", provider="openai") as call:
