@@ -6,6 +6,7 @@ import functools
 import gc
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,6 +69,10 @@ FORK_WAIT_S = 5.0
 # Set once the warm-up has finished (loaded or failed); while it runs, calls are priced later.
 _ready = threading.Event()
 _warming = False
+# Set when the pipeline shuts down: past this monotonic time nothing waits for the table, so a
+# shutdown (SIGTERM) during the load stays within its bound and the costs left become unknown, counted.
+_stop_at = float("inf")
+_WAIT_SLICE_S = 0.05
 
 
 def warm_up(*, freeze_gc: bool = False) -> None:
@@ -87,7 +92,8 @@ def warm_up(*, freeze_gc: bool = False) -> None:
 
 def start_warm_up(*, freeze_gc: bool = False) -> None:
     """Load the table on a daemon thread; until it is loaded, calls are priced off the caller's thread."""
-    global _warming  # noqa: PLW0603 - one process-wide table
+    global _warming, _stop_at  # noqa: PLW0603 - one process-wide table
+    _stop_at = float("inf")
     if _warming or _ready.is_set():
         return
     _warming = True
@@ -100,8 +106,22 @@ def loading() -> bool:
 
 
 def wait_loaded(timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for the warm-up; True when the table can be read at once."""
-    return not _warming or _ready.wait(timeout)
+    """Wait up to ``timeout`` seconds for the warm-up, and never past ``stop_waiting``'s time; True
+    when the table can be read at once."""
+    if not _warming:
+        return True
+    end = time.monotonic() + timeout
+    while not _ready.wait(max(min(_WAIT_SLICE_S, end - time.monotonic(), _stop_at - time.monotonic()), 0.0)):
+        if time.monotonic() >= min(end, _stop_at):
+            return False
+    return True
+
+
+def stop_waiting(at: float) -> None:
+    """Nobody waits for the table past monotonic time ``at``: costs still deferred then become
+    unknown (counted)."""
+    global _stop_at  # noqa: PLW0603 - one process-wide table
+    _stop_at = min(_stop_at, at)
 
 
 def _before_fork() -> None:

@@ -133,6 +133,9 @@ class Telemetry:
         def remaining(keep: float = 0.0) -> float:
             return max(deadline - time.monotonic() - keep, 0.0)
 
+        # A cost deferred while the price table loads may wait for it only half of the spans' time.
+        pricing.stop_waiting(time.monotonic() + remaining(reserve) / 2)
+
         def stop() -> None:
             # Spans first: their end feeds the span-derived metrics collected last.
             if self._chain is not None:

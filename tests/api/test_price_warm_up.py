@@ -197,3 +197,37 @@ def test_the_loaded_table_leaves_the_collectors_scans_unless_turned_off(
     assert done.returncode == 0, done.stderr
     count = int(done.stdout.strip().splitlines()[-1])
     assert (count > 30_000) if frozen else (count == 0), count
+
+
+# Configures with a price table that takes 30 s to load, prices a call (deferred), and shuts down
+# with a 3 s budget.
+SLOW_TABLE = textwrap.dedent(
+    """
+    import json, time
+    from otel_agents.api import _price_table as table
+    from otel_agents.api import _pricing as pricing
+    import otel_agents as oa
+
+    load = table.preload
+    table.preload = lambda: (time.sleep(30), load())
+    tel = oa.configure(service_name="slow-table")
+    with oa.llm("gpt-4o-mini", provider="openai") as call:
+        call.record_usage(input_tokens=1000, output_tokens=100)
+    started = time.monotonic()
+    tel.shutdown(timeout=3)
+    print(json.dumps({"loading": pricing.loading(), "shutdown_s": time.monotonic() - started}))
+    """
+)
+
+
+def test_a_shutdown_during_the_table_load_stays_in_bound_and_stores_the_call_unpriced(tmp_path: Path) -> None:
+    """A shutdown while the price table is still loading does not wait for it past its budget: the
+    deferred call is stored with its cost unknown, and that is counted."""
+    seen = run(SLOW_TABLE, tmp_path)
+    assert seen["loading"] is True, "the table loaded: this test proves nothing"
+    assert seen["shutdown_s"] < 3.5
+    home = tmp_path / "home"
+    assert costs(home) == {"chat gpt-4o-mini (ours)": None}
+    with sqlite3.connect(home / "store.sqlite") as db:
+        counted = dict(db.execute("SELECT reason, count FROM counters WHERE kind = 'drop'").fetchall())
+    assert counted.get("pricing.table_not_loaded") == 1, counted
