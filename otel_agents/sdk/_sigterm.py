@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from otel_agents.api._guard import never_raise
+from otel_agents.api._threads import start_daemon
 
 if TYPE_CHECKING:
     from otel_agents.sdk._configure import Telemetry
+
+Handler = Callable[[int, FrameType | None], None]
+
+# CPython runs a Python signal handler only when the main thread next checks for signals. A SIGTERM
+# whose C-level handler ran just before the main thread entered a blocking call (a sleep, a read),
+# or on another thread, then waits until that call returns: the process would outlive SIGTERM by
+# as long as it sleeps. A watcher thread learns of each signal from the wakeup fd and, while our
+# handler has not started, re-sends SIGTERM to the main thread, which interrupts the blocking call.
+_FIRST_NUDGE_S: Final = 0.05
+_MAX_NUDGES: Final = 8
+_started = threading.Event()
+_pipe: tuple[int, int] | None = None
 
 
 def flush_on_sigterm(telemetry: Telemetry) -> bool:
@@ -26,10 +43,74 @@ def flush_on_sigterm(telemetry: Telemetry) -> bool:
         return False
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        _started.set()
         with never_raise("signals.sigterm"):
             telemetry.shutdown()
         signal.signal(signum, signal.SIG_DFL)
         signal.raise_signal(signum)
 
+    _started.clear()
     signal.signal(signal.SIGTERM, on_sigterm)
+    with never_raise("signals.watch"):
+        _watch(on_sigterm)
     return True
+
+
+def _watch(handler: Handler) -> None:
+    """Start the watcher, unless the wakeup fd is someone else's (asyncio's loop watches it then)."""
+    global _pipe  # noqa: PLW0603 - one wakeup fd per process
+    if _pipe is not None or not hasattr(signal, "pthread_kill") or not hasattr(os, "pipe2"):
+        return
+    read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(read_fd, True)
+    previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    if previous != -1:
+        signal.set_wakeup_fd(previous)
+        os.close(read_fd)
+        os.close(write_fd)
+        return
+    _pipe = (read_fd, write_fd)
+    main = threading.main_thread().ident
+    assert main is not None
+    start_daemon(lambda: _nudge_until_handled(read_fd, main, handler), "otel-agents-sigterm")
+
+
+def _nudge_until_handled(read_fd: int, main: int, handler: Handler) -> None:
+    """Read the signals the process caught; after a SIGTERM, nudge the main thread until ``handler`` runs."""
+    nudges = 0
+    while True:
+        try:
+            caught = os.read(read_fd, 512)
+        except OSError:
+            return
+        if not caught:
+            return
+        wait = _FIRST_NUDGE_S
+        while signal.SIGTERM in caught and nudges < _MAX_NUDGES:
+            time.sleep(wait)
+            if _started.is_set() or signal.getsignal(signal.SIGTERM) is not handler:
+                break
+            signal.pthread_kill(main, signal.SIGTERM)
+            nudges += 1
+            wait *= 2
+
+
+def _forget_in_child() -> None:
+    """A forked child has no watcher: its signals must not reach the parent's through the shared pipe."""
+    global _pipe  # noqa: PLW0603 - one wakeup fd per process
+    if _pipe is None:
+        return
+    read_fd, write_fd = _pipe
+    _pipe = None
+    _started.clear()
+    with contextlib.suppress(ValueError):  # forked from a thread: not the child's main thread
+        previous = signal.set_wakeup_fd(-1)
+        if previous != write_fd:
+            signal.set_wakeup_fd(previous)
+    for fd in (read_fd, write_fd):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
