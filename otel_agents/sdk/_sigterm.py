@@ -103,13 +103,21 @@ def _forget_in_child() -> None:
     read_fd, write_fd = _pipe
     _pipe = None
     _started.clear()
-    with contextlib.suppress(ValueError):  # forked from a thread: not the child's main thread
+    try:
         previous = signal.set_wakeup_fd(-1)
         if previous != write_fd:
             signal.set_wakeup_fd(previous)
-    for fd in (read_fd, write_fd):
-        with contextlib.suppress(OSError):
-            os.close(fd)
+        os.close(write_fd)
+    except ValueError:
+        # Forked from a thread, the wakeup fd cannot be unset here. Closing it could let the app
+        # reuse its number for a file that signals would then write to: point it at a pipe of the
+        # child's own that nobody reads (once full, CPython drops the bytes).
+        private_read, private_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.dup2(private_write, write_fd, inheritable=False)
+        os.close(private_write)
+        del private_read  # kept open: a closed read end would make every signal's write fail loudly
+    with contextlib.suppress(OSError):
+        os.close(read_fd)
 
 
 if hasattr(os, "register_at_fork"):

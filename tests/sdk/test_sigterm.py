@@ -10,6 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 # A thread the app started itself (SIGTERM open) takes SIGTERM while the main thread sleeps: CPython
 # then runs the Python handler only when that sleep ends.
 LATE_HANDLER = textwrap.dedent(
@@ -33,14 +35,24 @@ LATE_HANDLER = textwrap.dedent(
 # configure(), then fork: the parent SIGTERMs its child and must itself live on.
 FORKED = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import os, signal, sys, threading, time
     import otel_agents as oa
     oa.configure(schedule_delay=30)
-    pid = os.fork()
-    if pid == 0:
-        print("child wakeup fd", signal.set_wakeup_fd(-1), flush=True)
-        time.sleep(60)
-        os._exit(0)
+    def fork():
+        pid = os.fork()
+        if pid == 0:
+            print("child wakeup fd", signal.set_wakeup_fd(-1), flush=True)
+            time.sleep(60)
+            os._exit(0)
+        return pid
+    if sys.argv[1:] == ["from-thread"]:
+        forked = []
+        thread = threading.Thread(target=lambda: forked.append(fork()))
+        thread.start()
+        thread.join()
+        pid = forked[0]
+    else:
+        pid = fork()
     time.sleep(0.5)
     os.kill(pid, signal.SIGTERM)
     _, status = os.waitpid(pid, 0)
@@ -96,10 +108,12 @@ def test_someone_elses_wakeup_fd_is_left_alone(tmp_path: Path) -> None:
     assert done.stdout.strip() == "True", done.stderr
 
 
-def test_a_forked_childs_sigterm_never_reaches_the_parent(tmp_path: Path) -> None:
-    """A child forked after configure() has no wakeup fd of ours, and its SIGTERM leaves the parent alive."""
+@pytest.mark.parametrize("argv", [[], ["from-thread"]])
+def test_a_forked_childs_sigterm_never_reaches_the_parent(tmp_path: Path, argv: list[str]) -> None:
+    """A child forked after configure() (from the main thread or another) has no wakeup fd of ours,
+    and its SIGTERM leaves the parent alive."""
     done = subprocess.run(
-        [sys.executable, "-c", FORKED], env=_env(tmp_path), capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", FORKED, *argv], env=_env(tmp_path), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["child wakeup fd -1", "parent alive, child -15"], done.stderr
