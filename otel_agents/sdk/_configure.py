@@ -195,8 +195,8 @@ def _warn_if_different(active: Options, wanted: Options, given: dict[str, Any]) 
 def _resource(options: Options) -> Resource:
     attrs: dict[str, str] = {
         semconv.SERVICE_INSTANCE_ID: options.instance_id or str(uuid.uuid4()),
-        "telemetry.distro.name": "otel-agents",
-        "telemetry.distro.version": __version__,
+        semconv.TELEMETRY_DISTRO_NAME: "otel-agents",
+        semconv.TELEMETRY_DISTRO_VERSION: __version__,
     }
     if options.service_name:
         attrs[semconv.SERVICE_NAME] = options.service_name
