@@ -138,12 +138,25 @@ def test_public_surface_is_what_docs_api_lists() -> None:
 
 
 def test_every_other_module_reads_as_private() -> None:
-    """A module that docs/api.md does not list has a leading underscore in its dotted path."""
+    """A module that docs/api.md does not list has a leading underscore in its dotted path, and a
+    package it does not list has no __all__."""
     public = set(_documented_surface())
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        if parts[-1] in ("__init__", "__main__"):
+        if parts[-1] == "__init__":
+            # An unlisted package is a folder of private modules: it re-exports nothing as public.
+            package = ".".join(parts[:-1])
+            tree = ast.parse(path.read_text())
+            exports = any(
+                isinstance(node, ast.Assign)
+                and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+                for node in tree.body
+            )
+            if exports and package not in public and not any(p.startswith("_") for p in parts[1:-1]):
+                offenders.append(package)
+            continue
+        if parts[-1] == "__main__":
             continue
         dotted = ".".join(parts)
         if dotted not in public and not any(p.startswith("_") for p in parts[1:]):

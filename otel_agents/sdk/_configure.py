@@ -38,18 +38,15 @@ from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
-from otel_agents.sdk.processors import (
-    PreviewCutter,
-    Redactor,
-    RewriteLogProcessor,
-    RunContextLogProcessor,
-    SpanChain,
-    SpanMetricsProcessor,
-    Truncator,
-)
+from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
 from otel_agents.sdk.processors._normalise import Normaliser
-from otel_agents.sdk.processors._rewrite import Rewriter
+from otel_agents.sdk.processors._preview import PreviewCutter
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Rewriter
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+from otel_agents.sdk.processors._stamping import RunContextLogProcessor
+from otel_agents.sdk.processors._truncation import Truncator
 
 _log = logging.getLogger("otel_agents")
 _lock = threading.Lock()
