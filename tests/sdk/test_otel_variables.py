@@ -18,7 +18,11 @@
 | OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables |
 | OTEL_PROPAGATORS | test_propagators_variable |
 | OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
+| OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_span_batch_variables |
+| OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_log_record_limits |
 | OTEL_METRIC_EXPORT_TIMEOUT | test_metric_export_timeout_variable |
+| OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRICS_EXEMPLAR_FILTER | test_metric_interval_and_exemplar_variables |
+| OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE | test_metrics_temporality_variable |
 | OTEL_SDK_DISABLED | test_sdk_disabled_builds_nothing |
 """
 
@@ -521,3 +525,74 @@ def test_metric_export_timeout_variable(make_pipeline: Any, monkeypatch: pytest.
     periodic = [r for r in readers if type(r).__name__ == "PeriodicExportingMetricReader"]
     assert periodic
     assert all(r._export_timeout_millis == 1234 for r in periodic)
+
+
+def test_span_batch_variables(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE and _SCHEDULE_DELAY (ms) set the chain's queue and
+    every span export queue; a schedule_delay argument beats the variable."""
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "64")
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "250")
+    for argument, delay in ((None, 0.25), (0.05, 0.05)):
+        pipeline = make_pipeline(schedule_delay=argument)
+        chain = pipeline.telemetry.tracer_provider._active_span_processor
+        assert chain._stage._max_queue == 64
+        assert chain._batches
+        for queue in chain._batches:
+            assert (queue._worker._max_queue, queue._worker._max_batch, queue._worker._delay) == (
+                64,
+                8,
+                delay,
+            )
+        pipeline.telemetry.shutdown(5)
+        from tests.conftest import reset_otel_globals
+
+        reset_otel_globals()
+
+
+def test_log_record_limits(pipeline_env: Any) -> None:
+    """OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT and _VALUE_LENGTH_LIMIT cap what a bridged log record keeps."""
+    pipeline = pipeline_env(
+        OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT="3", OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT="7"
+    )
+    with pytest.warns(Warning):
+        logging.getLogger("app").warning("hi", extra={f"k{i}": "v" * 50 for i in range(10)})
+    [record] = [r for r in pipeline.logs() if r.log_record.body == "hi"]
+    attributes = record.log_record.attributes
+    assert len(attributes) == 3
+    assert all(len(v) <= 7 for v in attributes.values() if isinstance(v, str))
+
+
+def test_metric_interval_and_exemplar_variables(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_METRIC_EXPORT_INTERVAL (ms) is the periodic reader's interval; OTEL_METRICS_EXEMPLAR_FILTER the
+    meter provider's exemplar filter."""
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_INTERVAL", "1234")
+    monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", "always_off")
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "none")
+    pipeline = make_pipeline(exporter=None)
+    provider = pipeline.telemetry.meter_provider
+    periodic = [r for r in provider._metric_readers if type(r).__name__ == "PeriodicExportingMetricReader"]
+    assert periodic
+    assert all(r._export_interval_millis == 1234 for r in periodic)
+    assert type(provider._sdk_config.exemplar_filter).__name__ == "AlwaysOffExemplarFilter"
+
+
+def test_metrics_temporality_variable(
+    make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta makes the OTLP metric exporter ask for delta sums."""
+    from opentelemetry.sdk.metrics import Counter
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+    receiver = receivers()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")
+    pipeline = make_pipeline(exporter=None)
+    exporters = [
+        r._exporter for r in pipeline.telemetry.meter_provider._metric_readers if hasattr(r, "_exporter")
+    ]
+    otlp = [e for e in exporters if type(e).__name__ == "OTLPMetricExporter"]
+    assert otlp
+    assert all(e._preferred_temporality[Counter] is AggregationTemporality.DELTA for e in otlp)
