@@ -684,6 +684,15 @@ def _shown(value: object) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+def sdk_disabled(argument: object = None) -> bool:
+    """True when ``configure(sdk_disabled=argument)`` will build nothing (unset: ``OTEL_SDK_DISABLED``)."""
+    raw = argument if argument is not None else os.environ.get("OTEL_SDK_DISABLED", "")
+    try:
+        return _bool(raw)
+    except ValueError:  # warned about by configure(), which then builds the pipeline
+        return False
+
+
 def resolve(**arguments: Any) -> Options:
     """Build ``Options``: a bad argument raises ``ValueError``; a bad variable warns and is ignored."""
     names = {f.name for f in fields(Options)}
