@@ -162,3 +162,12 @@ def test_every_other_module_reads_as_private() -> None:
         if dotted not in public and not any(p.startswith("_") for p in parts[1:]):
             offenders.append(dotted)
     assert offenders == []
+
+
+def test_the_architecture_drawing_shows_every_package() -> None:
+    """Each package under otel_agents/ is drawn on a floor in docs/architecture.md."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    drawing = doc.split("```", 2)[1]
+    packages = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    assert packages
+    assert [p for p in packages if f"{p}/" not in drawing] == []
