@@ -8,7 +8,6 @@ from opentelemetry.semconv._incubating.attributes import deployment_attributes a
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.attributes import http_attributes as _http_old
 from opentelemetry.semconv._incubating.attributes import net_attributes as _net_old
-from opentelemetry.semconv._incubating.attributes import telemetry_attributes as _telemetry
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
@@ -17,6 +16,7 @@ from opentelemetry.semconv.attributes import http_attributes as _http
 from opentelemetry.semconv.attributes import network_attributes as _network
 from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
+from opentelemetry.semconv.attributes import telemetry_attributes as _telemetry
 from opentelemetry.semconv.attributes import url_attributes as _url
 from opentelemetry.semconv.schemas import Schemas as _Schemas
 
