@@ -36,7 +36,7 @@ from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
-from otel_agents.sdk._options import SIGNALS, Options, resolve
+from otel_agents.sdk._options import SIGNALS, Options, from_argument, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
@@ -360,14 +360,15 @@ def _build(options: Options) -> Telemetry:
     rewriters = _rewriters(options)
 
     readers: list[MetricReader] = list(options.metric_readers)
+    reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
+        options, "export_timeout"
+    )
     readers += [
         PeriodicExportingMetricReader(
             exporter,
             export_interval_millis=options.metric_export_interval * 1000,
-            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself.
-            export_timeout_millis=(
-                None if os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") else options.export_timeout * 1000
-            ),
+            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself (an argument still wins).
+            export_timeout_millis=None if reader_reads_timeout else options.export_timeout * 1000,
         )
         for exporter in metric_exporters
     ]

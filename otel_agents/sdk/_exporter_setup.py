@@ -14,7 +14,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.sdk._failed_exports import watch_grpc
-from otel_agents.sdk._options import Options
+from otel_agents.sdk._options import Options, from_argument
 from otel_agents.store import _paths as store_paths
 
 _log = logging.getLogger("otel_agents")
@@ -47,10 +47,12 @@ def _load(module: str, name: str) -> Any:
 
 
 def _timeout(options: Options, signal: str) -> float | None:
-    # A timeout set through the standard variables is the exporter's to read.
-    if os.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT") or os.environ.get(
-        f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT"
-    ):
+    # A timeout set through the standard variables is the exporter's to read, unless
+    # configure(export_timeout=...) was given (argument > OTEL_*).
+    if (
+        os.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT")
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT")
+    ) and not from_argument(options, "export_timeout"):
         return None
     return options.export_timeout
 

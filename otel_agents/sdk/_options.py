@@ -341,8 +341,9 @@ class Options:
             parse=_positive(float),
             default_doc="`5.0` s",
             doc=(
-                "per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` or its per-signal variant is set; "
-                "also the periodic metric export's, unless `OTEL_METRIC_EXPORT_TIMEOUT` (ms) is set"
+                "per export request, and the periodic metric export's; as an argument it beats "
+                "`OTEL_EXPORTER_OTLP_TIMEOUT`, its per-signal variants and `OTEL_METRIC_EXPORT_TIMEOUT` "
+                "(ms), which otherwise beat this variable"
             ),
         ),
     )
@@ -682,6 +683,27 @@ def _shown(value: object) -> str:
     except Exception:  # noqa: BLE001 - the value is the user's; the message must still be shown
         return f"<{type(value).__name__} object>"
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def from_argument(options: Options, name: str) -> bool:
+    """True when option ``name`` holds something its variables and default do not give: an argument.
+
+    An argument equal to that value reads as not given (it changes nothing but the precedence over
+    the standard variables that the SDK's exporters and readers read themselves).
+    """
+    spec = SPEC[name]
+    value = next(f.default for f in fields(Options) if f.name == name)
+    for env in spec.env:
+        raw = os.environ.get(env)
+        if not raw:
+            continue
+        try:
+            parsed = spec.parse(raw)
+        except ValueError:  # warned about by resolve()
+            continue
+        value = parsed / 1000 if env in _MILLISECOND_ENV else parsed
+        break
+    return bool(getattr(options, name) != value)
 
 
 def sdk_disabled(argument: object = None) -> bool:

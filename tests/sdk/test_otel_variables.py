@@ -9,7 +9,7 @@
 | OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT | test_per_signal_endpoints, test_endpoint_argument_beats_the_variables |
 | OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS | test_headers_general_and_per_signal |
 | OTEL_EXPORTER_OTLP_COMPRESSION / _METRICS_COMPRESSION | test_compression_general_and_per_signal |
-| OTEL_EXPORTER_OTLP_TIMEOUT / _TRACES_TIMEOUT | test_timeout_variables_bound_one_export |
+| OTEL_EXPORTER_OTLP_TIMEOUT / _TRACES_TIMEOUT | test_timeout_variables_bound_one_export, test_export_timeout_argument_beats_the_timeout_variables |
 | OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (+ per signal) | test_tls_certificate_variables |
 | OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT | test_span_limits |
 | OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_general_attribute_limits |
@@ -251,7 +251,7 @@ def test_timeout_variables_bound_one_export(
     try:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{hole.getsockname()[1]}")
         monkeypatch.setenv(variable, "0.5")
-        pipeline = make_pipeline(exporter=None, export_timeout=30, shutdown_timeout=1)
+        pipeline = make_pipeline(exporter=None, shutdown_timeout=1)
         with oa.tool("t") as t:
             span = t.span
         start = time.monotonic()
@@ -261,6 +261,29 @@ def test_timeout_variables_bound_one_export(
         assert elapsed < 3, elapsed
     finally:
         hole.close()
+
+
+def test_export_timeout_argument_beats_the_timeout_variables(
+    make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an argument the per-signal timeout variable beats the general one (and
+    OTEL_METRIC_EXPORT_TIMEOUT sets the reader's); configure(export_timeout=) beats them all."""
+    receiver = receivers()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "30")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "40")
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_TIMEOUT", "50000")
+    for argument, traces, reader in ((None, 40, 50000), (0.5, 0.5, 500)):
+        pipeline = make_pipeline(exporter=None, export_timeout=argument)
+        assert _exporter_of(pipeline)._client._timeout == traces
+        readers = pipeline.telemetry.meter_provider._metric_readers
+        periodic = [r for r in readers if type(r).__name__ == "PeriodicExportingMetricReader"]
+        assert periodic
+        assert all(r._export_timeout_millis == reader for r in periodic)
+        pipeline.telemetry.shutdown(5)
+        from tests.conftest import reset_otel_globals
+
+        reset_otel_globals()
 
 
 def _openssl_cert(folder: Path, name: str) -> tuple[Path, Path]:
