@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricReader,
     PeriodicExportingMetricReader,
 )
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -191,17 +191,21 @@ def _warn_if_different(active: Options, wanted: Options, given: dict[str, Any]) 
 
 def _resource(options: Options) -> Resource:
     attrs: dict[str, str] = {
-        semconv.SERVICE_INSTANCE_ID: options.instance_id or str(uuid.uuid4()),
         semconv.TELEMETRY_DISTRO_NAME: "otel-agents",
         semconv.TELEMETRY_DISTRO_VERSION: __version__,
     }
-    if options.service_name:
-        attrs[semconv.SERVICE_NAME] = options.service_name
-    if options.service_version:
-        attrs[semconv.SERVICE_VERSION] = options.service_version
-    if options.environment:
-        attrs[semconv.DEPLOYMENT_ENVIRONMENT_NAME] = options.environment
-    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES under the explicit values above.
+    # argument > OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES > OTEL_AGENTS_* > default: Resource.create
+    # puts what it is given over the standard variables, so only arguments go in unconditionally.
+    from_variables = OTELResourceDetector().detect().attributes
+    ours = (
+        (semconv.SERVICE_NAME, "service_name", options.service_name),
+        (semconv.SERVICE_VERSION, "service_version", options.service_version),
+        (semconv.DEPLOYMENT_ENVIRONMENT_NAME, "environment", options.environment),
+        (semconv.SERVICE_INSTANCE_ID, "instance_id", options.instance_id or str(uuid.uuid4())),
+    )
+    for key, name, value in ours:
+        if value and (key not in from_variables or from_argument(options, name)):
+            attrs[key] = value
     return Resource.create(attrs)
 
 

@@ -221,7 +221,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_SERVICE_VERSION",),
             parse=_text,
-            default_doc="unset",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else unset",
             doc="`service.version`",
         ),
     )
@@ -230,7 +230,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_ENVIRONMENT",),
             parse=_text,
-            default_doc="unset",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else unset",
             doc="`deployment.environment.name`",
         ),
     )
@@ -239,7 +239,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_INSTANCE_ID",),
             parse=_text,
-            default_doc="a new UUID per process",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else a new UUID per process",
             doc="`service.instance.id`",
         ),
     )

@@ -15,7 +15,7 @@
 | OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_general_attribute_limits |
 | OTEL_SPAN_LINK_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT | test_link_limits |
 | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers, test_traceidratio_keeps_about_that_share |
-| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables |
+| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables, test_resource_variables_beat_ours_and_arguments_beat_them |
 | OTEL_PROPAGATORS | test_propagators_variable |
 | OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
 | OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_span_batch_variables |
@@ -426,6 +426,42 @@ def test_resource_variables(pipeline_env: Any) -> None:
     with oa.tool("t"):
         pass
     assert pipeline.span("execute_tool t").resource.attributes["team"] == "agents"
+
+
+def test_resource_variables_beat_ours_and_arguments_beat_them(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_RESOURCE_ATTRIBUTES beats OTEL_AGENTS_SERVICE_NAME/_VERSION/_ENVIRONMENT/_INSTANCE_ID and the
+    random instance id (OTEL_* > OTEL_AGENTS_* > default); configure() arguments beat it."""
+    from tests.conftest import reset_otel_globals
+
+    monkeypatch.setenv(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "service.name=std,service.version=9,deployment.environment.name=prod,service.instance.id=inst",
+    )
+    for name, value in (("SERVICE_NAME", "ours"), ("SERVICE_VERSION", "1"), ("ENVIRONMENT", "dev")):
+        monkeypatch.setenv(f"OTEL_AGENTS_{name}", value)
+    keys = (
+        semconv.SERVICE_NAME,
+        semconv.SERVICE_VERSION,
+        semconv.DEPLOYMENT_ENVIRONMENT_NAME,
+        semconv.SERVICE_INSTANCE_ID,
+    )
+    pipeline = make_pipeline()
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("std", "9", "prod", "inst")
+    pipeline.telemetry.shutdown(5)
+    reset_otel_globals()
+    monkeypatch.setenv("OTEL_AGENTS_INSTANCE_ID", "our-instance")
+    pipeline = make_pipeline(service_name="arg", service_version="2", environment="stage", instance_id="i-2")
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("arg", "2", "stage", "i-2")
+    pipeline.telemetry.shutdown(5)
+    reset_otel_globals()
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES")
+    pipeline = make_pipeline()
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("ours", "1", "dev", "our-instance")
 
 
 _PROPAGATE = textwrap.dedent(
