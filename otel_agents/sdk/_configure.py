@@ -211,7 +211,7 @@ def _resource(options: Options) -> Resource:
 
 def _exporters(
     options: Options,
-) -> tuple[list[SpanExporter], list[MetricExporter], list[LogRecordExporter], Any]:
+) -> tuple[list[SpanExporter], list[MetricExporter | MetricReader], list[LogRecordExporter], Any]:
     """Each signal's exporters, in the order named; the store is opened once if any signal uses it."""
     from otel_agents.sdk import _exporter_setup as setup
 
@@ -232,6 +232,10 @@ def _exporters(
                 )
             elif name == "console":
                 built[signal].append(setup.console_exporter(signal))
+            elif name == "prometheus":
+                prometheus = setup.prometheus_reader()
+                if prometheus is not None:
+                    built[signal].append(prometheus)
             else:
                 built[signal].append(setup.otlp_exporter(options, signal, name))
     return built["traces"], built["metrics"], built["logs"], (store or None)
@@ -364,6 +368,11 @@ def _build(options: Options) -> Telemetry:
     rewriters = _rewriters(options)
 
     readers: list[MetricReader] = list(options.metric_readers)
+    # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
+    for pull in [e for e in metric_exporters if isinstance(e, MetricReader)]:
+        if not any(r is pull for r in readers):
+            readers.append(pull)
+    push = [e for e in metric_exporters if not isinstance(e, MetricReader)]
     reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
         options, "export_timeout"
     )
@@ -374,7 +383,7 @@ def _build(options: Options) -> Telemetry:
             # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself (an argument still wins).
             export_timeout_millis=None if reader_reads_timeout else options.export_timeout * 1000,
         )
-        for exporter in metric_exporters
+        for exporter in push
     ]
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()

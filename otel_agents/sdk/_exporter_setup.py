@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
-from opentelemetry.sdk.metrics.export import MetricExporter
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.sdk._failed_exports import watch_grpc
@@ -95,6 +95,18 @@ def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter
     cls = _load(*_HTTP_MODULES[signal])
     url = f"{endpoint.rstrip('/')}/{_SIGNAL_PATHS[signal]}" if endpoint is not None else None
     return cls(endpoint=url, timeout=timeout, session=session_for(signal))  # type: ignore[no-any-return]
+
+
+def prometheus_reader() -> MetricReader | None:
+    """The process's Prometheus reader (``OTEL_METRICS_EXPORTER=prometheus``); None, with a warning,
+    without the extra."""
+    from otel_agents.sdk import _prometheus_reader
+
+    try:
+        return _prometheus_reader.reader()
+    except ImportError as exc:
+        _log.warning("otel_agents: OTEL_METRICS_EXPORTER=prometheus: %s", exc)
+        return None
 
 
 def console_exporter(signal: str) -> Exporter:

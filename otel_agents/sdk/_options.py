@@ -22,6 +22,8 @@ from otel_agents.api._switches import parse_capture
 _log = logging.getLogger("otel_agents")
 
 EXPORTERS: Final = ("auto", "otlp", "otlp_proto_http", "otlp_proto_grpc", "store", "console", "none")
+# The specification's pull exporter for metrics: the process's Prometheus reader.
+METRICS_EXPORTERS: Final = (*EXPORTERS, "prometheus")
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 SIGNALS: Final = ("traces", "metrics", "logs")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
@@ -120,14 +122,20 @@ def _choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) ->
     return parse
 
 
-def _exporter_list(value: object) -> tuple[str, ...]:
-    names = _strings(value)
-    if not names:
-        raise ValueError(f"expected one or more (comma-separated) of {', '.join(EXPORTERS)}")
-    for name in names:
-        if name.lower() not in EXPORTERS:
-            raise ValueError(f"unknown exporter {name!r}: expected one or more of {', '.join(EXPORTERS)}")
-    return tuple(name.lower() for name in names)
+def _exporter_names(choices: Sequence[str]) -> Callable[[object], tuple[str, ...]]:
+    def parse(value: object) -> tuple[str, ...]:
+        names = _strings(value)
+        if not names:
+            raise ValueError(f"expected one or more (comma-separated) of {', '.join(choices)}")
+        for name in names:
+            if name.lower() not in choices:
+                raise ValueError(f"unknown exporter {name!r}: expected one or more of {', '.join(choices)}")
+        return tuple(name.lower() for name in names)
+
+    return parse
+
+
+_exporter_list = _exporter_names(EXPORTERS)
 
 
 def _path(value: object) -> Path:
@@ -270,9 +278,12 @@ class Options:
         default=None,
         metadata=about(
             env=("OTEL_METRICS_EXPORTER",),
-            parse=_exporter_list,
+            parse=_exporter_names(METRICS_EXPORTERS),
             default_doc="`exporter`",
-            doc="exporters for metrics only (same values as `exporter`)",
+            doc=(
+                "exporters for metrics only: the values of `exporter`, or `prometheus` (the process's one "
+                "Prometheus reader, served on `/metrics` by `setup_monitoring`; extra `prometheus`)"
+            ),
         ),
     )
     logs_exporter: tuple[str, ...] | None = field(

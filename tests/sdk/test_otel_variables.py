@@ -4,6 +4,7 @@
 |---|---|
 | OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER | test_each_signal_has_its_own_exporter_variable |
 | lists (`otlp,console`) | test_a_list_of_exporters_feeds_each_of_them |
+| OTEL_METRICS_EXPORTER=prometheus | test_prometheus_metrics_exporter |
 | `none` per signal | test_none_turns_off_one_signal_only |
 | OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_PROTOCOL | test_per_signal_protocol, test_per_signal_protocol_for_metrics_and_logs |
 | OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT | test_per_signal_endpoints, test_endpoint_argument_beats_the_variables |
@@ -138,6 +139,42 @@ def test_a_list_of_exporters_feeds_each_of_them(receivers: Any) -> None:
     assert '"name": "execute_tool t"' in result.stdout
     assert '"name": "invoke_agent a"' in result.stdout
     assert receiver.metrics == []
+
+
+_PROMETHEUS = textwrap.dedent(
+    """
+    import json, otel_agents as oa
+    from otel_agents.integrations import prometheus
+    # The launcher and setup_monitoring pass the same reader: it is used once.
+    telemetry = oa.configure(metric_readers=[prometheus.reader()])
+    with oa.agent("a"), oa.tool("t"):
+        pass
+    telemetry.force_flush(5)
+    body, _ = prometheus.render()
+    readers = [type(r).__name__ for r in telemetry.meter_provider._metric_readers]
+    print(json.dumps({"readers": readers, "calls": body.decode().count("otel_agents_calls_total{")}))
+    telemetry.shutdown(5)
+    """
+)
+
+
+def test_prometheus_metrics_exporter(tmp_path: Path) -> None:
+    """OTEL_METRICS_EXPORTER=prometheus (a spec value) serves metrics through the one Prometheus reader
+    and pushes them nowhere; traces keep their own exporter."""
+    env = {
+        **os.environ,
+        "OTEL_AGENTS_HOME": str(tmp_path),
+        "OTEL_METRICS_EXPORTER": "prometheus",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _PROMETHEUS], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ignoring" not in result.stderr, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"readers": ["PrometheusMetricReader"], "calls": 2}
+    assert (tmp_path / "store.sqlite").exists()
 
 
 def test_per_signal_protocol(make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
