@@ -23,7 +23,7 @@
 | OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_log_record_limits |
 | OTEL_METRIC_EXPORT_TIMEOUT | test_metric_export_timeout_variable |
 | OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRICS_EXEMPLAR_FILTER | test_metric_interval_and_exemplar_variables |
-| OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE | test_metrics_temporality_variable |
+| OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, _DEFAULT_HISTOGRAM_AGGREGATION | test_metrics_temporality_variable |
 | OTEL_SDK_DISABLED | test_sdk_disabled_builds_nothing |
 """
 
@@ -678,13 +678,17 @@ def test_metric_interval_and_exemplar_variables(make_pipeline: Any, monkeypatch:
 def test_metrics_temporality_variable(
     make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta makes the OTLP metric exporter ask for delta sums."""
-    from opentelemetry.sdk.metrics import Counter
+    """OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta makes the OTLP metric exporter ask for delta sums,
+    and _DEFAULT_HISTOGRAM_AGGREGATION for exponential histograms."""
+    from opentelemetry.sdk.metrics import Counter, Histogram
     from opentelemetry.sdk.metrics.export import AggregationTemporality
 
     receiver = receivers()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")
+    monkeypatch.setenv(
+        "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "base2_exponential_bucket_histogram"
+    )
     pipeline = make_pipeline(exporter=None)
     exporters = [
         r._exporter for r in pipeline.telemetry.meter_provider._metric_readers if hasattr(r, "_exporter")
@@ -692,3 +696,7 @@ def test_metrics_temporality_variable(
     otlp = [e for e in exporters if type(e).__name__ == "OTLPMetricExporter"]
     assert otlp
     assert all(e._preferred_temporality[Counter] is AggregationTemporality.DELTA for e in otlp)
+    assert all(
+        type(e._preferred_aggregation[Histogram]).__name__ == "ExponentialBucketHistogramAggregation"
+        for e in otlp
+    )
