@@ -31,7 +31,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor as SdkBatchSpanPro
 import otel_agents as oa
 from bench.core_bench import Discard, measure_rounds, tool_spans
 from otel_agents.sdk._batching import SpanExportQueue
-from otel_agents.sdk.processors import Redactor, SpanChain, SpanMetricsProcessor, Truncator
+from otel_agents.sdk.processors._chain import SpanChain
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+from otel_agents.sdk.processors._truncation import Truncator
 
 VARIANTS = ("api", "chain", "chain+rewrite", "chain+rewrite+metrics", "configure")
 _QUEUE = 1_000_000

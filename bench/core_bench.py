@@ -46,7 +46,8 @@ from opentelemetry.trace import Tracer
 import otel_agents as oa
 from bench import _results
 from bench.peers.workflow import oa_workflow, plain_workflow
-from otel_agents.sdk.processors import RunContextProcessor, SpanMetricsProcessor
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+from otel_agents.sdk.processors._stamping import RunContextProcessor
 
 TOOL_ARGUMENTS = {"q": "acme", "limit": 10}
 CALL_ID = "gen_ai.tool.call.id"

@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from bench import _results
 from otel_agents.api import _semconv as semconv
+from otel_agents.api._version import __version__
 from otel_agents.cli import main as cli_main
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
@@ -41,7 +42,7 @@ from otel_agents.store._rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, Batch
 # and rendering) on a store holding the requested number of spans, median of repeated runs.
 BATCH = 512
 RESOURCE = Resource.create({semconv.SERVICE_NAME: "bench", semconv.SERVICE_INSTANCE_ID: "bench-1"})
-SCOPE = InstrumentationScope("otel_agents", "0.1.0")
+SCOPE = InstrumentationScope("otel_agents", __version__)
 AGENTS = ("planner", "researcher", "writer", "critic")
 TOOLS = ("web_search", "kb_lookup", "crm_lookup", "calculator", "send_email")
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku")

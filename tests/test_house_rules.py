@@ -64,6 +64,47 @@ def test_attribute_keys_live_only_in_semconv() -> None:
     assert offenders == []
 
 
+_DOTTED_KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+
+
+def _known_keys() -> set[str]:
+    """Every attribute key the upstream semconv package or our semconv module names."""
+    import importlib
+    import pkgutil
+
+    from opentelemetry.semconv import attributes as stable
+    from opentelemetry.semconv._incubating import attributes as incubating
+
+    from otel_agents.api import _semconv
+
+    keys: set[str] = set()
+    for package in (stable, incubating):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            keys |= {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
+    # Scope, logger and event names are not attribute keys; the rest of our constants are.
+    names = {"SCOPE_NAME", "EVENT_LOGGER", "ALERT_SCOPE", "ALERT_EVENT"}
+    keys |= {v for k, v in vars(_semconv).items() if k.isupper() and k not in names and isinstance(v, str)}
+    return {k for k in keys if _DOTTED_KEY.fullmatch(k)}
+
+
+def test_no_module_spells_a_known_key_as_a_literal() -> None:
+    """No module but semconv has a string literal equal to an upstream or otel_agents attribute key."""
+    keys = _known_keys()
+    # The redactor's pseudo-key for an event's name (not the attribute, which it never writes).
+    allowed = {("sdk/processors/_rewrite.py", "event.name")}
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "_semconv.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in keys:
+                if (str(path.relative_to(PACKAGE)), node.value) in allowed:
+                    continue
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value!r}")
+    assert offenders == []
+
+
 def test_every_module_has_a_one_line_docstring() -> None:
     """Each module opens with a docstring whose first line says its responsibility."""
     for path in PACKAGE.rglob("*.py"):
@@ -97,14 +138,36 @@ def test_public_surface_is_what_docs_api_lists() -> None:
 
 
 def test_every_other_module_reads_as_private() -> None:
-    """A module that docs/api.md does not list has a leading underscore in its dotted path."""
+    """A module that docs/api.md does not list has a leading underscore in its dotted path, and a
+    package it does not list has no __all__."""
     public = set(_documented_surface())
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        if parts[-1] in ("__init__", "__main__"):
+        if parts[-1] == "__init__":
+            # An unlisted package is a folder of private modules: it re-exports nothing as public.
+            package = ".".join(parts[:-1])
+            tree = ast.parse(path.read_text())
+            exports = any(
+                isinstance(node, ast.Assign)
+                and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+                for node in tree.body
+            )
+            if exports and package not in public and not any(p.startswith("_") for p in parts[1:-1]):
+                offenders.append(package)
+            continue
+        if parts[-1] == "__main__":
             continue
         dotted = ".".join(parts)
         if dotted not in public and not any(p.startswith("_") for p in parts[1:]):
             offenders.append(dotted)
     assert offenders == []
+
+
+def test_the_architecture_drawing_shows_every_package() -> None:
+    """Each package under otel_agents/ is drawn on a floor in docs/architecture.md."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    drawing = doc.split("```", 2)[1]
+    packages = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    assert packages
+    assert [p for p in packages if f"{p}/" not in drawing] == []

@@ -103,3 +103,31 @@ def test_classifiers_urls_and_the_dev_extra() -> None:
     assert {"Homepage", "Documentation", "Source", "Issues"} <= set(project["urls"])  # type: ignore[arg-type]
     assert "dev" in project["optional-dependencies"]  # type: ignore[operator]
     assert "'.[all,dev,genai-tests]'" in (ROOT / "Makefile").read_text()
+
+
+def test_docs_api_lists_every_entry_point() -> None:
+    """The public surface in docs/api.md names every entry-point group pyproject registers, and only those."""
+    import re
+
+    groups = {group for group in _project()["entry-points"]}  # type: ignore[union-attr]
+    row = next(
+        line
+        for line in (ROOT / "docs" / "api.md").read_text().splitlines()
+        if line.startswith("| entry points |")
+    )
+    assert set(re.findall(r"`(opentelemetry_[a-z_]+)`", row)) == groups
+
+
+def test_the_version_is_written_once() -> None:
+    """The version string appears as a literal only in api/_version.py (pyproject reads it from there)."""
+    import otel_agents
+
+    literal = f'"{otel_agents.__version__}"'
+    found = [
+        str(path.relative_to(ROOT))
+        for folder in ("otel_agents", "bench", "examples")
+        for path in (ROOT / folder).rglob("*.py")
+        if literal in path.read_text()
+    ]
+    assert found == ["otel_agents/api/_version.py"]
+    assert _project()["dynamic"] == ["version"]

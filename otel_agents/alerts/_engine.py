@@ -137,7 +137,7 @@ def emit_state_log(alert: st.AlertState, previous: str, threshold: str | None, n
     for key, value in alert.labels.items():
         if key not in ("alertname", "severity"):
             attributes[semconv.ALERT_LABEL_PREFIX + key] = value
-    get_logger(semconv.ALERT_SCOPE, __version__).emit(
+    get_logger(semconv.ALERT_SCOPE, __version__, schema_url=semconv.SCHEMA_URL).emit(
         timestamp=now_ns,
         observed_timestamp=now_ns,
         severity_number=number,

@@ -37,7 +37,7 @@ def _instrument(kind: str, name: str, unit: str, description: str, **advice: Any
         cached = _instruments.get(key)
         if cached is not None and cached[0] is provider:
             return cached[1]
-        meter = provider.get_meter(semconv.SCOPE_NAME, __version__)
+        meter = provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
         instrument = getattr(meter, f"create_{kind}")(name, unit=unit, description=description, **advice)
         _instruments[key] = (provider, instrument)
         return instrument

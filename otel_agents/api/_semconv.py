@@ -7,13 +7,16 @@ from typing import Final
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.attributes import http_attributes as _http_old
+from opentelemetry.semconv._incubating.attributes import net_attributes as _net_old
 from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
+from opentelemetry.semconv.attributes import exception_attributes as _exception
 from opentelemetry.semconv.attributes import http_attributes as _http
 from opentelemetry.semconv.attributes import network_attributes as _network
 from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
+from opentelemetry.semconv.attributes import telemetry_attributes as _telemetry
 from opentelemetry.semconv.attributes import url_attributes as _url
 from opentelemetry.semconv.schemas import Schemas as _Schemas
 
@@ -26,6 +29,14 @@ SERVICE_INSTANCE_ID: Final = _service.SERVICE_INSTANCE_ID
 DEPLOYMENT_ENVIRONMENT_NAME: Final = _deployment.DEPLOYMENT_ENVIRONMENT_NAME
 SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
 SERVER_PORT: Final = _server.SERVER_PORT
+URL_FULL: Final = _url.URL_FULL
+NET_PEER_NAME: Final = _net_old.NET_PEER_NAME  # deprecated: read from HTTP client spans, never written
+HTTP_URL: Final = _http_old.HTTP_URL  # deprecated: read from HTTP client spans, never written
+EXCEPTION_TYPE: Final = _exception.EXCEPTION_TYPE
+EXCEPTION_MESSAGE: Final = _exception.EXCEPTION_MESSAGE
+EXCEPTION_STACKTRACE: Final = _exception.EXCEPTION_STACKTRACE
+TELEMETRY_DISTRO_NAME: Final = _telemetry.TELEMETRY_DISTRO_NAME
+TELEMETRY_DISTRO_VERSION: Final = _telemetry.TELEMETRY_DISTRO_VERSION
 
 # --- upstream GenAI attribute keys -------------------------------------------------------
 GEN_AI_OPERATION_NAME: Final = _gen_ai.GEN_AI_OPERATION_NAME

@@ -95,9 +95,9 @@ def _record_exception(span: Span, exc: BaseException) -> None:
     span.add_event(
         "exception",
         {
-            "exception.type": error_type(exc),
-            "exception.message": message,
-            "exception.stacktrace": stack,
+            semconv.EXCEPTION_TYPE: error_type(exc),
+            semconv.EXCEPTION_MESSAGE: message,
+            semconv.EXCEPTION_STACKTRACE: stack,
         },
     )
 

@@ -11,10 +11,10 @@ import orjson
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import report
 from otel_agents.api._walk import (
-    BYTES,
     INT64_MAX,
     INT64_MIN,
     Limits,
+    bytes_text,
     exact_str,
     int_text,
     json_double,
@@ -56,7 +56,7 @@ def _scalar(value: object) -> object:
     if isinstance(value, float):
         return json_double(float.__float__(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return BYTES.format(memoryview(value).nbytes)
+        return bytes_text(value)
     return _NOT_SCALAR
 
 

@@ -76,6 +76,15 @@ def int_text(value: int) -> str:
         return HUGE_INT.format(number.bit_length())
 
 
+def bytes_text(value: bytes | bytearray | memoryview) -> str:
+    """The marker of a bytes-like value, by its size in bytes (a memoryview of ints counts bytes too)."""
+    try:
+        size = value.nbytes if isinstance(value, memoryview) else len(value)
+    except ValueError:  # a released memoryview
+        return UNREADABLE.format(type(value).__name__)
+    return BYTES.format(size)
+
+
 def non_finite_text(value: float) -> str:
     """``NaN``, ``Infinity`` or ``-Infinity``."""
     if math.isnan(value):
@@ -135,7 +144,7 @@ class _Walk(Generic[T]):
         if value is None:
             return render.null()
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return render.text(BYTES.format(len(value)))
+            return render.text(bytes_text(value))
         if id(value) in self.seen:
             return render.text(RECURSION)
         if depth >= self.limits.max_depth or self.budget <= 0:

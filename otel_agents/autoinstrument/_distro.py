@@ -79,10 +79,12 @@ class AgentsConfigurator:
         from otel_agents.autoinstrument._asgi_flush import flush_at_lifespan_shutdown
         from otel_agents.integrations import prometheus
         from otel_agents.sdk._configure import configure
+        from otel_agents.sdk._options import sdk_disabled
         from otel_agents.sdk._sigterm import flush_on_sigterm
 
         readers = []
-        if os.environ.get(PROMETHEUS_ENV, "").strip().lower() not in _FALSE and prometheus.available():
+        wanted = os.environ.get(PROMETHEUS_ENV, "").strip().lower() not in _FALSE
+        if wanted and not sdk_disabled() and prometheus.available():
             # Meter readers are fixed when the provider is built: /metrics needs it from the start.
             readers.append(prometheus.reader())
         telemetry = configure(metric_readers=readers)

@@ -255,7 +255,7 @@ class LogRecordAlerts:
         for key, value in alert.labels.items():
             if key not in ("alertname", "severity"):
                 attrs[semconv.ALERT_LABEL_PREFIX + key] = value
-        get_logger_provider().get_logger(semconv.ALERT_SCOPE, __version__).emit(
+        get_logger_provider().get_logger(semconv.ALERT_SCOPE, __version__, semconv.SCHEMA_URL).emit(
             severity_number=_LOG_SEVERITY.get(alert.severity, SeverityNumber.WARN),
             severity_text=alert.severity.upper(),
             body=f"alert {alert.name} {alert.state}" + (f": {alert.summary}" if alert.summary else ""),

@@ -65,7 +65,7 @@ def meter() -> metrics.Meter:
         return cached[1]
     with _lock:
         _instruments.clear()
-        made = provider.get_meter(semconv.SCOPE_NAME, __version__)
+        made = provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
         _meter_cache = (provider, made)
         return made
 
@@ -181,7 +181,7 @@ def emit_log(
 ) -> None:
     """One OTel log record through the logs API (trace-correlated with the current span)."""
     number, text = severity(level)
-    get_logger_provider().get_logger(scope, __version__).emit(
+    get_logger_provider().get_logger(scope, __version__, semconv.SCHEMA_URL).emit(
         severity_number=number,
         severity_text=text,
         body=body if isinstance(body, str) else safe_str(body),

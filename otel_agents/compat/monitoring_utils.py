@@ -439,7 +439,7 @@ class _CurrentTracer:
     """``tracer``: the OTel tracer of whichever provider is in force when it is used."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(otel_trace.get_tracer(SCOPE, __version__), name)
+        return getattr(otel_trace.get_tracer(SCOPE, __version__, schema_url=semconv.SCHEMA_URL), name)
 
 
 tracer: Any = _CurrentTracer()

@@ -10,6 +10,7 @@ from typing import Any, Final
 from otel_agents.integrations import prometheus
 from otel_agents.integrations.health import HealthRegistry
 from otel_agents.sdk._configure import Telemetry, configure, current
+from otel_agents.sdk._options import sdk_disabled
 
 # Regexes searched in the full URL by the contrib instrumentors (Flask's includes the query string).
 _ENDS: Final = r"(\?|$)"
@@ -32,14 +33,15 @@ def ensure_pipeline(service_name: str | None, metrics: bool, options: dict[str, 
     """The process's pipeline: configure it (with the Prometheus reader) unless something already did."""
     active = current()
     if active is None:
-        if metrics:
+        # A disabled SDK feeds no reader: one left unattached would warn at every scrape.
+        if metrics and not sdk_disabled(options.get("sdk_disabled")):
             readers = list(options.pop("metric_readers", ()))
             options["metric_readers"] = [*readers, prometheus.reader()]
         active = configure(service_name=service_name, **options)
     elif service_name is not None or options:
         # Already configured (launcher or an earlier configure()): configure() warns about differences.
         configure(service_name=service_name, **options)
-    if metrics:
+    if metrics and not active.options.sdk_disabled:
         prometheus.warn_if_detached(active)
     return active
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Final
 
 from opentelemetry.sdk.metrics.export import MetricReader
 
 from otel_agents.api._guard import never_raise
+from otel_agents.sdk import _prometheus_reader
 from otel_agents.sdk._configure import Telemetry
 
 __all__ = ["reader"]
 
 _log = logging.getLogger("otel_agents")
-_lock = threading.Lock()
-_reader: MetricReader | None = None
 _warned = False
 
-EXTRA_HINT: Final = "pip install 'otel-agents[prometheus]'"
+EXTRA_HINT: Final = _prometheus_reader.EXTRA_HINT
 
 
 def available() -> bool:
@@ -32,20 +30,16 @@ def available() -> bool:
 
 def reader() -> MetricReader:
     """The process-wide ``PrometheusMetricReader``; pass it to ``configure(metric_readers=[...])``."""
-    global _reader  # noqa: PLW0603 - one reader per process: it registers with the global registry
-    with _lock:
-        if _reader is None:
-            try:
-                from opentelemetry.exporter.prometheus import PrometheusMetricReader
-            except ImportError as exc:
-                raise ImportError(f"/metrics needs opentelemetry-exporter-prometheus: {EXTRA_HINT}") from exc
-            _reader = PrometheusMetricReader()
-        return _reader
+    return _prometheus_reader.reader()
 
 
 def attached(telemetry: Telemetry) -> bool:
     """True when ``telemetry``'s meter provider feeds the Prometheus reader."""
-    return _reader is not None and any(r is _reader for r in telemetry.options.metric_readers)
+    made = _prometheus_reader.made()
+    if made is None:
+        return False
+    options = telemetry.options
+    return any(r is made for r in options.metric_readers) or "prometheus" in options.exporters_for("metrics")
 
 
 def warn_if_detached(telemetry: Telemetry) -> None:

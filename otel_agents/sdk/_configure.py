@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricReader,
     PeriodicExportingMetricReader,
 )
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -36,20 +36,17 @@ from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
-from otel_agents.sdk._options import SIGNALS, Options, resolve
+from otel_agents.sdk._options import SIGNALS, Options, from_argument, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
-from otel_agents.sdk.processors import (
-    PreviewCutter,
-    Redactor,
-    RewriteLogProcessor,
-    RunContextLogProcessor,
-    SpanChain,
-    SpanMetricsProcessor,
-    Truncator,
-)
+from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
 from otel_agents.sdk.processors._normalise import Normaliser
-from otel_agents.sdk.processors._rewrite import Rewriter
+from otel_agents.sdk.processors._preview import PreviewCutter
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Rewriter
+from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
+from otel_agents.sdk.processors._stamping import RunContextLogProcessor
+from otel_agents.sdk.processors._truncation import Truncator
 
 _log = logging.getLogger("otel_agents")
 _lock = threading.Lock()
@@ -194,23 +191,27 @@ def _warn_if_different(active: Options, wanted: Options, given: dict[str, Any]) 
 
 def _resource(options: Options) -> Resource:
     attrs: dict[str, str] = {
-        semconv.SERVICE_INSTANCE_ID: options.instance_id or str(uuid.uuid4()),
-        "telemetry.distro.name": "otel-agents",
-        "telemetry.distro.version": __version__,
+        semconv.TELEMETRY_DISTRO_NAME: "otel-agents",
+        semconv.TELEMETRY_DISTRO_VERSION: __version__,
     }
-    if options.service_name:
-        attrs[semconv.SERVICE_NAME] = options.service_name
-    if options.service_version:
-        attrs[semconv.SERVICE_VERSION] = options.service_version
-    if options.environment:
-        attrs[semconv.DEPLOYMENT_ENVIRONMENT_NAME] = options.environment
-    # Resource.create merges OTEL_RESOURCE_ATTRIBUTES under the explicit values above.
+    # argument > OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES > OTEL_AGENTS_* > default: Resource.create
+    # puts what it is given over the standard variables, so only arguments go in unconditionally.
+    from_variables = OTELResourceDetector().detect().attributes
+    ours = (
+        (semconv.SERVICE_NAME, "service_name", options.service_name),
+        (semconv.SERVICE_VERSION, "service_version", options.service_version),
+        (semconv.DEPLOYMENT_ENVIRONMENT_NAME, "environment", options.environment),
+        (semconv.SERVICE_INSTANCE_ID, "instance_id", options.instance_id or str(uuid.uuid4())),
+    )
+    for key, name, value in ours:
+        if value and (key not in from_variables or from_argument(options, name)):
+            attrs[key] = value
     return Resource.create(attrs)
 
 
 def _exporters(
     options: Options,
-) -> tuple[list[SpanExporter], list[MetricExporter], list[LogRecordExporter], Any]:
+) -> tuple[list[SpanExporter], list[MetricExporter | MetricReader], list[LogRecordExporter], Any]:
     """Each signal's exporters, in the order named; the store is opened once if any signal uses it."""
     from otel_agents.sdk import _exporter_setup as setup
 
@@ -231,6 +232,10 @@ def _exporters(
                 )
             elif name == "console":
                 built[signal].append(setup.console_exporter(signal))
+            elif name == "prometheus":
+                prometheus = setup.prometheus_reader()
+                if prometheus is not None:
+                    built[signal].append(prometheus)
             else:
                 built[signal].append(setup.otlp_exporter(options, signal, name))
     return built["traces"], built["metrics"], built["logs"], (store or None)
@@ -363,16 +368,22 @@ def _build(options: Options) -> Telemetry:
     rewriters = _rewriters(options)
 
     readers: list[MetricReader] = list(options.metric_readers)
+    # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
+    for pull in [e for e in metric_exporters if isinstance(e, MetricReader)]:
+        if not any(r is pull for r in readers):
+            readers.append(pull)
+    push = [e for e in metric_exporters if not isinstance(e, MetricReader)]
+    reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
+        options, "export_timeout"
+    )
     readers += [
         PeriodicExportingMetricReader(
             exporter,
             export_interval_millis=options.metric_export_interval * 1000,
-            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself.
-            export_timeout_millis=(
-                None if os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") else options.export_timeout * 1000
-            ),
+            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself (an argument still wins).
+            export_timeout_millis=None if reader_reads_timeout else options.export_timeout * 1000,
         )
-        for exporter in metric_exporters
+        for exporter in push
     ]
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
-from opentelemetry.sdk.metrics.export import MetricExporter
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.sdk._failed_exports import watch_grpc
-from otel_agents.sdk._options import Options
+from otel_agents.sdk._options import Options, from_argument
 from otel_agents.store import _paths as store_paths
 
 _log = logging.getLogger("otel_agents")
@@ -47,10 +47,12 @@ def _load(module: str, name: str) -> Any:
 
 
 def _timeout(options: Options, signal: str) -> float | None:
-    # A timeout set through the standard variables is the exporter's to read.
-    if os.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT") or os.environ.get(
-        f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT"
-    ):
+    # A timeout set through the standard variables is the exporter's to read, unless
+    # configure(export_timeout=...) was given (argument > OTEL_*).
+    if (
+        os.environ.get("OTEL_EXPORTER_OTLP_TIMEOUT")
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT")
+    ) and not from_argument(options, "export_timeout"):
         return None
     return options.export_timeout
 
@@ -93,6 +95,18 @@ def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter
     cls = _load(*_HTTP_MODULES[signal])
     url = f"{endpoint.rstrip('/')}/{_SIGNAL_PATHS[signal]}" if endpoint is not None else None
     return cls(endpoint=url, timeout=timeout, session=session_for(signal))  # type: ignore[no-any-return]
+
+
+def prometheus_reader() -> MetricReader | None:
+    """The process's Prometheus reader (``OTEL_METRICS_EXPORTER=prometheus``); None, with a warning,
+    without the extra."""
+    from otel_agents.sdk import _prometheus_reader
+
+    try:
+        return _prometheus_reader.reader()
+    except ImportError as exc:
+        _log.warning("otel_agents: OTEL_METRICS_EXPORTER=prometheus: %s", exc)
+        return None
 
 
 def console_exporter(signal: str) -> Exporter:

@@ -22,6 +22,8 @@ from otel_agents.api._switches import parse_capture
 _log = logging.getLogger("otel_agents")
 
 EXPORTERS: Final = ("auto", "otlp", "otlp_proto_http", "otlp_proto_grpc", "store", "console", "none")
+# The specification's pull exporter for metrics: the process's Prometheus reader.
+METRICS_EXPORTERS: Final = (*EXPORTERS, "prometheus")
 PROTOCOLS: Final = ("http/protobuf", "grpc")
 SIGNALS: Final = ("traces", "metrics", "logs")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
@@ -120,14 +122,20 @@ def _choice(choices: Sequence[str], aliases: Mapping[str, str] | None = None) ->
     return parse
 
 
-def _exporter_list(value: object) -> tuple[str, ...]:
-    names = _strings(value)
-    if not names:
-        raise ValueError(f"expected one or more (comma-separated) of {', '.join(EXPORTERS)}")
-    for name in names:
-        if name.lower() not in EXPORTERS:
-            raise ValueError(f"unknown exporter {name!r}: expected one or more of {', '.join(EXPORTERS)}")
-    return tuple(name.lower() for name in names)
+def _exporter_names(choices: Sequence[str]) -> Callable[[object], tuple[str, ...]]:
+    def parse(value: object) -> tuple[str, ...]:
+        names = _strings(value)
+        if not names:
+            raise ValueError(f"expected one or more (comma-separated) of {', '.join(choices)}")
+        for name in names:
+            if name.lower() not in choices:
+                raise ValueError(f"unknown exporter {name!r}: expected one or more of {', '.join(choices)}")
+        return tuple(name.lower() for name in names)
+
+    return parse
+
+
+_exporter_list = _exporter_names(EXPORTERS)
 
 
 def _path(value: object) -> Path:
@@ -221,7 +229,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_SERVICE_VERSION",),
             parse=_text,
-            default_doc="unset",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else unset",
             doc="`service.version`",
         ),
     )
@@ -230,7 +238,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_ENVIRONMENT",),
             parse=_text,
-            default_doc="unset",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else unset",
             doc="`deployment.environment.name`",
         ),
     )
@@ -239,7 +247,7 @@ class Options:
         metadata=about(
             env=("OTEL_AGENTS_INSTANCE_ID",),
             parse=_text,
-            default_doc="a new UUID per process",
+            default_doc="from `OTEL_RESOURCE_ATTRIBUTES`, else a new UUID per process",
             doc="`service.instance.id`",
         ),
     )
@@ -270,9 +278,12 @@ class Options:
         default=None,
         metadata=about(
             env=("OTEL_METRICS_EXPORTER",),
-            parse=_exporter_list,
+            parse=_exporter_names(METRICS_EXPORTERS),
             default_doc="`exporter`",
-            doc="exporters for metrics only (same values as `exporter`)",
+            doc=(
+                "exporters for metrics only: the values of `exporter`, or `prometheus` (the process's one "
+                "Prometheus reader, served on `/metrics` by `setup_monitoring`; extra `prometheus`)"
+            ),
         ),
     )
     logs_exporter: tuple[str, ...] | None = field(
@@ -341,8 +352,9 @@ class Options:
             parse=_positive(float),
             default_doc="`5.0` s",
             doc=(
-                "per export request, unless `OTEL_EXPORTER_OTLP_TIMEOUT` or its per-signal variant is set; "
-                "also the periodic metric export's, unless `OTEL_METRIC_EXPORT_TIMEOUT` (ms) is set"
+                "per export request, and the periodic metric export's; as an argument it beats "
+                "`OTEL_EXPORTER_OTLP_TIMEOUT`, its per-signal variants and `OTEL_METRIC_EXPORT_TIMEOUT` "
+                "(ms), which otherwise beat this variable"
             ),
         ),
     )
@@ -682,6 +694,36 @@ def _shown(value: object) -> str:
     except Exception:  # noqa: BLE001 - the value is the user's; the message must still be shown
         return f"<{type(value).__name__} object>"
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def from_argument(options: Options, name: str) -> bool:
+    """True when option ``name`` holds something its variables and default do not give: an argument.
+
+    An argument equal to that value reads as not given (it changes nothing but the precedence over
+    the standard variables that the SDK's exporters and readers read themselves).
+    """
+    spec = SPEC[name]
+    value = next(f.default for f in fields(Options) if f.name == name)
+    for env in spec.env:
+        raw = os.environ.get(env)
+        if not raw:
+            continue
+        try:
+            parsed = spec.parse(raw)
+        except ValueError:  # warned about by resolve()
+            continue
+        value = parsed / 1000 if env in _MILLISECOND_ENV else parsed
+        break
+    return bool(getattr(options, name) != value)
+
+
+def sdk_disabled(argument: object = None) -> bool:
+    """True when ``configure(sdk_disabled=argument)`` will build nothing (unset: ``OTEL_SDK_DISABLED``)."""
+    raw = argument if argument is not None else os.environ.get("OTEL_SDK_DISABLED", "")
+    try:
+        return _bool(raw)
+    except ValueError:  # warned about by configure(), which then builds the pipeline
+        return False
 
 
 def resolve(**arguments: Any) -> Options:

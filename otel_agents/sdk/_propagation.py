@@ -21,8 +21,8 @@ from opentelemetry.propagators.textmap import (
 from otel_agents.api import _semconv as semconv
 
 # Where HTTP client instrumentations put the destination on their span (new and old conventions).
-_HOST_KEYS = ("server.address", "net.peer.name")
-_URL_KEYS = ("url.full", "http.url")
+_HOST_KEYS = (semconv.SERVER_ADDRESS, semconv.NET_PEER_NAME)
+_URL_KEYS = (semconv.URL_FULL, semconv.HTTP_URL)
 
 
 def _host_of(ctx: otel_context.Context | None) -> str | None:

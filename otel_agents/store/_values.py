@@ -86,7 +86,7 @@ def attributes_of(owner: Any) -> dict[str, Any]:
 def dumps_attributes(attributes: Mapping[str, Any] | None) -> str | None:
     """Attributes as a JSON object text (None when empty); never raises on hostile values.
 
-    Non-finite floats become null here (the OTLP/JSON line keeps them exactly).
+    Non-finite floats are spelled as the one walk spells them (``NaN``, ``Infinity``).
     """
     if not attributes:
         return None
@@ -95,7 +95,8 @@ def dumps_attributes(attributes: Mapping[str, Any] | None) -> str | None:
         text = orjson.dumps(attributes if isinstance(attributes, dict) else _items(attributes))
     except Exception:  # noqa: BLE001 - orjson rejects big ints, bytes, sets, odd keys...
         text = None
-    if text is not None and len(text) <= MAX_STRING_CHARS:
+    # orjson writes NaN and infinities as null; a null (or the word in a string) takes the walk.
+    if text is not None and len(text) <= MAX_STRING_CHARS and b"null" not in text:
         return text.decode()
     return dumps(plain(_items(attributes))).decode()
 

@@ -165,6 +165,31 @@ def test_schema_url_on_tracer_meter_and_logger(make_pipeline: Any) -> None:
     assert all(r.instrumentation_scope.schema_url == semconv.SCHEMA_URL for r in events)
 
 
+def test_every_scope_of_ours_has_the_schema_url(make_pipeline: Any, tmp_path: Any) -> None:
+    """The otel_agents.metrics helpers, the compat shims and alert state changes use the schema URL too:
+    one otel_agents meter scope, not a second one without it."""
+    from otel_agents import metrics as om
+    from otel_agents.alerts import ManualAlerts
+    from otel_agents.compat import monitoring_utils
+
+    pipeline = make_pipeline()
+    with oa.tool("t"):
+        pass
+    om.counter("business.tickets").add(1)
+    monitoring_utils.increment_counter("jobs", 1)
+    with monitoring_utils.tracer.start_as_current_span("job"):
+        pass
+    ManualAlerts(home=tmp_path).trigger("disk", summary="full")
+    data = pipeline.reader.get_metrics_data()
+    scopes = [sm.scope for rm in data.resource_metrics for sm in rm.scope_metrics]
+    assert [s.name for s in scopes].count(semconv.SCOPE_NAME) == 1
+    records = [r for r in pipeline.logs() if r.instrumentation_scope.name == semconv.ALERT_SCOPE]
+    assert records
+    spans = [s.instrumentation_scope for s in pipeline.spans()]
+    for scope in [*scopes, *spans, *(r.instrumentation_scope for r in records)]:
+        assert scope.schema_url == semconv.SCHEMA_URL, scope
+
+
 def test_no_deprecated_or_borrowed_keys(make_pipeline: Any) -> None:
     """Error spans carry no exception.escaped; a workflow's description is ours, not gen_ai.agent.description;
     the event log records' status is namespaced."""

@@ -93,3 +93,32 @@ def test_an_object_that_breaks_isinstance_is_described() -> None:
     assert "<unreadable" in to_json(value) or "<unprintable" in to_json(value)
     assert isinstance(plain(value), (dict, str))
     assert isinstance(any_value(value), dict)
+
+
+def test_a_memoryview_is_described_by_its_bytes_in_every_sink() -> None:
+    """A memoryview of four-byte ints is '<bytes len=12>' as an attribute, in JSON, the store and OTLP;
+    a released one is a marker, never an exception."""
+    from array import array
+
+    from otel_agents.api._values import to_attribute
+
+    view = memoryview(array("i", [1, 2, 3]))
+    rendered = [to_attribute(view), orjson.loads(to_json(view)), plain(view), any_value(view)["stringValue"]]
+    assert rendered == ["<bytes len=12>"] * 4
+    released = memoryview(b"abc")
+    released.release()
+    for render in (to_attribute, to_json, plain, any_value):
+        assert "<" in str(render(released))
+
+
+def test_the_store_attribute_column_spells_non_finite_floats_like_the_walk() -> None:
+    """The store's attributes JSON keeps NaN and infinities as 'NaN' / 'Infinity' like every other sink,
+    not as null; None inside a sequence stays null."""
+    from otel_agents.store._values import dumps_attributes
+
+    text = dumps_attributes({"nan": math.nan, "seq": (1.0, -math.inf), "none": ("a", None), "ok": 1.5})
+    assert text is not None
+    assert orjson.loads(text) == {"nan": "NaN", "seq": [1.0, "-Infinity"], "none": ["a", None], "ok": 1.5}
+    assert orjson.loads(text) == plain(
+        {"nan": math.nan, "seq": (1.0, -math.inf), "none": ("a", None), "ok": 1.5}
+    )

@@ -61,3 +61,29 @@ def test_force_flush_does_not_repeat_metric_families(tmp_path: Path) -> None:
     )
     # promtool exits 1 for lint warnings too; only errors ("error while linting") mean a rejected page.
     assert "error while linting" not in check.stderr + check.stdout, check.stderr + check.stdout
+
+
+DISABLED_APP = """
+import logging, threading
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+from otel_agents.integrations.fastapi import setup_monitoring
+logging.basicConfig(level=logging.WARNING)
+app = FastAPI()
+setup_monitoring(app, service_name="svc")
+with TestClient(app) as client:
+    codes = [client.get("/metrics").status_code for _ in range(3)]
+print(codes, sorted(t.name for t in threading.enumerate()))
+"""
+
+
+def test_metrics_page_with_the_sdk_disabled_is_quiet(tmp_path: Path) -> None:
+    """With OTEL_SDK_DISABLED=true, setup_monitoring's /metrics answers without a warning on each scrape."""
+    env = {**os.environ, "OTEL_SDK_DISABLED": "true", "OTEL_AGENTS_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", DISABLED_APP], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().startswith("[200, 200, 200]")
+    assert "WARNING" not in result.stderr, result.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []

@@ -4,21 +4,26 @@
 |---|---|
 | OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER | test_each_signal_has_its_own_exporter_variable |
 | lists (`otlp,console`) | test_a_list_of_exporters_feeds_each_of_them |
+| OTEL_METRICS_EXPORTER=prometheus | test_prometheus_metrics_exporter |
 | `none` per signal | test_none_turns_off_one_signal_only |
 | OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_PROTOCOL | test_per_signal_protocol, test_per_signal_protocol_for_metrics_and_logs |
 | OTEL_EXPORTER_OTLP_{TRACES,METRICS,LOGS}_ENDPOINT | test_per_signal_endpoints, test_endpoint_argument_beats_the_variables |
 | OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS | test_headers_general_and_per_signal |
 | OTEL_EXPORTER_OTLP_COMPRESSION / _METRICS_COMPRESSION | test_compression_general_and_per_signal |
-| OTEL_EXPORTER_OTLP_TIMEOUT / _TRACES_TIMEOUT | test_timeout_variables_bound_one_export |
+| OTEL_EXPORTER_OTLP_TIMEOUT / _TRACES_TIMEOUT | test_timeout_variables_bound_one_export, test_export_timeout_argument_beats_the_timeout_variables |
 | OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE (+ per signal) | test_tls_certificate_variables |
 | OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT | test_span_limits |
 | OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_general_attribute_limits |
 | OTEL_SPAN_LINK_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT | test_link_limits |
 | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers, test_traceidratio_keeps_about_that_share |
-| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables |
+| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables, test_resource_variables_beat_ours_and_arguments_beat_them |
 | OTEL_PROPAGATORS | test_propagators_variable |
 | OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
+| OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_span_batch_variables |
+| OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_log_record_limits |
 | OTEL_METRIC_EXPORT_TIMEOUT | test_metric_export_timeout_variable |
+| OTEL_METRIC_EXPORT_INTERVAL, OTEL_METRICS_EXEMPLAR_FILTER | test_metric_interval_and_exemplar_variables |
+| OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, _DEFAULT_HISTOGRAM_AGGREGATION | test_metrics_temporality_variable |
 | OTEL_SDK_DISABLED | test_sdk_disabled_builds_nothing |
 """
 
@@ -136,6 +141,42 @@ def test_a_list_of_exporters_feeds_each_of_them(receivers: Any) -> None:
     assert receiver.metrics == []
 
 
+_PROMETHEUS = textwrap.dedent(
+    """
+    import json, otel_agents as oa
+    from otel_agents.integrations import prometheus
+    # The launcher and setup_monitoring pass the same reader: it is used once.
+    telemetry = oa.configure(metric_readers=[prometheus.reader()])
+    with oa.agent("a"), oa.tool("t"):
+        pass
+    telemetry.force_flush(5)
+    body, _ = prometheus.render()
+    readers = [type(r).__name__ for r in telemetry.meter_provider._metric_readers]
+    print(json.dumps({"readers": readers, "calls": body.decode().count("otel_agents_calls_total{")}))
+    telemetry.shutdown(5)
+    """
+)
+
+
+def test_prometheus_metrics_exporter(tmp_path: Path) -> None:
+    """OTEL_METRICS_EXPORTER=prometheus (a spec value) serves metrics through the one Prometheus reader
+    and pushes them nowhere; traces keep their own exporter."""
+    env = {
+        **os.environ,
+        "OTEL_AGENTS_HOME": str(tmp_path),
+        "OTEL_METRICS_EXPORTER": "prometheus",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _PROMETHEUS], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ignoring" not in result.stderr, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"readers": ["PrometheusMetricReader"], "calls": 2}
+    assert (tmp_path / "store.sqlite").exists()
+
+
 def test_per_signal_protocol(make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc sends traces over gRPC while metrics and logs stay on HTTP."""
     http, grpc = receivers(), receivers(GrpcReceiver)
@@ -247,7 +288,7 @@ def test_timeout_variables_bound_one_export(
     try:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{hole.getsockname()[1]}")
         monkeypatch.setenv(variable, "0.5")
-        pipeline = make_pipeline(exporter=None, export_timeout=30, shutdown_timeout=1)
+        pipeline = make_pipeline(exporter=None, shutdown_timeout=1)
         with oa.tool("t") as t:
             span = t.span
         start = time.monotonic()
@@ -257,6 +298,29 @@ def test_timeout_variables_bound_one_export(
         assert elapsed < 3, elapsed
     finally:
         hole.close()
+
+
+def test_export_timeout_argument_beats_the_timeout_variables(
+    make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an argument the per-signal timeout variable beats the general one (and
+    OTEL_METRIC_EXPORT_TIMEOUT sets the reader's); configure(export_timeout=) beats them all."""
+    receiver = receivers()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "30")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "40")
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_TIMEOUT", "50000")
+    for argument, traces, reader in ((None, 40, 50000), (0.5, 0.5, 500)):
+        pipeline = make_pipeline(exporter=None, export_timeout=argument)
+        assert _exporter_of(pipeline)._client._timeout == traces
+        readers = pipeline.telemetry.meter_provider._metric_readers
+        periodic = [r for r in readers if type(r).__name__ == "PeriodicExportingMetricReader"]
+        assert periodic
+        assert all(r._export_timeout_millis == reader for r in periodic)
+        pipeline.telemetry.shutdown(5)
+        from tests.conftest import reset_otel_globals
+
+        reset_otel_globals()
 
 
 def _openssl_cert(folder: Path, name: str) -> tuple[Path, Path]:
@@ -401,6 +465,42 @@ def test_resource_variables(pipeline_env: Any) -> None:
     assert pipeline.span("execute_tool t").resource.attributes["team"] == "agents"
 
 
+def test_resource_variables_beat_ours_and_arguments_beat_them(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_RESOURCE_ATTRIBUTES beats OTEL_AGENTS_SERVICE_NAME/_VERSION/_ENVIRONMENT/_INSTANCE_ID and the
+    random instance id (OTEL_* > OTEL_AGENTS_* > default); configure() arguments beat it."""
+    from tests.conftest import reset_otel_globals
+
+    monkeypatch.setenv(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "service.name=std,service.version=9,deployment.environment.name=prod,service.instance.id=inst",
+    )
+    for name, value in (("SERVICE_NAME", "ours"), ("SERVICE_VERSION", "1"), ("ENVIRONMENT", "dev")):
+        monkeypatch.setenv(f"OTEL_AGENTS_{name}", value)
+    keys = (
+        semconv.SERVICE_NAME,
+        semconv.SERVICE_VERSION,
+        semconv.DEPLOYMENT_ENVIRONMENT_NAME,
+        semconv.SERVICE_INSTANCE_ID,
+    )
+    pipeline = make_pipeline()
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("std", "9", "prod", "inst")
+    pipeline.telemetry.shutdown(5)
+    reset_otel_globals()
+    monkeypatch.setenv("OTEL_AGENTS_INSTANCE_ID", "our-instance")
+    pipeline = make_pipeline(service_name="arg", service_version="2", environment="stage", instance_id="i-2")
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("arg", "2", "stage", "i-2")
+    pipeline.telemetry.shutdown(5)
+    reset_otel_globals()
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES")
+    pipeline = make_pipeline()
+    attrs = pipeline.telemetry.resource.attributes
+    assert tuple(attrs[k] for k in keys) == ("ours", "1", "dev", "our-instance")
+
+
 _PROPAGATE = textwrap.dedent(
     """
     import json, otel_agents as oa
@@ -521,3 +621,82 @@ def test_metric_export_timeout_variable(make_pipeline: Any, monkeypatch: pytest.
     periodic = [r for r in readers if type(r).__name__ == "PeriodicExportingMetricReader"]
     assert periodic
     assert all(r._export_timeout_millis == 1234 for r in periodic)
+
+
+def test_span_batch_variables(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE and _SCHEDULE_DELAY (ms) set the chain's queue and
+    every span export queue; a schedule_delay argument beats the variable."""
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "64")
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "250")
+    for argument, delay in ((None, 0.25), (0.05, 0.05)):
+        pipeline = make_pipeline(schedule_delay=argument)
+        chain = pipeline.telemetry.tracer_provider._active_span_processor
+        assert chain._stage._max_queue == 64
+        assert chain._batches
+        for queue in chain._batches:
+            assert (queue._worker._max_queue, queue._worker._max_batch, queue._worker._delay) == (
+                64,
+                8,
+                delay,
+            )
+        pipeline.telemetry.shutdown(5)
+        from tests.conftest import reset_otel_globals
+
+        reset_otel_globals()
+
+
+def test_log_record_limits(pipeline_env: Any) -> None:
+    """OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT and _VALUE_LENGTH_LIMIT cap what a bridged log record keeps."""
+    pipeline = pipeline_env(
+        OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT="3", OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT="7"
+    )
+    with pytest.warns(Warning):
+        logging.getLogger("app").warning("hi", extra={f"k{i}": "v" * 50 for i in range(10)})
+    [record] = [r for r in pipeline.logs() if r.log_record.body == "hi"]
+    attributes = record.log_record.attributes
+    assert len(attributes) == 3
+    assert all(len(v) <= 7 for v in attributes.values() if isinstance(v, str))
+
+
+def test_metric_interval_and_exemplar_variables(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_METRIC_EXPORT_INTERVAL (ms) is the periodic reader's interval; OTEL_METRICS_EXEMPLAR_FILTER the
+    meter provider's exemplar filter."""
+    monkeypatch.setenv("OTEL_METRIC_EXPORT_INTERVAL", "1234")
+    monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", "always_off")
+    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "console")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    monkeypatch.setenv("OTEL_LOGS_EXPORTER", "none")
+    pipeline = make_pipeline(exporter=None)
+    provider = pipeline.telemetry.meter_provider
+    periodic = [r for r in provider._metric_readers if type(r).__name__ == "PeriodicExportingMetricReader"]
+    assert periodic
+    assert all(r._export_interval_millis == 1234 for r in periodic)
+    assert type(provider._sdk_config.exemplar_filter).__name__ == "AlwaysOffExemplarFilter"
+
+
+def test_metrics_temporality_variable(
+    make_pipeline: Any, receivers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta makes the OTLP metric exporter ask for delta sums,
+    and _DEFAULT_HISTOGRAM_AGGREGATION for exponential histograms."""
+    from opentelemetry.sdk.metrics import Counter, Histogram
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+    receiver = receivers()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")
+    monkeypatch.setenv(
+        "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "base2_exponential_bucket_histogram"
+    )
+    pipeline = make_pipeline(exporter=None)
+    exporters = [
+        r._exporter for r in pipeline.telemetry.meter_provider._metric_readers if hasattr(r, "_exporter")
+    ]
+    otlp = [e for e in exporters if type(e).__name__ == "OTLPMetricExporter"]
+    assert otlp
+    assert all(e._preferred_temporality[Counter] is AggregationTemporality.DELTA for e in otlp)
+    assert all(
+        type(e._preferred_aggregation[Histogram]).__name__ == "ExponentialBucketHistogramAggregation"
+        for e in otlp
+    )

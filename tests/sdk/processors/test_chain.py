@@ -13,7 +13,9 @@ from opentelemetry.trace import SpanContext, TraceFlags
 import otel_agents as oa
 from otel_agents.api import _counters as stats
 from otel_agents.sdk._batching import SpanExportQueue
-from otel_agents.sdk.processors import Redactor, SpanChain, Truncator
+from otel_agents.sdk.processors._chain import SpanChain
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._truncation import Truncator
 
 REDACTED = "[REDACTED:secret_key]"
 

@@ -12,7 +12,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agents.api import _counters as stats
-from otel_agents.sdk.processors import RewriteLogProcessor, SpanChain
+from otel_agents.sdk.processors._chain import SpanChain
+from otel_agents.sdk.processors._rewrite import RewriteLogProcessor
 
 
 class Broken:

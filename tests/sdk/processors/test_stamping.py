@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import otel_agents as oa
 from otel_agents.api import _semconv as semconv
-from otel_agents.sdk.processors import RunContextProcessor
+from otel_agents.sdk.processors._stamping import RunContextProcessor
 
 
 def test_foreign_span_keeps_its_own_agent_name(pipeline: Any) -> None:
