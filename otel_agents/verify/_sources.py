@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import math
 import sqlite3
 import urllib.error
@@ -57,6 +58,10 @@ def _get(url: str, timeout: float, what: str) -> tuple[int, bytes]:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise TargetUnreachable(f"{what} is unreachable ({reason})") from None
+    except http.client.HTTPException as exc:
+        # Something listens there but does not speak HTTP (or hung up mid-answer).
+        detail = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:120]
+        raise TargetUnreachable(f"{what} did not answer HTTP ({detail})") from None
 
 
 class ServiceSource:

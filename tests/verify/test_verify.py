@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -119,6 +120,35 @@ def test_an_unreachable_target_is_one_line(args: tuple[str, ...], needle: str, t
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("option", ["--url", "--prometheus"])
+def test_a_target_that_does_not_speak_http_is_one_line(option: str) -> None:
+    """A port answering with something other than HTTP exits 3 with one line, not an internal error."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.recv(1024)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        result = run_cli("verify", option, url)
+    finally:
+        server.close()
+    assert result.returncode == 3, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{url} did not answer HTTP" in line and "internal error" not in line
+
+
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     """A threshold under 1, a URL without a scheme or a broken baseline file exits 2."""
     bad = tmp_path / "bad.json"
@@ -128,6 +158,10 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
         ("--url", "127.0.0.1:8000"),
         ("--baseline", str(bad)),
         ("--duration", "soon"),
+        ("--url", "http://"),
+        ("--url", "http://[::1"),
+        ("--timeout", "0"),
+        ("--timeout", "-1"),
     ):
         result = run_cli("verify", *args, home=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
