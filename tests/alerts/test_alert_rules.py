@@ -71,6 +71,17 @@ BAD = [
         "R",
         "name",
     ),
+    (
+        "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0}, annotations: {summary: '{{ $labels.x '}}]",
+        "R",
+        "annotations.summary",
+    ),
+    (
+        "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0},"
+        " annotations: {summary: 'ok {{ $value | humanize }}', description: '{{ $value | nosuchfn }}'}}]",
+        "R",
+        "annotations.description",
+    ),
 ]
 
 
