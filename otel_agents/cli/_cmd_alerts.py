@@ -178,7 +178,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(orjson.dumps(_report_json(report), option=orjson.OPT_INDENT_2).decode())
         else:
             headers = ["RULE", "STATE", "SEVERITY", "SERIES", "VALUE", "THRESHOLD"]
-            print(table(headers, _rows(report)))
+            print(table(headers, _rows(report), no_color=args.no_color))
         return _exit_code(report)
 
 
@@ -255,6 +255,7 @@ def run_list(args: argparse.Namespace) -> int:
                     ]
                     for a in alerts
                 ],
+                no_color=args.no_color,
             )
         )
     if args.history:
@@ -274,6 +275,7 @@ def run_list(args: argparse.Namespace) -> int:
                     ]
                     for h in history
                 ],
+                no_color=args.no_color,
             )
         )
     return 0

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         print(orjson.dumps([c.as_dict() for c in checks], option=orjson.OPT_INDENT_2).decode())
     else:
         headers = ["CHECK", "TARGET", "RESULT", "VALUE", "BASELINE", "LIMIT", "DETAIL"]
-        print(table(headers, table_rows(checks)))
+        print(table(headers, table_rows(checks), no_color=args.no_color))
         print(
             f"{len(failed)} of {len(checks)} check(s) failed"
             if failed
