@@ -30,6 +30,21 @@ def test_runs_and_stats_fit_columns(demo_home: Path, cli: Cli, width: int) -> No
         assert "support_triage" in result.stdout or "support_tri…" in result.stdout
 
 
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_trace_fits_columns_and_wraps_its_details(demo_home: Path, cli: Cli, width: int) -> None:
+    """`COLUMNS=N otel-agents trace` keeps every line within N, wrapping details instead of losing them."""
+    failed = _failed(cli, demo_home)
+    full = cli("trace", failed, home=demo_home, env={"COLUMNS": ""}).stdout
+    assert _widest(full) > 100 and "TOKENS" in full  # a pipe without COLUMNS: whole lines
+    for env in ({"COLUMNS": str(width)}, {"COLUMNS": str(width), "FORCE_COLOR": "1"}):
+        out = _visible(cli("trace", failed, home=demo_home, env=env).stdout)
+        assert _widest(out) <= width, out
+        assert "WATERFALL" in out and "█" in out and f"trace {failed}" in out
+        words = " ".join(out.split())
+        assert "CRM did not answer within 2s" in words and "reason 'ticket is about billing'" in words
+        assert "3 error(s)" in words
+
+
 def test_runs_without_columns_in_a_pipe_keeps_whole_cells(demo_home: Path, cli: Cli) -> None:
     """Piped without COLUMNS, runs shows every column and whole ids (for grep and scripts)."""
     out = cli("runs", home=demo_home, env={"COLUMNS": ""}).stdout
