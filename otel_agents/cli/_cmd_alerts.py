@@ -117,7 +117,8 @@ def _engine(args: argparse.Namespace) -> Iterator[Any]:
     try:
         yield engine
     finally:
-        engine.dispatcher.flush(wait)
+        # Waits up to --notify-timeout; what is still undelivered then is counted before the store closes.
+        engine.dispatcher.close(wait)
         engine.close()
         if telemetry is not None:
             telemetry.shutdown()
