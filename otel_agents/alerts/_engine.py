@@ -108,7 +108,11 @@ def build_notifier(spec: NotifierSpec) -> Notifier:
             spec.url, name=spec.name, timeout=spec.timeout, retries=spec.retries, headers=spec.headers
         )
     assert spec.target is not None
-    return CallableNotifier(resolve_callable(spec.target), name=spec.name, retries=spec.retries)
+    try:
+        fn = resolve_callable(spec.target)
+    except ValueError as exc:
+        raise ValueError(f"field 'notifiers.{spec.name}.callable': {exc}") from None
+    return CallableNotifier(fn, name=spec.name, retries=spec.retries)
 
 
 @never_raise("alerts.log")

@@ -180,8 +180,8 @@ def resolve_callable(target: str) -> Callable[[dict[str, Any]], object]:
     module_name, _, attr = target.partition(":")
     try:
         fn = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot import {target!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a user module may raise anything while it imports
+        raise ValueError(f"cannot import {target!r}: {type(exc).__name__}: {exc}") from None
     if not callable(fn):
         raise ValueError(f"{target!r} is not callable")
     return fn  # type: ignore[no-any-return]
