@@ -149,6 +149,39 @@ def test_a_target_that_does_not_speak_http_is_one_line(option: str) -> None:
     assert f"{url} did not answer HTTP" in line and "internal error" not in line
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"<html>ok</html>", "HTTP 200; the body is not a JSON health report"),
+        (b'{"status": "fail", "checks": []}', "HTTP 200; failing: status fail"),
+    ],
+)
+def test_a_health_answer_that_is_no_passing_report_fails(body: bytes, detail: str) -> None:
+    """A 200 /health whose body is HTML, or whose JSON says it fails, is a failed check, not a pass."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_cli("verify", "--url", f"http://127.0.0.1:{server.server_address[1]}", "--json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    [health] = json.loads(result.stdout)
+    assert health["status"] == "fail" and health["detail"] == detail
+
+
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     """A threshold under 1, a URL without a scheme or a broken baseline file exits 2."""
     bad = tmp_path / "bad.json"
