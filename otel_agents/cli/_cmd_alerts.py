@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import CliError, add_home, fmt_time, home_of
+from otel_agents.cli._common import CliError, add_home, fmt_time, home_of, positive_int
 from otel_agents.cli._tables import table
 
 EXAMPLE = """example:
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
     watch = asub.add_parser("watch", help="evaluate every --interval until stopped (SIGINT/SIGTERM)")
     _rule_args(watch)
     watch.add_argument("--interval", default="30s", help="time between evaluations (default 30s)")
-    watch.add_argument("--count", type=int, help="stop after this many evaluations")
+    watch.add_argument("--count", type=positive_int, help="stop after this many evaluations")
     watch.add_argument("--duration", help="stop after this long (e.g. 1h)")
     watch.set_defaults(func=run_watch)
 

@@ -427,6 +427,9 @@ def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Pat
     bounded = run_cli("alerts", "watch", str(rules), "--interval", "0.1s", "--count", "2", home=home)
     assert bounded.returncode == 0, bounded.stderr
     assert "ToolErrors  inactive -> firing" in bounded.stdout
+    for bad in ("0", "-1"):
+        refused = run_cli("alerts", "watch", str(rules), "--count", bad, home=home)
+        assert refused.returncode == 2 and "--count" in refused.stderr, refused.stderr
     for sig in (signal.SIGTERM, signal.SIGINT):
         proc = start_cli("alerts", "watch", str(rules), "--interval", "0.2s", home=home)
         time.sleep(2)
