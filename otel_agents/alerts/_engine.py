@@ -27,7 +27,7 @@ from otel_agents.alerts._notify import (
     fingerprint,
     resolve_callable,
 )
-from otel_agents.alerts._rules import NotifierSpec, Rule, RuleSet
+from otel_agents.alerts._rules import LABEL_TEMPLATE, VALUE_TEMPLATE, NotifierSpec, Rule, RuleSet
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._version import __version__
@@ -41,10 +41,6 @@ _SEVERITY: Final = {
     "warning": (SeverityNumber.WARN, "WARN"),
     "critical": (SeverityNumber.ERROR, "ERROR"),
 }
-_LABEL_T: Final = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_VALUE_T: Final = re.compile(
-    r"\{\{\s*\$value\s*(?:\|\s*(humanizePercentage|humanize|printf\s+\"([^\"]*)\")\s*)?\}\}"
-)
 
 
 def render(template: str, labels: Mapping[str, str], value: float | None) -> str:
@@ -65,7 +61,7 @@ def render(template: str, labels: Mapping[str, str], value: float | None) -> str
                 return f"{value:g}"
         return f"{value:.4g}"
 
-    return _VALUE_T.sub(value_text, _LABEL_T.sub(lambda m: labels.get(m[1], ""), template))
+    return VALUE_TEMPLATE.sub(value_text, LABEL_TEMPLATE.sub(lambda m: labels.get(m[1], ""), template))
 
 
 def _humanize(value: float) -> str:
@@ -112,7 +108,11 @@ def build_notifier(spec: NotifierSpec) -> Notifier:
             spec.url, name=spec.name, timeout=spec.timeout, retries=spec.retries, headers=spec.headers
         )
     assert spec.target is not None
-    return CallableNotifier(resolve_callable(spec.target), name=spec.name, retries=spec.retries)
+    try:
+        fn = resolve_callable(spec.target)
+    except ValueError as exc:
+        raise ValueError(f"field 'notifiers.{spec.name}.callable': {exc}") from None
+    return CallableNotifier(fn, name=spec.name, retries=spec.retries)
 
 
 @never_raise("alerts.log")

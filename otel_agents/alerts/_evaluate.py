@@ -54,6 +54,9 @@ class Evaluation:
 def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int) -> Evaluation:
     """The expression's value per series over ``(now - window, now]``."""
     since = now_ns - int(window_s * 1e9)
+    if expr.service is not None and not service_exists(conn, expr.service):
+        # A typo in the service would otherwise keep the rule quiet for ever.
+        return Evaluation(missing=f"no service named {expr.service!r} in the store")
     if expr.type == "metric":
         assert expr.metric is not None
         return _metric(conn, expr.metric, expr, since=since, until=now_ns, window_s=window_s)
@@ -61,7 +64,12 @@ def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int)
         return _metric(
             conn,
             semconv.METRIC_DROPPED,
-            Expr(type="metric", aggregation="increase", by=(SERVICE_LABEL, semconv.LABEL_REASON)),
+            Expr(
+                type="metric",
+                aggregation="increase",
+                by=(SERVICE_LABEL, semconv.LABEL_REASON),
+                service=expr.service,
+            ),
             since=since,
             until=now_ns,
             window_s=window_s,
@@ -150,6 +158,22 @@ def quantile(ordered: list[int], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def service_exists(conn: sqlite3.Connection, service: str) -> bool:
+    """True when anything stored (spans, logs, metric points) came from ``service``."""
+    return (
+        conn.execute("SELECT 1 FROM resources WHERE service = ? LIMIT 1", (service,)).fetchone() is not None
+    )
+
+
+def _has_labels(conn: sqlite3.Connection, name: str, wanted: Mapping[str, str]) -> bool:
+    """True when some point of metric ``name``, at any time, carries the ``wanted`` attributes."""
+    for (attrs,) in conn.execute("SELECT attributes FROM metric_points WHERE name = ?", (name,)):
+        labels = json_object(attrs)
+        if all(str(labels.get(k)) == v for k, v in wanted.items()):
+            return True
+    return False
+
+
 def metric_exists(conn: sqlite3.Connection, name: str) -> bool:
     """True when the store holds at least one point of metric ``name``."""
     return conn.execute("SELECT 1 FROM metric_points WHERE name = ? LIMIT 1", (name,)).fetchone() is not None
@@ -199,6 +223,9 @@ def _metric(
         groups.setdefault(group, []).append(value)
     for group, values in sorted(groups.items()):
         out.samples.append(Sample(dict(group), _combine(expr.aggregation, values)))
+    if report_missing and not out.samples and expr.labels and not _has_labels(conn, name, expr.labels):
+        shown = ", ".join(f"{k}={v}" for k, v in expr.labels.items())
+        out.missing = f"no series of metric {name!r} has {shown} in the store"
     return out
 
 

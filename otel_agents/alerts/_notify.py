@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import importlib
@@ -29,6 +30,8 @@ ZERO_TIME: Final = "0001-01-01T00:00:00Z"  # Alertmanager's "no end time"
 QUEUE_SIZE: Final = 1000
 BACKOFF_S: Final = 0.5
 MAX_BACKOFF_S: Final = 10.0
+# How long an exiting process waits for notifications still queued or being retried.
+EXIT_WAIT_S: Final = 2.0
 # Counter reasons, shown by `otel-agents doctor` among the drops.
 DROP_FAILED: Final = "alerts.notification_failed"
 DROP_QUEUE_FULL: Final = "alerts.notification_queue_full"
@@ -177,8 +180,8 @@ def resolve_callable(target: str) -> Callable[[dict[str, Any]], object]:
     module_name, _, attr = target.partition(":")
     try:
         fn = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot import {target!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a user module may raise anything while it imports
+        raise ValueError(f"cannot import {target!r}: {type(exc).__name__}: {exc}") from None
     if not callable(fn):
         raise ValueError(f"{target!r} is not callable")
     return fn  # type: ignore[no-any-return]
@@ -206,6 +209,8 @@ class Dispatcher:
         self._busy = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._closed = False
+        self._exit_hook = False
         self.delivered = 0
         self.failed = 0
 
@@ -214,8 +219,15 @@ class Dispatcher:
         if not notices:
             return True
         with self._lock:
+            if self._closed:
+                stats.count_drop(DROP_FAILED)
+                return False
             if self._thread is None or not self._thread.is_alive():
                 self._thread = start_daemon(self._run, "otel-agents-alerts")
+            if not self._exit_hook:
+                # The delivery thread is a daemon: at exit, wait a little, then count what is left.
+                atexit.register(self.close, EXIT_WAIT_S)
+                self._exit_hook = True
             try:
                 self._queue.put_nowait((notifier, tuple(notices)))
             except queue.Full:
@@ -236,9 +248,24 @@ class Dispatcher:
         return True
 
     def close(self, timeout: float = 5.0) -> None:
-        """Flush within ``timeout``, then stop retrying."""
+        """Flush within ``timeout``, then stop retrying: what is still undelivered is counted as failed."""
         self.flush(timeout)
         self._stop.set()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            abandoned, self._busy = self._busy, 0
+            self.failed += abandoned
+            self._lock.notify_all()
+        if abandoned:
+            stats.count_drop(DROP_FAILED, abandoned)
+            with contextlib.suppress(Exception):
+                _log.warning(
+                    "otel_agents: %d alert notification(s) not delivered within %gs of closing",
+                    abandoned,
+                    timeout,
+                )
 
     def _run(self) -> None:
         while True:
@@ -248,6 +275,8 @@ class Dispatcher:
             except BaseException:  # noqa: BLE001 - the delivery thread must outlive anything
                 ok = False
             with self._lock:
+                if self._closed:
+                    continue  # counted by close()
                 if ok:
                     self.delivered += 1
                 else:

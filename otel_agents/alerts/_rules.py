@@ -26,6 +26,13 @@ _EXPR_KEYS: Final = frozenset(
 )
 
 
+# The Prometheus template subset both engines render in annotations (see docs/alerts.md).
+LABEL_TEMPLATE: Final = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+VALUE_TEMPLATE: Final = re.compile(
+    r"\{\{\s*\$value\s*(?:\|\s*(humanizePercentage|humanize|printf\s+\"([^\"]*)\")\s*)?\}\}"
+)
+
+
 class RuleError(ValueError):
     """A rule file that cannot be used: says which file, which rule and which field."""
 
@@ -219,7 +226,7 @@ def _rule(raw: object, index: int, path: str, notifiers: Mapping[str, NotifierSp
         cooldown_s=durations["cooldown"],
         severity=severity,
         labels=_str_map(raw.get("labels"), "labels", fail, keys=_NAME_RE),
-        annotations=_str_map(raw.get("annotations"), "annotations", fail, keys=_NAME_RE),
+        annotations=_annotations(raw.get("annotations"), fail),
         notify=tuple(notify),
     )
 
@@ -311,6 +318,20 @@ def _str_map(raw: object, field_name: str, fail: Any, *, keys: re.Pattern[str]) 
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             raise fail(f"{field_name}.{k}", "expected a string")
         out[k] = str(v)
+    return out
+
+
+def _annotations(raw: object, fail: Any) -> dict[str, str]:
+    """Annotations whose templates stay inside the subset both engines render (promtool rejects the rest)."""
+    out = _str_map(raw, "annotations", fail, keys=_NAME_RE)
+    for key, text in out.items():
+        rest = VALUE_TEMPLATE.sub("", LABEL_TEMPLATE.sub("", text))
+        if "{{" in rest or "}}" in rest:
+            raise fail(
+                f"annotations.{key}",
+                "unsupported template: use {{ $labels.NAME }} or {{ $value }}"
+                ' (optionally | humanize, | humanizePercentage or | printf "%.2f")',
+            )
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from otel_agents.cli._common import CliError, add_home, fmt_time, home_of
+from otel_agents.cli._common import CliError, add_home, fmt_time, home_of, positive_int
 from otel_agents.cli._tables import table
 
 EXAMPLE = """example:
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
     watch = asub.add_parser("watch", help="evaluate every --interval until stopped (SIGINT/SIGTERM)")
     _rule_args(watch)
     watch.add_argument("--interval", default="30s", help="time between evaluations (default 30s)")
-    watch.add_argument("--count", type=int, help="stop after this many evaluations")
+    watch.add_argument("--count", type=positive_int, help="stop after this many evaluations")
     watch.add_argument("--duration", help="stop after this long (e.g. 1h)")
     watch.set_defaults(func=run_watch)
 
@@ -117,7 +117,8 @@ def _engine(args: argparse.Namespace) -> Iterator[Any]:
     try:
         yield engine
     finally:
-        engine.dispatcher.flush(wait)
+        # Waits up to --notify-timeout; what is still undelivered then is counted before the store closes.
+        engine.dispatcher.close(wait)
         engine.close()
         if telemetry is not None:
             telemetry.shutdown()
@@ -178,7 +179,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(orjson.dumps(_report_json(report), option=orjson.OPT_INDENT_2).decode())
         else:
             headers = ["RULE", "STATE", "SEVERITY", "SERIES", "VALUE", "THRESHOLD"]
-            print(table(headers, _rows(report)))
+            print(table(headers, _rows(report), no_color=args.no_color))
         return _exit_code(report)
 
 
@@ -255,6 +256,7 @@ def run_list(args: argparse.Namespace) -> int:
                     ]
                     for a in alerts
                 ],
+                no_color=args.no_color,
             )
         )
     if args.history:
@@ -274,6 +276,7 @@ def run_list(args: argparse.Namespace) -> int:
                     ]
                     for h in history
                 ],
+                no_color=args.no_color,
             )
         )
     return 0

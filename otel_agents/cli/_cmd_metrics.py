@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 ["NAME", "TYPE", "UNIT", "SERVICES", "SERIES", "POINTS", "LAST"],
                 body,
                 right=frozenset({4, 5}),
+                no_color=args.no_color,
             )
         )
         return 0
@@ -124,6 +125,6 @@ def run(args: argparse.Namespace) -> int:
         ]
         for r in results
     ]
-    print(table(headers, body, right=frozenset(range(2, 10))))
+    print(table(headers, body, right=frozenset(range(2, 10)), no_color=args.no_color))
     print(f"({results[0].basis}; {fmt_time(since)} .. {fmt_time(until)})")
     return 0

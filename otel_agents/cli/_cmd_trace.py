@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 import orjson
@@ -18,6 +19,9 @@ EXAMPLE = """example:
   otel-agents trace r-42                  # or a run id
 """
 _BAR = 28
+# The narrowest useful waterfall; below it TOKENS and COST make room, then lines are cut.
+_MIN_BAR = 12
+_NBSP = "\u00a0"
 _STATUS = {0: "", 1: "ok", 2: "ERROR"}
 
 
@@ -47,21 +51,26 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text([s for _, spans in traces for s in spans]))
         return 0
-    out = []
+    out: list[str] = []
+    term = Output.detect(no_color=args.no_color)
+
+    def note(text: str) -> None:
+        out.extend(_fit("", safe(text), "  ", term.width))
+
     if len(traces) > 1:
         # A run continued in other processes: every part, oldest first, as its own tree.
-        out.append(safe(f"run {args.id.strip()}: {len(traces)} traces, oldest first") + "\n")
+        note(f"run {args.id.strip()}: {len(traces)} traces, oldest first")
+        out.append("")
     for i, (trace_id, spans) in enumerate(traces):
         if i:
             out.append("")
-        out.append(render(trace_id, spans, queries.runs_of_trace(conn, trace_id)))
+        out.append(render(trace_id, spans, queries.runs_of_trace(conn, trace_id), width=term.width))
         run_id = next((s["run_id"] for s in spans if s["run_id"]), None)
         others = [t for t in queries.run_trace_ids(conn, run_id) if t != trace_id] if run_id else []
         if others and len(traces) == 1:
-            out.append(
-                "\n" + safe(f"run {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
-            )
-    print(colour_errors("\n".join(out), Output.detect(no_color=args.no_color)))
+            out.append("")
+            note(f"run {run_id} continues in {len(others)} other trace(s): " + ", ".join(others))
+    print(colour_errors("\n".join(out), term))
     return 0
 
 
@@ -85,8 +94,19 @@ def _run_lines(run: dict[str, Any]) -> list[str]:
     return out
 
 
-def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]] | None = None) -> str:
-    """The text tree for a trace's spans."""
+def _cut(line: str, width: int) -> str:
+    """A line no wider than ``width``: cut with an ellipsis, never wrapped."""
+    return line if len(line) <= width else line[: max(width - 1, 0)] + "…"
+
+
+def render(
+    trace_id: str,
+    spans: list[dict[str, Any]],
+    runs: list[dict[str, Any]] | None = None,
+    *,
+    width: int | None = None,
+) -> str:
+    """The text tree for a trace's spans, its waterfall fitted to ``width`` columns when given."""
     ids = {s["span_id"] for s in spans}
     children: dict[str | None, list[dict[str, Any]]] = {}
     for s in spans:
@@ -98,9 +118,16 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
     errors = sum(1 for s in spans if s["status_code"] == 2)
     roots = children.get(None, [])
     head = roots[0] if roots else spans[0]
-    lines = [
-        f"trace {trace_id}  service {head['service'] or '?'}  {len(spans)} spans  "
-        f"{fmt_duration(total)}  {errors} error(s)"
+    # (lead, text, continuation lead): a line too wide for ``width`` wraps its text under the
+    # continuation lead, or is cut when that is None (table rows).
+    lines: list[tuple[str, str, str | None]] = [
+        (
+            "",
+            # No-break spaces keep each label with its value when the line wraps.
+            f"trace{_NBSP}{trace_id}  service{_NBSP}{head['service'] or '?'}  {len(spans)}{_NBSP}spans  "
+            f"{fmt_duration(total)}  {errors}{_NBSP}error(s)",
+            "  ",
+        )
     ]
     ctx = [
         f"{label} {head[key]}"
@@ -108,10 +135,10 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
         if head.get(key)
     ]
     if ctx:
-        lines.append("  " + " · ".join(ctx))
+        lines.append(("  ", " · ".join(ctx), "    "))
     for run in runs or []:
         run_detail = _run_lines(run)
-        lines.extend(f"  {line}" for line in run_detail)
+        lines.extend(("  ", line, "    ") for line in run_detail)
     rows: list[tuple[str, dict[str, Any], str]] = []
 
     def walk(span: dict[str, Any], prefix: str, last: bool, depth: int) -> None:
@@ -134,22 +161,45 @@ def render(trace_id: str, spans: list[dict[str, Any]], runs: list[dict[str, Any]
 
     for i, root in enumerate(roots):
         walk(root, "", i == len(roots) - 1, 0)
-    width = max(len(r[0]) for r in rows)
-    lines.append("")
+    label_width = max(len(r[0]) for r in rows)
+    # SPAN, DURATION, STATUS, the gaps and the bar's two '|': 21; TOKENS and COST: 24 more.
+    bar, money = _BAR, True
+    if width is not None:
+        bar = min(_BAR, width - label_width - 21 - 24 - 2)
+        if bar < _MIN_BAR:
+            money = False
+            bar = max(_MIN_BAR, min(_BAR, width - label_width - 21 - 2))
+    money_head = f"  {'TOKENS':>11}  {'COST':>9}" if money else ""
+    lines.append(("", "", None))
     lines.append(
-        f"{'SPAN'.ljust(width)}  {'DURATION':>9}  {'STATUS':6}  {'TOKENS':>11}  {'COST':>9}  WATERFALL"
+        ("", f"{'SPAN'.ljust(label_width)}  {'DURATION':>9}  {'STATUS':6}{money_head}  WATERFALL", None)
     )
     for label, span, detail_prefix in rows:
-        lines.append(
-            f"{label.ljust(width)}  {fmt_duration(span['duration_ns']):>9}  "
-            f"{_STATUS.get(span['status_code'], '?'):6}  {_tokens(span):>11}  "
-            f"{fmt_cost(span['cost_usd']) if span['cost_usd'] is not None else '':>9}  "
-            f"{_bar(span, t0, total)}"
+        cost = fmt_cost(span["cost_usd"]) if span["cost_usd"] is not None else ""
+        money_cells = f"  {_tokens(span):>11}  {cost:>9}" if money else ""
+        row = (
+            f"{label.ljust(label_width)}  {fmt_duration(span['duration_ns']):>9}  "
+            f"{_STATUS.get(span['status_code'], '?'):6}{money_cells}  "
+            f"{_bar(span, t0, total, bar)}"
         )
+        lines.append(("", row, None))
         for detail in _details(span):
-            lines.append(f"{detail_prefix}   ↳ {detail}")
+            lines.append((f"{detail_prefix}   ↳ ", detail, f"{detail_prefix}     "))
     # Every stored string is in these lines: one escape pass keeps each a single, inert line.
-    return "\n".join(safe(line) for line in lines)
+    return "\n".join(out for lead, text, cont in lines for out in _fit(safe(lead), safe(text), cont, width))
+
+
+def _fit(lead: str, text: str, cont: str | None, width: int | None) -> list[str]:
+    """``lead + text`` as one line, or wrapped under ``cont`` (cut when None) to fit ``width``."""
+    line = lead + text
+    if width is None or len(line) <= width:
+        return [line.replace(_NBSP, " ")]
+    room = width - len(cont or "")
+    if cont is None or room < 20 or width - len(lead) < 20:
+        return [_cut(line.replace(_NBSP, " "), width)]
+    first, *rest = textwrap.wrap(text, width - len(lead), break_on_hyphens=False) or [""]
+    wrapped = textwrap.wrap(" ".join(rest), room, break_on_hyphens=False) if rest else []
+    return [(lead + first).replace(_NBSP, " "), *(cont + piece.replace(_NBSP, " ") for piece in wrapped)]
 
 
 def _tokens(span: dict[str, Any]) -> str:
@@ -159,12 +209,12 @@ def _tokens(span: dict[str, Any]) -> str:
     return f"{tin or 0}/{tout or 0}"
 
 
-def _bar(span: dict[str, Any], t0: int, total: int) -> str:
-    start = int((int(span["start_ns"]) - t0) / total * _BAR)
-    length = max(1, round(int(span["duration_ns"]) / total * _BAR))
-    start = min(start, _BAR - 1)
-    length = min(length, _BAR - start)
-    return "|" + " " * start + "█" * length + " " * (_BAR - start - length) + "|"
+def _bar(span: dict[str, Any], t0: int, total: int, size: int = _BAR) -> str:
+    start = int((int(span["start_ns"]) - t0) / total * size)
+    length = max(1, round(int(span["duration_ns"]) / total * size))
+    start = min(start, size - 1)
+    length = min(length, size - start)
+    return "|" + " " * start + "█" * length + " " * (size - start - length) + "|"
 
 
 def _details(span: dict[str, Any]) -> list[str]:

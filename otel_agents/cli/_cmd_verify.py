@@ -77,12 +77,23 @@ def _seconds(text: str, option: str) -> float:
     return value
 
 
+def _host(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
 def _validate(args: argparse.Namespace) -> None:
     if not math.isfinite(args.threshold) or args.threshold < 1:
         raise CliError("--threshold: expected a ratio of at least 1 (1.2 allows 20% worse)", 2)
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        raise CliError(f"--timeout: expected a number of seconds above zero, got {args.timeout:g}", 2)
     for option, url in (("--url", args.url), ("--prometheus", args.prometheus)):
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise CliError(f"{option}: expected an http:// or https:// URL, got {url!r}", 2)
+        if url is not None and (not url.startswith(("http://", "https://")) or not _host(url)):
+            raise CliError(f"{option}: expected an http:// or https:// URL with a host, got {url!r}", 2)
     if args.baseline_version and args.baseline:
         raise CliError("give --baseline-version or --baseline, not both", 2)
     if args.url is None and args.prometheus is None:
@@ -112,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         print(orjson.dumps([c.as_dict() for c in checks], option=orjson.OPT_INDENT_2).decode())
     else:
         headers = ["CHECK", "TARGET", "RESULT", "VALUE", "BASELINE", "LIMIT", "DETAIL"]
-        print(table(headers, table_rows(checks)))
+        print(table(headers, table_rows(checks), no_color=args.no_color))
         print(
             f"{len(failed)} of {len(checks)} check(s) failed"
             if failed

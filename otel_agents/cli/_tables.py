@@ -134,26 +134,47 @@ def render(
     paint = _painter(out)
 
     def line(values: Sequence[str], styles: Sequence[str | None]) -> str:
-        parts = []
+        parts: list[tuple[str, str, str | None, bool]] = []
         for n, i in enumerate(keep):
             c, w = cols[i], widths[i]
             text = values[n]
             if len(text) > w:
                 text = text[:w] if c.cut == "crop" else text[: w - 1] + "…"
-            pad = " " * (w - len(text))
-            # Padding stays outside the colour, so only the text itself is painted.
-            painted = paint(text, styles[n])
-            parts.append(pad + painted if c.right else painted + pad)
-        return (" " * GAP).join(parts).rstrip()
+            parts.append((text, " " * (w - len(text)), styles[n], c.right))
+        return _join(parts, paint, out.width)
 
     lines = [line([cols[i].header for i in keep], ["bold"] * len(keep))]
-    lines.append(paint("─" * shown, "dim"))
+    lines.append(paint("─" * (shown if out.width is None else min(shown, out.width)), "dim"))
     for r in cells:
         lines.append(line([r[i] for i in keep], [_style(cols[i], r[i]) for i in keep]))
-    if out.width is not None and not out.colour:
-        # Narrower than the fewest columns at their minimum widths: cut, never wrap.
-        lines = [ln if len(ln) <= out.width else ln[: out.width - 1] + "…" for ln in lines]
     return "\n".join(lines)
+
+
+def _join(
+    parts: Sequence[tuple[str, str, str | None, bool]],
+    paint: Callable[[str, str | None], str],
+    width: int | None,
+) -> str:
+    """One table line from (text, padding, style, right-aligned) cells, painted; a line wider than
+    ``width`` (narrower than the fewest columns at their minimum widths) is cut, never wrapped,
+    counting only the visible text, so colour codes never make it wrap either."""
+    plain = (" " * GAP).join(pad + t if right else t + pad for t, pad, _, right in parts).rstrip()
+    cut = width is not None and len(plain) > width
+    room = (width or 0) - 1
+    out: list[str] = []
+    used = 0
+    for n, (text, pad, style, right) in enumerate(parts):
+        pieces = [
+            (" " * GAP if n else "", None),
+            *([(pad, None), (text, style)] if right else [(text, style), (pad, None)]),
+        ]
+        for piece, piece_style in pieces:
+            if cut and used + len(piece) > room:
+                out.append(paint(piece[: room - used], piece_style) + "…")
+                return "".join(out)
+            out.append(paint(piece, piece_style) if piece_style else piece)
+            used += len(piece)
+    return "".join(out).rstrip()
 
 
 def _painter(out: Output) -> Callable[[str, str | None], str]:
@@ -193,8 +214,12 @@ def colour_errors(text: str, out: Output) -> str:
 
 
 def table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], right: frozenset[int] = frozenset()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    right: frozenset[int] = frozenset(),
+    *,
+    no_color: bool = False,
 ) -> str:
     """A fitted table of plain columns (those in ``right`` right-aligned), for commands without specs."""
     columns = [Column(header, right=i in right) for i, header in enumerate(headers)]
-    return render(columns, rows, Output.detect())
+    return render(columns, rows, Output.detect(no_color=no_color))

@@ -52,6 +52,7 @@ import orjson
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._runs import MAX_OPEN_RUNS, Run, get_run, start_run
+from otel_agents.api._walk import safe_str
 from otel_agents.compat._support import bad_input, pipeline, tolerant
 from otel_agents.sdk import _stats
 from otel_agents.store import _backup
@@ -215,7 +216,8 @@ class TelemetryClient:
         """Open a run for ``agent_name``; returns its generated run id."""
         if not isinstance(agent_name, str) or not agent_name:
             bad_input("local_telemetry.start_run", "agent_name must be a non-empty string")
-        run = start_run(str(agent_name) or "unknown", kind=semconv.RUN_KIND_AGENT)
+        name = agent_name if isinstance(agent_name, str) else safe_str(agent_name, 256)
+        run = start_run(name or "unknown", kind=semconv.RUN_KIND_AGENT)
         run.handle.set_metadata(job_type=job_type, trigger_type=trigger_type)
         state = _State(run)
         with self._lock:
@@ -260,7 +262,13 @@ class TelemetryClient:
         if agent_name is None or job_type is None:
             # A missing argument must not stop the block from running: counted, recorded as "unknown".
             bad_input("local_telemetry.track_run", "agent_name and job_type are required")
-        run_id = self.start_run(agent_name or "unknown", job_type or "unknown", trigger_type, **kwargs)
+        # `is None`, not truthiness: a caller's object may raise from __bool__ or __len__.
+        run_id = self.start_run(
+            "unknown" if agent_name is None else agent_name,
+            "unknown" if job_type is None else job_type,
+            trigger_type,
+            **kwargs,
+        )
         state = self._runs.get(run_id)
         tracker = RunTracker(self, run_id)
         if state is None:  # start_run failed and was counted: the block still runs
@@ -325,8 +333,10 @@ class TelemetryClient:
             conn.close()
         return n
 
-    def health_check(self) -> dict[str, Any]:
+    def health_check(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Whether the store answers ``SELECT 1`` and its directory is writable; never raises."""
+        if args or kwargs:
+            bad_input("local_telemetry.health_check", "health_check() takes no arguments")
         home = self.home
         result: dict[str, Any] = {"status": "healthy", "db_path": str(paths.db_path(home)), "checks": {}}
         try:

@@ -410,11 +410,13 @@ class CompatLogger:
         self._log(logging.CRITICAL, msg, args, fields)
 
 
+@tolerant("monitoring_utils.get_logger", default=CompatLogger(logging.getLogger()))
 def get_logger(name: str | None = None) -> CompatLogger:
     """A structured logger over ``logging.getLogger(name)``."""
     return CompatLogger(logging.getLogger(name if isinstance(name, str) else None))
 
 
+@tolerant("monitoring_utils.get_request_logger", default=CompatLogger(logging.getLogger("request")))
 def get_request_logger(
     request_id: str | None = None,
     user_id: str | None = None,
@@ -422,9 +424,11 @@ def get_request_logger(
     ip_address: str | None = None,
 ) -> CompatLogger:
     """A logger bound to a request's ids, under their OTel names (request id defaults to the current one)."""
-    current = log_context()
+    # No truthiness test: a caller's object may raise from __bool__ or __len__.
+    if request_id is None or (isinstance(request_id, str) and not request_id):
+        request_id = log_context().get(semconv.REQUEST_ID)
     fields = {
-        semconv.REQUEST_ID: request_id or current.get(semconv.REQUEST_ID),
+        semconv.REQUEST_ID: request_id,
         semconv.USER_ID: user_id,
         semconv.SESSION_ID: session_id,
         semconv.CLIENT_ADDRESS: ip_address,

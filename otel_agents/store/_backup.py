@@ -38,10 +38,12 @@ def backup(home: Path, target: Path) -> BackupResult:
     target_db = paths.db_path(target)
     if target_db.exists():
         raise FileExistsError(f"{target_db} already exists; back up into a new directory")
-    target.mkdir(parents=True, exist_ok=True)
+    # The copy is as private as the store (0700 folders, 0600 files), whatever the umask.
+    paths.private_dir(target)
     # NDJSON first: the database copy then holds at least what the line files hold.
     files, copied = _copy_ndjson(paths.ndjson_dir(home), paths.ndjson_dir(target))
     src = sqlite3.connect(f"file:{source_db}?mode=ro", uri=True, timeout=10)
+    paths.private_db(target_db)
     dst = sqlite3.connect(str(target_db))
     try:
         src.backup(dst, pages=PAGES_PER_STEP)
@@ -58,13 +60,13 @@ def backup(home: Path, target: Path) -> BackupResult:
 def _copy_ndjson(source: Path, target: Path) -> tuple[int, int]:
     if not source.is_dir():
         return 0, 0
-    target.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(target)
     files = total = 0
     for path in sorted(source.rglob("*")):
         if not path.is_file():
             continue
         out = target / path.relative_to(source)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(out.parent)
         total += _copy_complete_lines(path, out)
         files += 1
     return files, total
@@ -72,7 +74,9 @@ def _copy_ndjson(source: Path, target: Path) -> tuple[int, int]:
 
 def _copy_complete_lines(path: Path, out: Path) -> int:
     """Copy ``path`` up to its size now, then cut the copy after its last newline."""
-    with path.open("rb") as src, out.open("wb") as dst:
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, paths.FILE_MODE)
+    paths.tighten(out, paths.FILE_MODE)
+    with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
         size = os.fstat(src.fileno()).st_size
         left = size
         while left > 0:

@@ -234,7 +234,12 @@ def _histogram(
 def _edges(bounds: list[float], lows: list[float], highs: list[float]) -> list[float]:
     low = min(lows) if lows else (bounds[0] if bounds else 0.0)
     high = max(highs) if highs else (bounds[-1] if bounds else 0.0)
-    return [min(low, bounds[0]) if bounds else low, *bounds, max(high, bounds[-1]) if bounds else high]
+    edges = [min(low, bounds[0]) if bounds else low, *bounds, max(high, bounds[-1]) if bounds else high]
+    if lows and highs:
+        # Every value lies within the reported min and max: no bucket reaches beyond them, so a
+        # percentile interpolated in a wide bucket never lands above the max (or below the min).
+        edges = [min(max(e, low), high) for e in edges]
+    return edges
 
 
 def _midpoints(bounds: list[float], lows: list[float], highs: list[float]) -> list[float]:

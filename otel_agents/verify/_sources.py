@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import math
 import sqlite3
 import urllib.error
@@ -57,6 +58,10 @@ def _get(url: str, timeout: float, what: str) -> tuple[int, bytes]:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise TargetUnreachable(f"{what} is unreachable ({reason})") from None
+    except http.client.HTTPException as exc:
+        # Something listens there but does not speak HTTP (or hung up mid-answer).
+        detail = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:120]
+        raise TargetUnreachable(f"{what} did not answer HTTP ({detail})") from None
 
 
 class ServiceSource:
@@ -75,12 +80,19 @@ class ServiceSource:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
             doc = None
-        checks = doc.get("checks", []) if isinstance(doc, dict) else []
+        if not isinstance(doc, dict):
+            # A catch-all page or a proxy's answer is not a health report: never a silent pass.
+            return False, f"HTTP {status}; the body is not a JSON health report"
+        checks = doc.get("checks", [])
+        checks = checks if isinstance(checks, list) else []
         failing = [
             f"{c.get('name')}: {c.get('message') or c.get('status')}"
             for c in checks
             if isinstance(c, dict) and c.get("status") != "pass"
         ]
+        overall = doc.get("status", "pass")
+        if overall != "pass" and not failing:
+            failing = [f"status {overall}"]
         if status == 200 and not failing:
             return True, f"200, {len(checks)} check(s) pass"
         detail = f"HTTP {status}" + (f"; failing: {'; '.join(failing)}" if failing else "")

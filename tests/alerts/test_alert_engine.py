@@ -314,6 +314,58 @@ def test_a_rule_over_something_absent_is_reported(store_home: Callable[..., Path
     ]
 
 
+def test_a_rule_over_an_absent_service_or_series_is_reported(store_home: Callable[..., Path]) -> None:
+    """A service or metric labels the store never saw are reported as missing, whatever the expression."""
+    home = store_home(runs=2, failures=1)
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "name": "Burn",
+                    "expr": {"type": "cost_per_hour", "service": "svx"},
+                    "threshold": {"above": 0},
+                },
+                {
+                    "name": "Errs",
+                    "expr": {"type": "error_rate", "of": "tool", "service": "svx"},
+                    "threshold": {"above": 0},
+                },
+                {"name": "Drops", "expr": {"type": "dropped", "service": "svx"}, "threshold": {"above": 0}},
+                {
+                    "name": "Label",
+                    "expr": {
+                        "type": "metric",
+                        "metric": "otel_agents.calls",
+                        "labels": {"gen_ai.tool.nam": "x"},
+                    },
+                    "threshold": {"above": 0},
+                },
+                {
+                    "name": "Fine",
+                    "expr": {"type": "error_rate", "of": "tool", "service": "svc"},
+                    "threshold": {"above": 2},
+                },
+                {
+                    "name": "FineLabel",
+                    "expr": {
+                        "type": "metric",
+                        "metric": "otel_agents.calls",
+                        "labels": {"gen_ai.operation.name": "execute_tool"},
+                    },
+                    "threshold": {"above": 10**9},
+                },
+            ]
+        }
+    )
+    report = Engine(rules, home, notifiers={}, dispatcher=Dispatcher()).evaluate()
+    assert report.missing == [
+        ("Burn", "no service named 'svx' in the store"),
+        ("Errs", "no service named 'svx' in the store"),
+        ("Drops", "no service named 'svx' in the store"),
+        ("Label", "no series of metric 'otel_agents.calls' has gen_ai.tool.nam=x in the store"),
+    ]
+
+
 RULES = """
 notifiers:
   hook: {type: webhook, url: "URL", retries: 0}
@@ -375,6 +427,9 @@ def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Pat
     bounded = run_cli("alerts", "watch", str(rules), "--interval", "0.1s", "--count", "2", home=home)
     assert bounded.returncode == 0, bounded.stderr
     assert "ToolErrors  inactive -> firing" in bounded.stdout
+    for bad in ("0", "-1"):
+        refused = run_cli("alerts", "watch", str(rules), "--count", bad, home=home)
+        assert refused.returncode == 2 and "--count" in refused.stderr, refused.stderr
     for sig in (signal.SIGTERM, signal.SIGINT):
         proc = start_cli("alerts", "watch", str(rules), "--interval", "0.2s", home=home)
         time.sleep(2)

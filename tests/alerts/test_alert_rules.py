@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from otel_agents.alerts import RuleError, load_rules
-from tests.cli.cli_helpers import run_cli
+from tests.cli.cli_helpers import ROOT, run_cli
 from tests.support.alert_workload import VALID
 
 
@@ -71,6 +71,17 @@ BAD = [
         "R",
         "name",
     ),
+    (
+        "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0}, annotations: {summary: '{{ $labels.x '}}]",
+        "R",
+        "annotations.summary",
+    ),
+    (
+        "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0},"
+        " annotations: {summary: 'ok {{ $value | humanize }}', description: '{{ $value | nosuchfn }}'}}]",
+        "R",
+        "annotations.description",
+    ),
 ]
 
 
@@ -106,3 +117,23 @@ def test_cli_reports_an_invalid_file_in_one_line_with_exit_2(tmp_path: Path) -> 
     assert result.returncode == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
     missing = run_cli("alerts", "check", str(tmp_path / "absent.yml"), home=tmp_path / "home")
     assert missing.returncode == 2 and "cannot read the file" in missing.stderr
+
+
+def test_a_python_notifier_that_does_not_import_names_its_field(tmp_path: Path) -> None:
+    """A callable that is missing, or whose module raises while importing, is exit 2 naming the notifier."""
+    (tmp_path / "raises_at_import.py").write_text("raise RuntimeError('boom at import')\n")
+    for target, why in (
+        ("no_such_module:f", "ModuleNotFoundError"),
+        ("raises_at_import:f", "boom at import"),
+    ):
+        path = tmp_path / "rules.yml"
+        path.write_text(
+            f"notifiers: {{code: {{type: python, callable: '{target}'}}}}\n"
+            "rules: [{name: R, expr: {type: dropped}, threshold: {above: 0}, notify: [code]}]\n"
+        )
+        result = run_cli(
+            "alerts", "check", str(path), home=tmp_path / "home", env={"PYTHONPATH": f"{tmp_path}:{ROOT}"}
+        )
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert str(path) in line and "'notifiers.code.callable'" in line and why in line

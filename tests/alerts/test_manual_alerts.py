@@ -107,3 +107,30 @@ def test_a_broken_state_location_never_raises_into_the_app(tmp_path: Path, lenie
     assert alerts.trigger("X", dedup_key="k") == "k"
     assert alerts.resolve("k") is False and alerts.active() == []
     assert counters.errors()["alerts.manual.trigger"] == 1
+
+
+def test_notices_still_retrying_at_exit_are_counted_and_exit_is_bounded(tmp_path: Path) -> None:
+    """An app exiting while a notice to an unreachable webhook is being retried waits briefly, then counts it."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hook"  # closed again: connections are refused
+    home = tmp_path / "store"
+    script = (
+        "import otel_agents as oa\n"
+        "from otel_agents.alerts import ManualAlerts, WebhookNotifier\n"
+        f"oa.configure(service_name='app', exporter='store', home={str(home)!r})\n"
+        f"alerts = ManualAlerts(home={str(home)!r}, notifiers=[WebhookNotifier({dead!r}, retries=20, timeout=1)])\n"
+        "alerts.trigger('DiskFull', severity='critical')\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert took < 20, took  # 20 retries with backoff would take minutes
+    doctor = run_cli("doctor", "--json", home=home)
+    counters = {c["reason"]: c["count"] for c in json.loads(doctor.stdout)["store"]["counters"]}
+    assert counters.get("alerts.notification_failed") == 1, counters

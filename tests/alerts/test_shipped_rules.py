@@ -12,8 +12,9 @@ import pytest
 from opentelemetry import metrics
 
 import otel_agents as oa
-from otel_agents.alerts import Dispatcher, Engine, Report, load_rules
+from otel_agents.alerts import Dispatcher, Engine, Report, load_rules, parse_rules
 from otel_agents.alerts._rules import RuleSet, Threshold
+from tests.cli.cli_spans import tool, write
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = load_rules(ROOT / "deploy/alerts/rules.yml")
@@ -90,6 +91,35 @@ def test_dropped_telemetry(tmp_path: Path, make_pipeline: Any) -> None:
     [alert, *_] = run(home, shipped("TelemetryDroppedInApp")).firing
     assert alert.labels["otel_agents_reason"] and (alert.value or 0) > 0
     assert alert.annotations["summary"].startswith("svc dropped ")
+
+
+def test_a_dropped_rule_counts_only_its_service(tmp_path: Path, make_pipeline: Any) -> None:
+    """`dropped` with `service:` counts that service's drops only: another service's stay out."""
+    home = tmp_path / "store"
+    write(home, [tool("quiet_tool", time.time_ns())], service="quiet")
+    captured = make_pipeline(
+        exporter="store", home=home, service_name="svc", max_queue_size=4, schedule_delay=30
+    )
+    for i in range(200):
+        with oa.tool(f"t{i % 3}"):
+            pass
+    assert captured.telemetry.force_flush(10)
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "name": f"Drops_{svc}",
+                    "expr": {"type": "dropped", "service": svc},
+                    "threshold": {"above": 0},
+                }
+                for svc in ("svc", "quiet")
+            ]
+        }
+    )
+    report = Engine(rules, home, notifiers={}, dispatcher=Dispatcher()).evaluate()
+    assert report.missing == []
+    assert {a.name for a in report.firing} == {"Drops_svc"}
+    assert {a.labels["service"] for a in report.firing} == {"svc"}
 
 
 def test_no_drops_no_alert(store_home: Callable[..., Path]) -> None:

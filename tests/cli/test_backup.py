@@ -82,3 +82,27 @@ def test_backup_refuses_to_overwrite_and_names_a_missing_store(tmp_path: Path, c
     assert cli("backup", str(tmp_path / "t"), home=home).returncode == 0
     again = cli("backup", str(tmp_path / "t"), home=home)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_a_backup_is_as_private_as_the_store(tmp_path: Path, cli: Cli) -> None:
+    """Under a 022 umask the copy's folders are 0700 and its files 0600, like the store's own."""
+    home = tmp_path / "store"
+    subprocess.run(
+        [sys.executable, str(WRITER), str(home), "x", "1", "5"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+    )
+    target = tmp_path / "copies" / "b"
+    old = os.umask(0o022)
+    try:
+        result = cli("backup", str(target), home=home)
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    made = [target, *target.rglob("*")]
+    assert any(p.suffix == ".ndjson" for p in made) and paths.db_path(target) in made
+    for path in made:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    assert (tmp_path / "copies").stat().st_mode & 0o777 == 0o700

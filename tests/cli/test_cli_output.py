@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -27,6 +28,21 @@ def test_runs_and_stats_fit_columns(demo_home: Path, cli: Cli, width: int) -> No
         assert result.returncode == 0, result.stderr
         assert _widest(result.stdout) <= width, result.stdout
         assert "support_triage" in result.stdout or "support_tri…" in result.stdout
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_trace_fits_columns_and_wraps_its_details(demo_home: Path, cli: Cli, width: int) -> None:
+    """`COLUMNS=N otel-agents trace` keeps every line within N, wrapping details instead of losing them."""
+    failed = _failed(cli, demo_home)
+    full = cli("trace", failed, home=demo_home, env={"COLUMNS": ""}).stdout
+    assert _widest(full) > 100 and "TOKENS" in full  # a pipe without COLUMNS: whole lines
+    for env in ({"COLUMNS": str(width)}, {"COLUMNS": str(width), "FORCE_COLOR": "1"}):
+        out = _visible(cli("trace", failed, home=demo_home, env=env).stdout)
+        assert _widest(out) <= width, out
+        assert "WATERFALL" in out and "█" in out and f"trace {failed}" in out
+        words = " ".join(out.split())
+        assert "CRM did not answer within 2s" in words and "reason 'ticket is about billing'" in words
+        assert "3 error(s)" in words
 
 
 def test_runs_without_columns_in_a_pipe_keeps_whole_cells(demo_home: Path, cli: Cli) -> None:
@@ -61,6 +77,32 @@ def test_json_is_the_same_whatever_the_terminal(demo_home: Path, cli: Cli) -> No
     plain = cli("runs", "--json", home=demo_home).stdout
     styled = cli("runs", "--json", home=demo_home, env={"COLUMNS": "40", "FORCE_COLOR": "1"}).stdout
     assert json.loads(plain) == json.loads(styled) and "\x1b" not in styled
+
+
+def _visible(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_every_table_honours_no_color_and_fits_while_coloured(
+    demo_copy: Path, cli: Cli, tmp_path: Path
+) -> None:
+    """metrics, alerts and verify tables: --no-color drops colour, and coloured lines still fit COLUMNS."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text("rules: [{name: ToolErrors, expr: {type: error_rate, of: tool}, threshold: {above: 0}}]")
+    commands = [
+        ("metrics",),
+        ("metrics", "gen_ai.client.token.usage", "--since", "1d"),
+        ("alerts", "check", str(rules)),
+        ("alerts", "list"),
+        ("verify", "--service", "otel-agents-demo", "--duration", "1d"),
+    ]
+    for args in commands:
+        coloured = cli(*args, home=demo_copy, env={"FORCE_COLOR": "1", "COLUMNS": "40"})
+        assert "\x1b[" in coloured.stdout, args
+        table = "\n".join(_visible(coloured.stdout).splitlines()[:3])  # header, rule, first row
+        assert _widest(table) <= 40, (args, coloured.stdout)
+        plain = cli(*args, "--no-color", home=demo_copy, env={"FORCE_COLOR": "1"})
+        assert plain.stdout and "\x1b" not in plain.stdout, (args, plain.stdout)
 
 
 def test_markup_in_a_span_name_is_shown_as_text(tmp_path: Path, cli: Cli) -> None:

@@ -73,6 +73,20 @@ def test_histogram_and_counter_statistics(metric_home: Path) -> None:
     )
 
 
+def test_histogram_percentiles_stay_within_min_and_max(tmp_path: Path, make_pipeline: Any) -> None:
+    """Values at the bottom of a wide bucket give a p50 and p95 between the min and the max."""
+    home = tmp_path / "store"
+    captured = make_pipeline(exporter="store", home=home, service_name="bot")
+    tokens = om.histogram("business.tokens", buckets=(100, 1000, 10_000))
+    for value in (1100, 1120, 1150, 1159, 150):
+        tokens.record(value)
+    assert captured.telemetry.force_flush(10)
+    [row] = summary(home, "business.tokens")
+    assert (row["min"], row["max"], row["count"]) == (150, 1159, 5)
+    assert 1000 <= row["p50"] <= row["p95"] <= 1159, row
+    assert row["stddev"] is not None and row["stddev"] < 1159
+
+
 def test_window_and_errors(metric_home: Path) -> None:
     """A window before the points is empty; an unknown metric and a bad label are one-line errors."""
     assert summary(metric_home, "business.csat", "--since", "2d", "--until", "1d") == []

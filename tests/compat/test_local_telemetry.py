@@ -213,3 +213,31 @@ def test_health_check_reports_a_missing_database(
     assert report["status"] == "unhealthy"
     assert report["checks"]["database"].startswith("error:")
     assert report["checks"]["writable"] == "ok"
+
+
+class _Hostile:
+    """A caller's object whose truth value, length and text all raise."""
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("bool")
+
+    def __len__(self) -> int:
+        raise RuntimeError("len")
+
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+
+def test_hostile_names_and_stray_arguments_never_raise(pipeline: Any) -> None:
+    """track_run with names whose __bool__/__str__ raise, and health_check(arg), run and are counted."""
+    client = TelemetryClient()
+    ran = []
+    for tracked in (client.track_run, track_run):
+        with tracked(_Hostile(), _Hostile()) as ctx:  # type: ignore[operator]
+            ctx.set_metrics(items_discovered=1)
+            ran.append(ctx.run_id)
+    assert len(ran) == 2 and all(ran)
+    assert stats.errors()["compat.local_telemetry.start_run"] == 2
+    report = client.health_check("verbose")  # type: ignore[call-arg]
+    assert report["status"] in ("healthy", "unhealthy") and "database" in report["checks"]
+    assert stats.errors()["compat.local_telemetry.health_check"] == 1

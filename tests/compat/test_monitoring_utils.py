@@ -180,6 +180,24 @@ def test_bad_input_is_counted_never_raised(pipeline: Any) -> None:
         assert errors[f"compat.monitoring_utils.{site}"] == count, site
 
 
+def test_loggers_never_raise_on_wrong_arguments(pipeline: Any) -> None:
+    """get_logger and get_request_logger with unknown keywords or hostile ids still return a logger."""
+
+    class Hostile:
+        def __bool__(self) -> bool:
+            raise RuntimeError("bool")
+
+        def __len__(self) -> int:
+            raise RuntimeError("len")
+
+    mu.get_logger("x", level="INFO").info("still logs")  # type: ignore[call-arg]
+    mu.get_request_logger(Hostile(), Hostile()).info("still logs")  # type: ignore[arg-type]
+    mu.get_request_logger(request_id="r-1", tenant="t").warning("still logs")  # type: ignore[call-arg]
+    errors = stats.errors()
+    assert errors["compat.monitoring_utils.get_logger"] == 1
+    assert errors["compat.monitoring_utils.get_request_logger"] == 1
+
+
 def test_setup_monitoring_rejects_what_is_not_an_app() -> None:
     """setup_monitoring is a configuration call: anything but a FastAPI or Flask app raises TypeError."""
     with pytest.raises(TypeError, match="FastAPI or Flask"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -119,6 +120,68 @@ def test_an_unreachable_target_is_one_line(args: tuple[str, ...], needle: str, t
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("option", ["--url", "--prometheus"])
+def test_a_target_that_does_not_speak_http_is_one_line(option: str) -> None:
+    """A port answering with something other than HTTP exits 3 with one line, not an internal error."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.recv(1024)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        result = run_cli("verify", option, url)
+    finally:
+        server.close()
+    assert result.returncode == 3, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{url} did not answer HTTP" in line and "internal error" not in line
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"<html>ok</html>", "HTTP 200; the body is not a JSON health report"),
+        (b'{"status": "fail", "checks": []}', "HTTP 200; failing: status fail"),
+    ],
+)
+def test_a_health_answer_that_is_no_passing_report_fails(body: bytes, detail: str) -> None:
+    """A 200 /health whose body is HTML, or whose JSON says it fails, is a failed check, not a pass."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_cli("verify", "--url", f"http://127.0.0.1:{server.server_address[1]}", "--json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    [health] = json.loads(result.stdout)
+    assert health["status"] == "fail" and health["detail"] == detail
+
+
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     """A threshold under 1, a URL without a scheme or a broken baseline file exits 2."""
     bad = tmp_path / "bad.json"
@@ -128,6 +191,10 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
         ("--url", "127.0.0.1:8000"),
         ("--baseline", str(bad)),
         ("--duration", "soon"),
+        ("--url", "http://"),
+        ("--url", "http://[::1"),
+        ("--timeout", "0"),
+        ("--timeout", "-1"),
     ):
         result = run_cli("verify", *args, home=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
