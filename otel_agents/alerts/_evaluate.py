@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int)
         assert expr.metric is not None
         return _metric(conn, expr.metric, expr, since=since, until=now_ns, window_s=window_s)
     if expr.type == "dropped":
-        return _metric(
+        dropped = _metric(
             conn,
             semconv.METRIC_DROPPED,
             Expr(
@@ -75,6 +76,12 @@ def evaluate(conn: sqlite3.Connection, expr: Expr, window_s: float, now_ns: int)
             window_s=window_s,
             report_missing=False,
         )
+        if expr.reason is not None:
+            # Anchored at both ends, as Prometheus' =~ is.
+            wanted = re.compile(expr.reason)
+            reason = label_name(semconv.LABEL_REASON)
+            dropped.samples = [s for s in dropped.samples if wanted.fullmatch(s.labels.get(reason, ""))]
+        return dropped
     if expr.type == "cost_per_hour":
         return _cost(conn, expr, since, now_ns, window_s)
     return _spans(conn, expr, since, now_ns)

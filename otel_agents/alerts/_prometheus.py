@@ -105,7 +105,8 @@ def expression(expr: Expr, window_s: float) -> str:
         sel = _selector(_service(expr))
         return _with_service(f"sum by ({JOB}) (rate({COST}{sel}[{w}])) * 3600")
     if expr.type == "dropped":
-        sel = _selector(_service(expr))
+        reason = [f"{REASON}=~{_quote(expr.reason)}"] if expr.reason is not None else []
+        sel = _selector(_service(expr) + reason)
         return _with_service(f"sum by ({JOB}, {REASON}) (increase({DROPPED}{sel}[{w}]))")
     return _metric(expr, w)
 

@@ -22,8 +22,22 @@ _RULE_KEYS: Final = frozenset(
     {"name", "expr", "threshold", "window", "for", "cooldown", "severity", "labels", "annotations", "notify"}
 )
 _EXPR_KEYS: Final = frozenset(
-    {"type", "of", "name", "quantile", "service", "metric", "labels", "aggregation", "by", "prometheus"}
+    {
+        "type",
+        "of",
+        "name",
+        "quantile",
+        "service",
+        "metric",
+        "labels",
+        "aggregation",
+        "by",
+        "prometheus",
+        "reason",
+    }
 )
+# A regex both Python and Prometheus (RE2) read alike: no look-arounds, back-references or flags.
+_NOT_RE2: Final = re.compile(r"\(\?(?!:)|\\[1-9]")
 
 
 # The Prometheus template subset both engines render in annotations (see docs/alerts.md).
@@ -60,6 +74,7 @@ class Expr:
     aggregation: str = "last"
     by: tuple[str, ...] = ()
     prometheus: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,9 +261,13 @@ def _expr(raw: object, fail: Any) -> Expr:
             raise fail("expr.of", f"expected one of {', '.join(OF_KINDS)}")
     elif of is not None:
         raise fail("expr.of", f"not used by type {kind}")
-    for key in ("name", "service", "metric", "prometheus"):
+    for key in ("name", "service", "metric", "prometheus", "reason"):
         if key in raw and not (isinstance(raw[key], str) and raw[key]):
             raise fail(f"expr.{key}", "expected a non-empty string")
+    if "reason" in raw:
+        if kind != "dropped":
+            raise fail("expr.reason", "only a dropped expression takes a reason")
+        _reason_pattern(raw["reason"], fail)
     quantile = raw.get("quantile", 0.95)
     if kind == "latency":
         if not isinstance(quantile, (int, float)) or isinstance(quantile, bool) or not 0 < quantile < 1:
@@ -279,7 +298,21 @@ def _expr(raw: object, fail: Any) -> Expr:
         aggregation=aggregation,
         by=tuple(by),
         prometheus=raw.get("prometheus"),
+        reason=raw.get("reason"),
     )
+
+
+def _reason_pattern(pattern: str, fail: Any) -> None:
+    """Refuse a ``reason`` regex that does not compile, or that Prometheus would read differently."""
+    if _NOT_RE2.search(pattern):
+        raise fail(
+            "expr.reason",
+            "look-arounds, back-references and inline flags are not in Prometheus' regex syntax",
+        )
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise fail("expr.reason", f"not a regular expression: {exc}") from None
 
 
 def _number(value: object, field_name: str, fail: Any) -> float:

@@ -82,6 +82,17 @@ BAD = [
         "R",
         "annotations.description",
     ),
+    (
+        "rules: [{name: R, expr: {type: calls, of: agent, reason: x}, threshold: {above: 1}}]",
+        "R",
+        "expr.reason",
+    ),
+    (
+        "rules: [{name: R, expr: {type: dropped, reason: '(?!queue).*'}, threshold: {above: 0}}]",
+        "R",
+        "expr.reason",
+    ),
+    ("rules: [{name: R, expr: {type: dropped, reason: '(a'}, threshold: {above: 0}}]", "R", "expr.reason"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,43 @@ def test_dropped_telemetry(tmp_path: Path, make_pipeline: Any) -> None:
     [alert, *_] = run(home, shipped("TelemetryDroppedInApp")).firing
     assert alert.labels["otel_agents_reason"] and (alert.value or 0) > 0
     assert alert.annotations["summary"].startswith("svc dropped ")
+
+
+def test_collector_unreachable(tmp_path: Path, make_pipeline: Any) -> None:
+    """Spans and logs a dead collector refused fire CollectorUnreachable with the exporter's reason;
+    a full queue alone does not."""
+    home = tmp_path / "store"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]  # nothing listens there once the probe is closed
+    captured = make_pipeline(
+        exporter="otlp,store",
+        otlp_endpoint=f"http://127.0.0.1:{dead}",
+        home=home,
+        service_name="svc",
+        export_timeout=1,
+    )
+    with oa.tool("lookup"):
+        pass
+    captured.telemetry.force_flush(10)
+    firing = run(home, shipped("CollectorUnreachable")).firing
+    assert "spans.OTLPSpanExporter.export_failed" in {a.labels["otel_agents_reason"] for a in firing}
+    assert all(a.labels["service"] == "svc" and a.severity == "critical" for a in firing)
+
+
+def test_a_full_queue_is_no_unreachable_collector(tmp_path: Path, make_pipeline: Any) -> None:
+    """Spans dropped at a full queue leave CollectorUnreachable quiet, and not reported as missing."""
+    home = tmp_path / "store"
+    captured = make_pipeline(
+        exporter="store", home=home, service_name="svc", max_queue_size=4, schedule_delay=30
+    )
+    for i in range(200):
+        with oa.tool(f"t{i % 3}"):
+            pass
+    assert captured.telemetry.force_flush(10)
+    assert run(home, shipped("TelemetryDroppedInApp")).firing
+    report = run(home, shipped("CollectorUnreachable"))
+    assert report.firing == [] and report.missing == []
 
 
 def test_a_dropped_rule_counts_only_its_service(tmp_path: Path, make_pipeline: Any) -> None:
