@@ -45,10 +45,13 @@ def register(sub: Any) -> None:
 
 
 def parse_size(text: str) -> int:
-    """Bytes for ``500MB``, ``2G``, ``1024``."""
+    """Bytes for ``500MB``, ``2G``, ``1024B``; ``0`` alone (no limit) is the one size without a unit."""
     m = _SIZE_RE.match(text)
     if m is None:
         raise CliError(f"cannot read size {text!r}: use e.g. 500MB or 2GB", code=2)
+    if m[2] is None and float(m[1]) != 0:
+        # `--max-size 10` meant as 10 MB would prune the whole store down to 10 bytes.
+        raise CliError(f"size {text!r} needs a unit: e.g. {m[1]}MB, {m[1]}GB or {m[1]}B", code=2)
     unit = (m[2] or "").lower()[:1]
     return int(float(m[1]) * _SIZE_UNITS[unit])
 

@@ -82,6 +82,15 @@ def test_prune_max_size_zero_means_no_limit(demo_copy: Path, cli: Cli) -> None:
     assert "still above" not in result.stdout and "pruned no rows" in result.stdout
 
 
+def test_prune_refuses_a_size_without_a_unit(demo_copy: Path, cli: Cli) -> None:
+    """`prune --max-size 10` is a usage error naming the units (it pruned the store to 10 bytes), and deletes nothing."""
+    before = cli("runs", "--json", home=demo_copy).stdout
+    result = cli("prune", "--max-size", "10", home=demo_copy)
+    assert result.returncode == 2 and "needs a unit" in result.stderr and "10MB" in result.stderr
+    assert cli("runs", "--json", home=demo_copy).stdout == before
+    assert cli("prune", "--max-size", "10B", home=demo_copy).returncode == 0
+
+
 def test_doctor_shows_the_default_limit_in_mib(demo_home: Path, cli: Cli) -> None:
     """doctor prints the 2048 MiB default as "2048 MiB", the unit prune and the docs use."""
     result = cli("doctor", home=demo_home)
