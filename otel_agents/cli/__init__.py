@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from otel_agents.api._guard import STRICT_ENV
 from otel_agents.api._version import __version__
 from otel_agents.cli._common import CliError, add_home
 
@@ -111,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:
         # A bug of ours: still one line for the user; tests (strict mode) want the traceback.
+        # Imported here: the guard brings `logging`, which no command needs to start.
+        from otel_agents.api._guard import STRICT_ENV
+
         if os.environ.get(STRICT_ENV) == "1":
             raise
         print(f"otel-agents: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

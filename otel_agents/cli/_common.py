@@ -16,7 +16,6 @@ import orjson
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
-from otel_agents.store._retention import size_text
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -160,6 +159,9 @@ def iso_time(ns: int | None) -> str:
 
 def fmt_bytes(n: int | None) -> str:
     """Bytes in binary units, as every size the CLI reads or prints (``2048 MiB``, ``1.5 GiB``)."""
+    # Imported here: retention (and the line-file module under it) is a tenth of `runs`' start-up.
+    from otel_agents.store._retention import size_text
+
     return "unlimited" if n is None else size_text(n)
 
 

@@ -10,9 +10,6 @@ from typing import Any, Final
 
 import orjson
 
-from otel_agents.store._rollup import HOUR_NS, SPAN_COLUMNS, Accumulator, accumulate, bucket_middle_ns
-from otel_agents.store._values import json_object
-
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
 
@@ -257,6 +254,9 @@ def runs_of_trace(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
 
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     """Every span of a trace, by start time, with its decoded attributes, events and log records."""
+    # Imported where used, as in stats(): `runs`, the command most often typed, starts without them.
+    from otel_agents.store._values import json_object
+
     spans = _rows(conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, id", (trace_id,)))
     events: dict[str, list[Row]] = {}
     for e in _rows(conn.execute("SELECT * FROM events WHERE trace_id = ? ORDER BY time_ns, id", (trace_id,))):
@@ -286,6 +286,8 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
     rollup, the partial hours at either end from the spans table. Percentiles come from 5%-wide
     log buckets (within 2.5% of exact).
     """
+    from otel_agents.store._rollup import SPAN_COLUMNS, Accumulator, accumulate
+
     first_hour, end_hour, edges = _split_hours(since_ns, until_ns)
     clauses, params = [], []
     if first_hour is not None:
@@ -362,6 +364,8 @@ def _split_hours(
     since_ns: int | None, until_ns: int | None
 ) -> tuple[int | None, int | None, list[tuple[int, int]]]:
     """[since, until) as whole rollup hours [first, end) plus the partial edges as ns ranges."""
+    from otel_agents.store._rollup import HOUR_NS
+
     edges: list[tuple[int, int]] = []
     first = end = None
     if since_ns is not None:
@@ -397,6 +401,8 @@ def _merge_buckets(
 
 
 def _percentile(buckets: list[tuple[int, int]], calls: int, q: float) -> float:
+    from otel_agents.store._rollup import bucket_middle_ns
+
     rank = q * calls
     seen = 0
     for bucket, count in buckets:
