@@ -67,7 +67,8 @@ def run_filter(args: argparse.Namespace) -> queries.RunFilter:
 
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
-    rows = queries.runs(conn, run_filter(args), limit=args.limit)
+    # The table shows neither metrics nor metadata: only --json decodes them.
+    rows = queries.runs(conn, run_filter(args), limit=args.limit, decode=args.json)
     if args.json:
         print(json_text(rows))
         return 0

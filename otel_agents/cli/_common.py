@@ -11,8 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
-import orjson
-
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
@@ -60,6 +58,8 @@ def json_text(data: object, *, indent: bool = True) -> str:
 
     orjson already escapes C0 controls; the rest would reach a terminal raw.
     """
+    import orjson  # here: `runs` as a table starts without it
+
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
