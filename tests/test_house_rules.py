@@ -74,6 +74,7 @@ def _known_keys() -> set[str]:
 
     from opentelemetry.semconv import attributes as stable
     from opentelemetry.semconv._incubating import attributes as incubating
+    from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
 
     from otel_agents.api import _semconv
 
@@ -82,6 +83,8 @@ def _known_keys() -> set[str]:
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
             keys |= {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
+    # semconv reads upstream's GenAI metric names on first use, so vars(_semconv) may lack them.
+    keys |= {v for k, v in vars(gen_ai_metrics).items() if k.isupper() and isinstance(v, str)}
     # Scope, logger and event names are not attribute keys; the rest of our constants are.
     names = {"SCOPE_NAME", "EVENT_LOGGER", "ALERT_SCOPE", "ALERT_EVENT"}
     keys |= {v for k, v in vars(_semconv).items() if k.isupper() and k not in names and isinstance(v, str)}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.attributes import http_attributes as _http_old
 from opentelemetry.semconv._incubating.attributes import net_attributes as _net_old
-from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
 from opentelemetry.semconv.attributes import client_attributes as _client
 from opentelemetry.semconv.attributes import error_attributes as _error
 from opentelemetry.semconv.attributes import exception_attributes as _exception
@@ -190,9 +189,19 @@ RETRIEVAL_DOCUMENTS_SUMMARY: Final = "otel_agents.retrieval.documents_summary"
 RETRIEVAL_QUERY_SUMMARY: Final = "otel_agents.retrieval.query_summary"
 
 # --- metric names -----------------------------------------------------------------------------
-METRIC_CLIENT_OPERATION_DURATION: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
-METRIC_CLIENT_TOKEN_USAGE: Final = _gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE
-METRIC_CLIENT_TIME_TO_FIRST_CHUNK: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
+# Upstream's GenAI metric names are read on first use (``__getattr__`` below): their module
+# imports the metrics API, and with it logging and threading, which a CLI command never needs.
+if TYPE_CHECKING:
+    from opentelemetry.semconv._incubating.metrics import gen_ai_metrics as _gen_ai_metrics
+
+    METRIC_CLIENT_OPERATION_DURATION: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION
+    METRIC_CLIENT_TOKEN_USAGE: Final = _gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE
+    METRIC_CLIENT_TIME_TO_FIRST_CHUNK: Final = _gen_ai_metrics.GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK
+_UPSTREAM_METRICS: Final = {
+    "METRIC_CLIENT_OPERATION_DURATION": "GEN_AI_CLIENT_OPERATION_DURATION",
+    "METRIC_CLIENT_TOKEN_USAGE": "GEN_AI_CLIENT_TOKEN_USAGE",
+    "METRIC_CLIENT_TIME_TO_FIRST_CHUNK": "GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK",
+}
 METRIC_WORKFLOW_DURATION: Final = "gen_ai.workflow.duration"
 METRIC_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
 METRIC_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
@@ -335,3 +344,16 @@ HTTP_SERVER_METRIC_KEYS: Final = frozenset(
         _http_old.HTTP_FLAVOR,
     }
 )
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name on this module
+
+    def __getattr__(name: str) -> str:
+        upstream = _UPSTREAM_METRICS.get(name)
+        if upstream is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
+
+        value: str = getattr(gen_ai_metrics, upstream)
+        globals()[name] = value
+        return value

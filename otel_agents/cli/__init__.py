@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from otel_agents.api._guard import STRICT_ENV
 from otel_agents.api._version import __version__
 from otel_agents.cli._common import CliError, add_home
 
@@ -65,9 +64,26 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"otel-agents {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = _command_in(argv)
-    for name in (named,) if named is not None else COMMANDS:
+    # `--version` before any command or help prints and exits before a command is parsed.
+    wanted = () if named is None and _version_first(argv) else COMMANDS
+    for name in (named,) if named is not None else wanted:
         importlib.import_module(f"otel_agents.cli._cmd_{name}").register(sub)
     return parser
+
+
+def _version_first(argv: Sequence[str] | None) -> bool:
+    """True when ``--version`` comes before any help option or positional argument in ``argv``."""
+    skip = False
+    for arg in argv or ():
+        if skip:
+            skip = False
+        elif arg == "--home":
+            skip = True
+        elif arg == "--version":
+            return True
+        elif arg in ("-h", "--help") or not arg.startswith("-"):
+            return False
+    return False
 
 
 def _command_in(argv: Sequence[str] | None) -> str | None:
@@ -111,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:
         # A bug of ours: still one line for the user; tests (strict mode) want the traceback.
+        # Imported here: the guard brings `logging`, which no command needs to start.
+        from otel_agents.api._guard import STRICT_ENV
+
         if os.environ.get(STRICT_ENV) == "1":
             raise
         print(f"otel-agents: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -125,8 +125,11 @@ def _store_health(home: Path, full: bool, problems: list[str]) -> dict[str, Any]
         else:
             health["quick_check"] = "skipped (--full)"
         health["rows"] = queries.table_counts(conn)
-        # Both ends from the start_ns index; max(end_ns) would scan every span.
-        first, last = conn.execute("SELECT min(start_ns), max(start_ns) FROM spans").fetchone()
+        # Both ends from the start_ns index, one subquery each: SQLite reads a lone min() or max()
+        # off the index's end, but `SELECT min(x), max(x)` scans all of it (~170 ms per 1M spans).
+        first, last = conn.execute(
+            "SELECT (SELECT min(start_ns) FROM spans), (SELECT max(start_ns) FROM spans)"
+        ).fetchone()
         health["spans_from"], health["spans_to"] = fmt_time(first), fmt_time(last)
         health["counters"] = queries.counters(conn)
         drops = sum(c["count"] for c in health["counters"] if c["kind"] == "drop")

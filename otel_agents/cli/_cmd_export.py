@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import orjson
 
-from otel_agents.cli._cmd_runs import add_run_filters, run_filter
+from otel_agents.cli._cmd_runs import RunFilterHelp, add_run_filters, run_filter
 from otel_agents.cli._common import (
     CliError,
     add_home,
@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
         help="write runs or spans of a time range as CSV or NDJSON",
         description="Export runs or spans (CSV by default) to a file or stdout.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RunFilterHelp,
     )
     add_home(p)
     p.add_argument("what", choices=["runs", "spans"], help="what to export")

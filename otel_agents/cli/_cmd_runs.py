@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any, Final
 
-from otel_agents.api import _semconv as semconv
 from otel_agents.cli import _tables
 from otel_agents.cli._common import (
     add_home,
@@ -32,7 +31,7 @@ def register(sub: Any) -> None:
         help="list recent runs (workflows and top-level agents)",
         description="Recent runs, newest first.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RunFilterHelp,
     )
     add_home(p)
     add_run_filters(p)
@@ -41,15 +40,30 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+class RunFilterHelp(argparse.RawDescriptionHelpFormatter):
+    """Help that names the attribute each id filter matches, read from semconv only when help is shown.
+
+    semconv imports upstream's conventions (typing_extensions, inspect, their enums): about a
+    quarter of `runs`' start-up, for three help strings a run of the command never prints.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        from otel_agents.api import _semconv as semconv
+
+        keys = {"run_id": semconv.RUN_ID, "session": semconv.SESSION_ID, "user": semconv.USER_ID}
+        key = keys.get(action.dest)
+        return action.help if key is None or action.help is None else f"{action.help} ({key})"
+
+
 def add_run_filters(p: argparse.ArgumentParser) -> None:
-    """The run filters shared by ``runs`` and ``export runs``."""
+    """The run filters shared by ``runs`` and ``export runs`` (whose parsers use RunFilterHelp)."""
     p.add_argument("--name", help="workflow or agent name")
     p.add_argument("--status", help="run status, e.g. ok or error")
     p.add_argument("--since", help="start time: 30m, 2h, 7d ago, or ISO 8601")
     p.add_argument("--until", help="end of the time range (same forms as --since)")
-    p.add_argument("--run-id", help=f"run id ({semconv.RUN_ID})")
-    p.add_argument("--session", help=f"session id ({semconv.SESSION_ID})")
-    p.add_argument("--user", help=f"user id ({semconv.USER_ID})")
+    p.add_argument("--run-id", help="run id")
+    p.add_argument("--session", help="session id")
+    p.add_argument("--user", help="user id")
 
 
 def run_filter(args: argparse.Namespace) -> queries.RunFilter:
@@ -67,7 +81,8 @@ def run_filter(args: argparse.Namespace) -> queries.RunFilter:
 
 def run(args: argparse.Namespace) -> int:
     conn = open_store_db(home_of(args))
-    rows = queries.runs(conn, run_filter(args), limit=args.limit)
+    # The table shows neither metrics nor metadata: only --json decodes them.
+    rows = queries.runs(conn, run_filter(args), limit=args.limit, decode=args.json)
     if args.json:
         print(json_text(rows))
         return 0

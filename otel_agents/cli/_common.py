@@ -11,15 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
-import orjson
-
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _schema as schema
-from otel_agents.store._retention import size_text
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# Patterns, compiled (and cached by `re`) at first use: compiling both costs a command ~1 ms to start.
+_DURATION: Final = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$"
 
 
 # Stored strings come from applications and their users: printed raw, an ESC, CR or C1 byte in a span
@@ -46,9 +44,7 @@ _ESCAPES: Final = str.maketrans(
         0x0D: "\\r",
     }
 )
-_JSON_UNSAFE: Final = re.compile(
-    "[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
+_JSON_UNSAFE: Final = "[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
 
 
 def safe(value: object) -> str:
@@ -61,8 +57,10 @@ def json_text(data: object, *, indent: bool = True) -> str:
 
     orjson already escapes C0 controls; the rest would reach a terminal raw.
     """
+    import orjson  # here: `runs` as a table starts without it
+
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0).decode()
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 class CliError(Exception):
@@ -98,7 +96,7 @@ def open_store_db(home: Path) -> sqlite3.Connection:
 
 def parse_duration_s(text: str) -> float | None:
     """Seconds for ``90s``, ``30m``, ``2h``, ``7d``, ``2w``; None if ``text`` is not such a duration."""
-    m = _DURATION_RE.match(text)
+    m = re.match(_DURATION, text)
     return None if m is None else float(m[1]) * _UNITS[m[2]]
 
 
@@ -160,6 +158,9 @@ def iso_time(ns: int | None) -> str:
 
 def fmt_bytes(n: int | None) -> str:
     """Bytes in binary units, as every size the CLI reads or prints (``2048 MiB``, ``1.5 GiB``)."""
+    # Imported here: retention (and the line-file module under it) is a tenth of `runs`' start-up.
+    from otel_agents.store._retention import size_text
+
     return "unlimited" if n is None else size_text(n)
 
 

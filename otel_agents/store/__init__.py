@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from otel_agents.api._guard import never_raise
-from otel_agents.store._ndjson import read_file
-from otel_agents.store._paths import default_home
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from otel_agents.store._exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
+    from otel_agents.store._local import LocalStore, open_store
+    from otel_agents.store._ndjson import read_file
+    from otel_agents.store._paths import default_home
 
 __all__ = ["LocalStore", "default_home", "open_store", "read_file"]
 
-
-class LocalStore:
-    """One process's handle on a store: its three exporters and ``close()``."""
-
-    def __init__(self, home: Path) -> None:
-        # The SDK is imported here, not at module level: the CLI reads stores without it.
-        from otel_agents.store._exporters import StoreLogExporter, StoreMetricExporter, StoreSpanExporter
-        from otel_agents.store._writer import StoreWriter
-
-        self.home = home
-        self._writer = StoreWriter(home)
-        self.span_exporter: StoreSpanExporter = StoreSpanExporter(self._writer)
-        self.metric_exporter: StoreMetricExporter = StoreMetricExporter(self._writer)
-        self.log_exporter: StoreLogExporter = StoreLogExporter(self._writer)
-
-    @never_raise("store.close")
-    def close(self) -> None:
-        """Persist counters and release files and the database connection."""
-        self._writer.close()
+# Loaded on first use: the CLI imports the store's modules (each of which runs this file first)
+# without the guard's `logging` or the line-file reader, which are a third of its start-up.
+_LAZY = {
+    "LocalStore": "._local",
+    "open_store": "._local",
+    "read_file": "._ndjson",
+    "default_home": "._paths",
+}
 
 
-def open_store(path: Path) -> LocalStore:
-    """Open (creating and migrating if needed) the store at ``path``.
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'otel_agents.store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-    Raises ``OSError``/``sqlite3.Error`` when the directory or database cannot be opened, so
-    ``configure()`` can report a bad location clearly instead of losing data silently.
-    """
-    return LocalStore(Path(path).expanduser())
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ class LineWriter:
         self._seq = 0
         self._pid = os.getpid()
         # Containers sharing a volume can reuse pids: the random token keeps file names unique.
-        self._token = secrets.token_hex(4)
+        self._token = os.urandom(4).hex()
 
     @property
     def path(self) -> Path | None:
@@ -93,7 +92,7 @@ class LineWriter:
             # After fork the descriptor is shared with the parent: never append to its file.
             self._fd, self._name, self._size, self._seq = None, None, 0, 0
             self._pid = os.getpid()
-            self._token = secrets.token_hex(4)
+            self._token = os.urandom(4).hex()
         day = _today()
         if self._fd is not None and self._name is not None and os.fstat(self._fd).st_nlink == 0:
             # Our file was deleted: appending to it would lose every line without an error.

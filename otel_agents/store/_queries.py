@@ -5,20 +5,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Final
-
-import orjson
-
-from otel_agents.store._rollup import HOUR_NS, SPAN_COLUMNS, Accumulator, accumulate, bucket_middle_ns
-from otel_agents.store._values import json_object
+from typing import Any, Final, NamedTuple
 
 Row = dict[str, Any]
 _HEX: Final = frozenset("0123456789abcdef")
 
 
-@dataclass(frozen=True)
-class RunFilter:
+# A NamedTuple, not a dataclass: `dataclasses` imports `inspect`, a tenth of `otel-agents runs`' start-up.
+class RunFilter(NamedTuple):
     """Filters for :func:`runs`; None means "any"."""
 
     name: str | None = None
@@ -35,13 +29,15 @@ def _rows(cur: sqlite3.Cursor) -> list[Row]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
+def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20, *, decode: bool = True) -> list[Row]:
     """Most recently active runs first, matching every filter; the rows of one run id become one run.
 
     A run continued in another process (the same run id, a new trace) or holding nested run spans
     is one row: it starts at its first part, ends at its last, sums the tokens and cost of each
     trace's outermost run span, is ``error`` if any part failed, and lists its ``trace_ids``.
     Runs are ordered by their newest part; the status filter applies to the whole run.
+    ``decode=False`` leaves ``metrics`` and ``metadata`` as their stored JSON text (the first
+    part's), for a caller that shows neither: `otel-agents runs` then starts without orjson.
     """
     # Walk the run rows newest first on the start index, taking each run id once, until `limit`
     # runs pass: a few index pages for a page of runs, however large the store.
@@ -60,7 +56,7 @@ def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
                 if key not in seen:
                     seen.add(key)
                     fresh.append((run_id, row_id))
-            for run in _load_runs(conn, fresh):
+            for run in _load_runs(conn, fresh, decode):
                 # A part's status matched; the run's own status (error if any part failed) must too.
                 if f.status is None or run["status"] == f.status:
                     out.append(run)
@@ -71,7 +67,9 @@ def runs(conn: sqlite3.Connection, f: RunFilter, limit: int = 20) -> list[Row]:
     return out
 
 
-def _load_runs(conn: sqlite3.Connection, keys: list[tuple[str | None, int]]) -> list[Row]:
+def _load_runs(
+    conn: sqlite3.Connection, keys: list[tuple[str | None, int]], decode: bool = True
+) -> list[Row]:
     """Every part of each (run id, or row id for a run without one) key, merged, in key order."""
     run_ids = [k[0] for k in keys if k[0] is not None]
     row_ids = [k[1] for k in keys if k[0] is None]
@@ -86,7 +84,7 @@ def _load_runs(conn: sqlite3.Connection, keys: list[tuple[str | None, int]]) -> 
             )
             for r in _rows(cur):
                 parts.setdefault(r["run_id"] if column == "run_id" else ("#", r["id"]), []).append(
-                    _decode_run(r)
+                    _decode_run(r) if decode else r
                 )
     return [merge_run(parts[k[0] if k[0] is not None else ("#", k[1])]) for k in keys]
 
@@ -181,6 +179,9 @@ def run_counts(conn: sqlite3.Connection) -> list[Row]:
 
 
 def _decode_run(r: Row) -> Row:
+    # orjson, here and below, is imported where used: see runs(decode=False).
+    import orjson
+
     for key in ("metrics", "metadata"):
         if r.get(key):
             with contextlib.suppress(orjson.JSONDecodeError):
@@ -257,6 +258,11 @@ def runs_of_trace(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
 
 def trace_spans(conn: sqlite3.Connection, trace_id: str) -> list[Row]:
     """Every span of a trace, by start time, with its decoded attributes, events and log records."""
+    # Imported where used, as in stats(): `runs`, the command most often typed, starts without them.
+    import orjson
+
+    from otel_agents.store._values import json_object
+
     spans = _rows(conn.execute("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns, id", (trace_id,)))
     events: dict[str, list[Row]] = {}
     for e in _rows(conn.execute("SELECT * FROM events WHERE trace_id = ? ORDER BY time_ns, id", (trace_id,))):
@@ -286,6 +292,10 @@ def stats(conn: sqlite3.Connection, since_ns: int | None, until_ns: int | None) 
     rollup, the partial hours at either end from the spans table. Percentiles come from 5%-wide
     log buckets (within 2.5% of exact).
     """
+    import orjson
+
+    from otel_agents.store._rollup import SPAN_COLUMNS, Accumulator, accumulate
+
     first_hour, end_hour, edges = _split_hours(since_ns, until_ns)
     clauses, params = [], []
     if first_hour is not None:
@@ -362,6 +372,8 @@ def _split_hours(
     since_ns: int | None, until_ns: int | None
 ) -> tuple[int | None, int | None, list[tuple[int, int]]]:
     """[since, until) as whole rollup hours [first, end) plus the partial edges as ns ranges."""
+    from otel_agents.store._rollup import HOUR_NS
+
     edges: list[tuple[int, int]] = []
     first = end = None
     if since_ns is not None:
@@ -397,6 +409,8 @@ def _merge_buckets(
 
 
 def _percentile(buckets: list[tuple[int, int]], calls: int, q: float) -> float:
+    from otel_agents.store._rollup import bucket_middle_ns
+
     rank = q * calls
     seen = 0
     for bucket, count in buckets:

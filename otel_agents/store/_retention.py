@@ -194,7 +194,10 @@ def _prune_to_size(
     rounds = 0
     while store_bytes(conn, home) > max_bytes and rounds < 100:
         rounds += 1
-        oldest = conn.execute("SELECT min(start_ns), max(start_ns) FROM spans").fetchone()
+        # One subquery per end: each reads the start_ns index's end, where one SELECT of both scans it.
+        oldest = conn.execute(
+            "SELECT (SELECT min(start_ns) FROM spans), (SELECT max(start_ns) FROM spans)"
+        ).fetchone()
         if oldest[0] is None or oldest[0] >= keep_from:
             break
         # Drop the oldest tenth of the remaining time range, then measure again.

@@ -43,3 +43,28 @@ def test_no_or_an_unknown_command_builds_every_command(tmp_path: Path) -> None:
     assert code == 2 and len(loaded) == 15
     code, loaded = _loaded(tmp_path)
     assert code == 2 and len(loaded) == 15
+
+
+def test_version_imports_no_command(tmp_path: Path) -> None:
+    """`--version` prints the version without importing any command module; `-h --version` lists them all."""
+    script = (
+        "import contextlib, io, json, sys\n"
+        "from otel_agents.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(sys.argv[1:])\n"
+        "loaded = [m for m in sys.modules if m.startswith('otel_agents.cli._cmd_')]\n"
+        "print(json.dumps([out.getvalue(), len(loaded)]))\n"
+    )
+
+    def run(*argv: str) -> tuple[str, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=60, check=True
+        )
+        text, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+        return text, loaded
+
+    text, loaded = run("--home", str(tmp_path), "--version")
+    assert text.startswith("otel-agents ") and loaded == 0
+    text, loaded = run("-h", "--version")
+    assert "usage: otel-agents" in text and loaded == 15
