@@ -355,9 +355,14 @@ def _read(plan: _Plan, attrs: Mapping[str, Any]) -> list[Any]:
             values[field] = value
         return values
     ranks = [99] * _N_FIELDS
-    for key, field, rank, _ in plan.reads:
+    for key, field, rank, is_token in plan.reads:
         if rank < ranks[field]:
-            value = _valid(field, attrs[key])
+            value = attrs[key]
+            if is_token:
+                if value.__class__ is not int or value < 0:
+                    value = _valid(field, value)
+            elif value.__class__ is not str or not 0 < len(value) <= _MAX_NAME:
+                value = _valid(field, value)
             if value is not None:
                 values[field] = value
                 ranks[field] = rank
@@ -572,16 +577,18 @@ class Normaliser:
         if role:
             self._map(span, attrs, values, role=role, state=state, add=add, plan=plan)
         drop = frozenset() if self.capture_content else plan.content
-        events: Any = None
-        if not self.capture_content and has_events(span):
-            original = span.events  # a new tuple on every access: read it once
-            events = self._clean_events(original)
-            if events is original:
-                events = None
-        if not add and not drop and events is None:
+        events: Any = None  # None: the span's own
+        cleaned = False
+        if not self.capture_content:
+            if has_events(span):
+                original = span.events  # a new tuple on every access: read it once
+                events = self._clean_events(original)
+                cleaned = events is not original
+            else:
+                events = ()
+        if not add and not drop and not cleaned:
             return span
-        final = dict(attrs) if not drop else {k: v for k, v in attrs.items() if k not in drop}
-        final.update(add)
+        final = {**attrs, **add} if not drop else {k: v for k, v in attrs.items() if k not in drop} | add
         return copied(span, attributes=final, events=events)
 
     def _map(
