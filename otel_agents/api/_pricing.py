@@ -229,13 +229,7 @@ def cost_usd(
             return None
         flat = _flat_price(model, provider)
         if flat is not None:
-            uncached = max(input_tokens - cache_read_tokens - cache_write_tokens, 0)
-            return (
-                uncached * flat.input_mtok
-                + cache_read_tokens * (flat.cache_read_mtok or flat.input_mtok)
-                + cache_write_tokens * (flat.cache_write_mtok or flat.input_mtok)
-                + output_tokens * flat.output_mtok
-            ) / 1_000_000
+            return _flat_cost(flat, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
         from genai_prices import Usage
 
         usage = Usage(
@@ -248,3 +242,44 @@ def cost_usd(
     except Exception as exc:  # noqa: BLE001 - a pricing bug must not fail the user's LLM call
         report("pricing.cost_usd", exc)
         return None
+
+
+def _flat_cost(
+    flat: _FlatPrice, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
+) -> float:
+    uncached = max(input_tokens - cache_read - cache_write, 0)
+    return (
+        uncached * flat.input_mtok
+        + cache_read * (flat.cache_read_mtok or flat.input_mtok)
+        + cache_write * (flat.cache_write_mtok or flat.input_mtok)
+        + output_tokens * flat.output_mtok
+    ) / 1_000_000
+
+
+def _unknown(input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float | None:
+    return None
+
+
+def pricer(model: str, provider: str | None) -> Callable[[int, int, int, int], float | None]:
+    """``cost_usd`` of this model as a function of (input, output, cache read, cache write) tokens,
+    its price looked up once: a caller pricing many calls keeps it. Only once the table is loaded."""
+    try:
+        if _lookup(model, provider) is None:
+            return _unknown
+        flat = _flat_price(model, provider)
+    except Exception:  # noqa: BLE001 - cost_usd reports it, call by call
+        flat = None
+    if flat is not None:
+        return functools.partial(_flat_cost, flat)
+
+    def tiered(input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float | None:
+        return cost_usd(
+            model,
+            provider,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read,
+            cache_write_tokens=cache_write,
+        )
+
+    return tiered

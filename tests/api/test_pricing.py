@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from otel_agents.api._pricing import cost_usd
+from otel_agents.api._pricing import cost_usd, pricer
 
 
 def test_known_model_cost() -> None:
@@ -57,3 +57,23 @@ def test_record_usage_prices_cache_creation(pipeline: Any) -> None:
         llm.record_usage(input_tokens=6000, output_tokens=100, cache_creation_input_tokens=5000)
     span = pipeline.span("chat claude-3-5-sonnet")
     assert span.attributes[semconv.COST_USD] == pytest.approx(0.02325)
+
+
+@pytest.mark.parametrize(
+    ("model", "provider"),
+    [("gpt-4o-mini", "openai"), ("claude-3-5-sonnet", "anthropic"), ("no-such-model-xyz", None)],
+)
+def test_pricer_prices_like_cost_usd(model: str, provider: str | None) -> None:
+    """A pricer, the model's price looked up once, gives cost_usd's figure (or None) for any usage."""
+    price = pricer(model, provider)
+    for usage in ((6000, 100, 0, 5000), (1000, 100, 400, 0), (0, 0, 0, 0), (11, 7, 0, 0)):
+        expected = cost_usd(
+            model,
+            provider,
+            input_tokens=usage[0],
+            output_tokens=usage[1],
+            cache_read_tokens=usage[2],
+            cache_write_tokens=usage[3],
+        )
+        assert price(*usage) == expected
+    assert (price(11, 7, 0, 0) is None) == model.startswith("no-such-model")

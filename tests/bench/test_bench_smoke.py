@@ -39,6 +39,7 @@ def test_core_bench_writes_every_row(tmp_path: Path) -> None:
         assert rows[key]["ratio"] > 0, key
     for key in ("sdk_unsampled", "noconfig", "stamping"):
         assert rows[key]["ratio"] > 0, key
+    assert set(rows["normaliser"]) == {"http_us", "openai_v2_us", "openinference_us"}
 
 
 def test_peers_bench_measures_otel_agents_on_loopback(tmp_path: Path) -> None:

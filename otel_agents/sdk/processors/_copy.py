@@ -18,17 +18,21 @@ def copied(
     status: Status | None = None,
 ) -> ReadableSpan:
     """``span`` with new attributes and, where given, new events, name or status."""
+    # The fields are read directly, not through the properties: a rebuild is on the hot path of
+    # every mapped span. Events and links are copied to tuples, as the properties do.
+    events_now = span._events if events is None else events
+    links = span._links
     return ReadableSpan(
-        name=span.name if name is None else name,
-        context=span.get_span_context(),
-        parent=span.parent,
-        resource=span.resource,
+        name=span._name if name is None else name,
+        context=span._context,
+        parent=span._parent,
+        resource=span._resource,
         attributes=attributes,
-        events=span.events if events is None else events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status if status is None else status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
+        events=tuple(events_now) if events_now else (),
+        links=tuple(links) if links else (),
+        kind=span._kind,
+        status=span._status if status is None else status,
+        start_time=span._start_time,
+        end_time=span._end_time,
+        instrumentation_scope=span._instrumentation_scope,
     )

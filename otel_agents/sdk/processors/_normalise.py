@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
 from opentelemetry import context as otel_context
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span
 from opentelemetry.trace.propagation import _SPAN_KEY
 
@@ -17,7 +17,7 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
 from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
 from otel_agents.sdk.processors._copy import copied
-from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
+from otel_agents.sdk.processors._snapshot import attributes_of, has_events, span_attributes
 from otel_agents.sdk.processors._stamping import stamp_span
 
 # Open spans tracked at once; past this (spans that never end) new ones go untracked, counted.
@@ -246,6 +246,8 @@ _ALL_PREFIXES: Final = tuple(prefix for prefix, _ in _NAME_PREFIXES)
 _MAX_NAME: Final = 256
 _PLAN_CACHE_MAX: Final = 4096
 _SEEN_MAX: Final = 4096
+_PRICERS_MAX: Final = 512
+_MISSING: Final = object()
 
 
 class _State:
@@ -258,21 +260,35 @@ class _State:
         self.chain = chain
         self.agent: str | None = parent.agent if parent is not None else None
         self.stamped: str | None = None
-        self.llm_child: str | None = None
+        # The span id (an int, formatted only when it marks a duplicate) of the LLM call inside.
+        self.llm_child: int | None = None
         self.totals: Totals | None = None
 
 
 class _Plan:
-    """For one (span name, attribute keys) layout: which keys feed which field, which are content."""
+    """For one (span name, attribute keys) layout: which keys feed which field, which are content,
+    and which of our keys it lacks, all worked out once so a span of a known layout only reads."""
 
-    __slots__ = ("content", "fields", "name_role")
+    __slots__ = ("canonical", "content", "fields", "has", "name_role", "reads", "single")
 
     def __init__(
-        self, fields: tuple[tuple[str, int, int], ...], content: tuple[str, ...], name_role: int
+        self,
+        fields: tuple[tuple[str, int, int], ...],
+        content: tuple[str, ...],
+        name_role: int,
+        keys: tuple[str, ...],
     ) -> None:
         self.fields = fields
-        self.content = content
+        self.content = frozenset(content)
         self.name_role = name_role
+        # (key, field, rank, is a token count), in the layout's order: _read keeps its semantics.
+        self.reads = tuple((k, f, r, f in _TOKEN_FIELDS) for k, f, r in fields)
+        # No field fed by two keys: the first well-formed value is the one, no ranks to compare.
+        self.single = len({f for _, f, _ in fields}) == len(fields)
+        layout = frozenset(keys)
+        # The canonical keys this layout lacks, written when the span has the field's value.
+        self.canonical = tuple((f, k) for f, k in _CANONICAL.items() if k not in layout)
+        self.has = layout
 
 
 def is_content_key(key: str) -> bool:
@@ -302,7 +318,7 @@ def _make_plan(name: str, keys: tuple[str, ...]) -> _Plan | None:
     )
     if not genai:
         return None
-    return _Plan(fields, content, name_role)
+    return _Plan(fields, content, name_role, keys)
 
 
 def _count_malformed(field: int) -> None:
@@ -327,10 +343,26 @@ def _valid(field: int, value: Any) -> Any:
 
 def _read(plan: _Plan, attrs: Mapping[str, Any]) -> list[Any]:
     values: list[Any] = [None] * _N_FIELDS
+    if plan.single:
+        for key, field, _, is_token in plan.reads:
+            value = attrs[key]
+            # Inlined: the well-formed common case; _valid settles (and counts) the rest.
+            if is_token:
+                if value.__class__ is not int or value < 0:
+                    value = _valid(field, value)
+            elif value.__class__ is not str or not 0 < len(value) <= _MAX_NAME:
+                value = _valid(field, value)
+            values[field] = value
+        return values
     ranks = [99] * _N_FIELDS
-    for key, field, rank in plan.fields:
+    for key, field, rank, is_token in plan.reads:
         if rank < ranks[field]:
-            value = _valid(field, attrs[key])
+            value = attrs[key]
+            if is_token:
+                if value.__class__ is not int or value < 0:
+                    value = _valid(field, value)
+            elif value.__class__ is not str or not 0 < len(value) <= _MAX_NAME:
+                value = _valid(field, value)
             if value is not None:
                 values[field] = value
                 ranks[field] = rank
@@ -401,13 +433,15 @@ class Normaliser:
 
     def __init__(self, *, capture_content: bool = False) -> None:
         self.capture_content = capture_content
-        self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
-        self._seen: dict[str, str] = {}
+        # (span name, *attribute keys) -> plan.
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+        # Response id -> span id of the first span seen with it (0: a span without a context).
+        self._seen: dict[str, tuple[int]] = {}
+        self._pricers: dict[tuple[str, str | None], Callable[[int, int, int, int], float | None]] = {}
         self._scopes: dict[str, int] = {}
         # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
         self._open: dict[int, _State] = {}
         self.open_spans = self._open  # truthy while any foreign span is tracked
-        self._lock = threading.Lock()
 
     def _genai_scope(self, span: Span) -> int:
         scope = span.instrumentation_scope
@@ -466,7 +500,7 @@ class Normaliser:
             span.set_attribute(semconv.GEN_AI_AGENT_NAME, own)
         if role == LLM and pstate is not None:
             # The parent, if it turns out to be an LLM span too, wraps this call: it is the duplicate.
-            pstate.llm_child = f"{span.context.span_id:016x}"
+            pstate.llm_child = span.context.span_id
         if len(self._open) >= _OPEN_MAX:
             stats.count_drop("normalise.open_spans_full")
             return
@@ -499,12 +533,12 @@ class Normaliser:
     # --- end -------------------------------------------------------------------------------
     def plan(self, name: str, attrs: Mapping[str, Any]) -> _Plan | None:
         """The cached plan for this span's layout; None when it is no GenAI span."""
-        key = (name, tuple(attrs))
-        try:
-            return self._plans[key]
-        except KeyError:
-            pass
-        plan = _make_plan(name, key[1])
+        key = (name, *attrs)
+        plan = self._plans.get(key, _MISSING)
+        return self._new_plan(key) if plan is _MISSING else plan  # type: ignore[return-value]
+
+    def _new_plan(self, key: tuple[str, ...]) -> _Plan | None:
+        plan = _make_plan(key[0], key[1:])
         if len(self._plans) >= _PLAN_CACHE_MAX:
             self._plans.clear()
         self._plans[key] = plan
@@ -512,25 +546,49 @@ class Normaliser:
 
     def end(self, span: ReadableSpan) -> ReadableSpan:
         """``span`` itself when nothing maps, else a copy with our keys added and content removed."""
-        context = span.context
-        state = self._open.pop(context.span_id, None) if self._open and context is not None else None
-        attrs = span_attributes(span)
-        plan = self.plan(span.name, attrs)
+        # The hot path of every foreign span, a pop and a plan lookup for one with no GenAI key:
+        # it reads the SDK's fields directly (each property costs as much as the lookup). The
+        # attributes are read in place, not copied: once a span has ended, the SDK refuses every
+        # write to them (under the span's lock, before on_end).
+        state = None
+        if self._open:
+            context = span._context
+            if context is not None:
+                state = self._open.pop(context.span_id, None)
+        attrs: Any = span._attributes
+        if attrs.__class__ is BoundedAttributes:
+            attrs = attrs._dict
+        elif attrs.__class__ is not dict:
+            attrs = span_attributes(span)
+        key = (span._name, *attrs)
+        plan = self._plans.get(key, _MISSING)
+        if plan is _MISSING:
+            plan = self._new_plan(key)
         if plan is None:
             return span
+        return self._normalise(span, attrs, plan, state)  # type: ignore[arg-type]
+
+    def _normalise(
+        self, span: ReadableSpan, attrs: Mapping[str, Any], plan: _Plan, state: _State | None
+    ) -> ReadableSpan:
         values = _read(plan, attrs)
         role = _role(values, plan.name_role)
         add: dict[str, Any] = {}
         if role:
-            self._map(span, attrs, values, role=role, state=state, add=add)
-        drop = () if self.capture_content else plan.content
-        original = events = span.events  # a new tuple on every access: read it once
-        if not self.capture_content and events:
-            events = self._clean_events(events)
-        if not add and not drop and events is original:
+            self._map(span, attrs, values, role=role, state=state, add=add, plan=plan)
+        drop = frozenset() if self.capture_content else plan.content
+        events: Any = None  # None: the span's own
+        cleaned = False
+        if not self.capture_content:
+            if has_events(span):
+                original = span.events  # a new tuple on every access: read it once
+                events = self._clean_events(original)
+                cleaned = events is not original
+            else:
+                events = ()
+        if not add and not drop and not cleaned:
             return span
-        final = dict(attrs) if not drop else {k: v for k, v in attrs.items() if k not in drop}
-        final.update(add)
+        final = {**attrs, **add} if not drop else {k: v for k, v in attrs.items() if k not in drop} | add
         return copied(span, attributes=final, events=events)
 
     def _map(
@@ -542,8 +600,9 @@ class Normaliser:
         role: int,
         state: _State | None,
         add: dict[str, Any],
+        plan: _Plan,
     ) -> None:
-        if semconv.GEN_AI_OPERATION_NAME not in attrs:
+        if semconv.GEN_AI_OPERATION_NAME not in plan.has:
             op = _ROLE_OPS.get(role)
             if op is None:
                 kind = values[_OI_KIND]
@@ -551,7 +610,7 @@ class Normaliser:
                 op = op or _REQUEST_OPS.get(values[_REQUEST_TYPE], semconv.OP_CHAT)
             add[semconv.GEN_AI_OPERATION_NAME] = op
         if role == LLM:
-            self._map_llm(span, attrs, values, state=state, add=add)
+            self._map_llm(span, attrs, values, state=state, add=add, plan=plan)
             return
         name = _own_name(span.name, values, role, state)
         if role == AGENT:
@@ -585,46 +644,62 @@ class Normaliser:
         *,
         state: _State | None,
         add: dict[str, Any],
+        plan: _Plan,
     ) -> None:
-        for field, key in _CANONICAL.items():
+        for field, key in plan.canonical:
             value = values[field]
-            if value is not None and key not in attrs:
+            if value is not None:
                 add[key] = value.lower() if field == _PROVIDER else value
-        span_id = f"{span.context.span_id:016x}" if span.context is not None else ""
+        context = span.context
+        span_id = context.span_id if context is not None else 0
         duplicate = state.llm_child if state is not None else None
         response_id = values[_RESPONSE_ID]
         if duplicate is None and response_id is not None:
-            with self._lock:
-                duplicate = self._seen.get(response_id)
-                if duplicate is None:
-                    if len(self._seen) >= _SEEN_MAX:
-                        self._seen.clear()
-                    self._seen[response_id] = span_id
+            seen = self._seen
+            if len(seen) >= _SEEN_MAX:
+                seen.clear()
+            # One atomic step instead of a lock: of two spans of one response, exactly one finds
+            # the other's entry (a fresh tuple, so finding it is told apart from having added it).
+            mine = (span_id,)
+            first = seen.setdefault(response_id, mine)
+            if first is not mine:
+                duplicate = first[0]
         if duplicate is not None:
-            add[semconv.DUPLICATE_OF] = duplicate
+            add[semconv.DUPLICATE_OF] = f"{duplicate:016x}" if duplicate else ""
             return
         if state is not None and state.parent is not None and state.parent.llm_child is None:
             state.parent.llm_child = span_id
         ins, outs = values[_IN], values[_OUT]
-        cost = attrs.get(semconv.COST_USD)
+        cost = attrs.get(semconv.COST_USD) if semconv.COST_USD in plan.has else None
         cost = cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
         model = values[_MODEL]
         priced: float | pricing.PriceRequest | None = cost
         if cost is None and model is not None and (ins is not None or outs is not None):
-            request = pricing.PriceRequest(
-                model,
-                (values[_PROVIDER] or "").lower() or None,
-                ins or 0,
-                outs or 0,
-                values[_CACHE_READ] or 0,
-                values[_CACHE_WRITE] or 0,
-            )
-            priced = pricing.price_or_defer(request, span.context.span_id if span.context else None)
-            if not isinstance(priced, pricing.PriceRequest):
-                add.update(pricing.cost_attributes(priced))
-        chain = state.chain if state is not None else ()
-        for totals in _targets(state, chain):
-            totals.add_llm(ins or 0, outs or 0, priced)
+            provider = (values[_PROVIDER] or "").lower() or None
+            if pricing.loading():
+                request = pricing.PriceRequest(
+                    model, provider, ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0
+                )
+                priced = pricing.price_or_defer(request, span_id if context is not None else None)
+            else:
+                price = self._pricer(model, provider)
+                priced = price(ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0)
+            if priced is None:
+                add[semconv.COST_UNKNOWN] = True
+            elif not isinstance(priced, pricing.PriceRequest):
+                add[semconv.COST_USD] = priced
+        if state is not None and (state.parent is not None or state.chain):
+            for totals in _targets(state, state.chain):
+                totals.add_llm(ins or 0, outs or 0, priced)
+
+    def _pricer(self, model: str, provider: str | None) -> Callable[[int, int, int, int], float | None]:
+        key = (model, provider)
+        price = self._pricers.get(key)
+        if price is None:
+            if len(self._pricers) >= _PRICERS_MAX:
+                self._pricers.clear()
+            price = self._pricers[key] = pricing.pricer(model, provider)
+        return price
 
     def _clean_events(self, events: Any) -> Any:
         out = None
