@@ -79,9 +79,8 @@ def test_cheap_runs_burn_nothing(store_home: Callable[..., Path]) -> None:
     assert run(cheap, shipped("CostBurnCritical")).firing == []
 
 
-def test_dropped_telemetry(tmp_path: Path, make_pipeline: Any) -> None:
-    """Spans dropped by a full export queue fire TelemetryDroppedInApp with the drop reason."""
-    home = tmp_path / "store"
+def overflow(home: Path, make_pipeline: Any) -> None:
+    """200 tool spans of service "svc" through a 4-span queue: most are dropped, and counted."""
     captured = make_pipeline(
         exporter="store", home=home, service_name="svc", max_queue_size=4, schedule_delay=30
     )
@@ -89,14 +88,22 @@ def test_dropped_telemetry(tmp_path: Path, make_pipeline: Any) -> None:
         with oa.tool(f"t{i % 3}"):
             pass
     assert captured.telemetry.force_flush(10)
+
+
+def test_dropped_telemetry(tmp_path: Path, make_pipeline: Any) -> None:
+    """Spans dropped by a full export queue fire TelemetryDroppedInApp with the drop reason, and leave
+    CollectorUnreachable quiet (and not reported as missing)."""
+    home = tmp_path / "store"
+    overflow(home, make_pipeline)
     [alert, *_] = run(home, shipped("TelemetryDroppedInApp")).firing
     assert alert.labels["otel_agents_reason"] and (alert.value or 0) > 0
     assert alert.annotations["summary"].startswith("svc dropped ")
+    report = run(home, shipped("CollectorUnreachable"))
+    assert report.firing == [] and report.missing == []
 
 
 def test_collector_unreachable(tmp_path: Path, make_pipeline: Any) -> None:
-    """Spans and logs a dead collector refused fire CollectorUnreachable with the exporter's reason;
-    a full queue alone does not."""
+    """Spans and logs a dead collector refused fire CollectorUnreachable with the exporter's reason."""
     home = tmp_path / "store"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -116,32 +123,11 @@ def test_collector_unreachable(tmp_path: Path, make_pipeline: Any) -> None:
     assert all(a.labels["service"] == "svc" and a.severity == "critical" for a in firing)
 
 
-def test_a_full_queue_is_no_unreachable_collector(tmp_path: Path, make_pipeline: Any) -> None:
-    """Spans dropped at a full queue leave CollectorUnreachable quiet, and not reported as missing."""
-    home = tmp_path / "store"
-    captured = make_pipeline(
-        exporter="store", home=home, service_name="svc", max_queue_size=4, schedule_delay=30
-    )
-    for i in range(200):
-        with oa.tool(f"t{i % 3}"):
-            pass
-    assert captured.telemetry.force_flush(10)
-    assert run(home, shipped("TelemetryDroppedInApp")).firing
-    report = run(home, shipped("CollectorUnreachable"))
-    assert report.firing == [] and report.missing == []
-
-
 def test_a_dropped_rule_counts_only_its_service(tmp_path: Path, make_pipeline: Any) -> None:
     """`dropped` with `service:` counts that service's drops only: another service's stay out."""
     home = tmp_path / "store"
     write(home, [tool("quiet_tool", time.time_ns())], service="quiet")
-    captured = make_pipeline(
-        exporter="store", home=home, service_name="svc", max_queue_size=4, schedule_delay=30
-    )
-    for i in range(200):
-        with oa.tool(f"t{i % 3}"):
-            pass
-    assert captured.telemetry.force_flush(10)
+    overflow(home, make_pipeline)
     rules = parse_rules(
         {
             "rules": [
