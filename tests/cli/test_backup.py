@@ -28,6 +28,15 @@ def _spans_in_ndjson(home: Path) -> int:
     return total
 
 
+def _write_five_spans(home: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(WRITER), str(home), "x", "1", "5"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+    )
+
+
 def test_backup_while_a_writer_writes_is_consistent(tmp_path: Path, cli: Cli) -> None:
     """A backup taken mid-write passes SQLite's integrity check, holds whole lines only and reads with the CLI."""
     home = tmp_path / "store"
@@ -73,12 +82,7 @@ def test_backup_refuses_to_overwrite_and_names_a_missing_store(tmp_path: Path, c
     missing = cli("backup", str(tmp_path / "t"), home=tmp_path / "none")
     assert missing.returncode == 1 and "no store at" in missing.stderr
     home = tmp_path / "store"
-    subprocess.run(
-        [sys.executable, str(WRITER), str(home), "x", "1", "5"],
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-    )
+    _write_five_spans(home)
     assert cli("backup", str(tmp_path / "t"), home=home).returncode == 0
     again = cli("backup", str(tmp_path / "t"), home=home)
     assert again.returncode == 1 and "already exists" in again.stderr
@@ -87,12 +91,7 @@ def test_backup_refuses_to_overwrite_and_names_a_missing_store(tmp_path: Path, c
 def test_a_backup_is_as_private_as_the_store(tmp_path: Path, cli: Cli) -> None:
     """Under a 022 umask the copy's folders are 0700 and its files 0600, like the store's own."""
     home = tmp_path / "store"
-    subprocess.run(
-        [sys.executable, str(WRITER), str(home), "x", "1", "5"],
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-    )
+    _write_five_spans(home)
     target = tmp_path / "copies" / "b"
     old = os.umask(0o022)
     try:
