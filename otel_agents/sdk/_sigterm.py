@@ -28,6 +28,8 @@ _FIRST_NUDGE_S: Final = 0.05
 _MAX_NUDGES: Final = 8
 _started = threading.Event()
 _pipe: tuple[int, int] | None = None
+# The handler the watcher nudges for: the latest one installed (a reconfigured process installs anew).
+_ours: Handler | None = None
 
 
 def flush_on_sigterm(telemetry: Telemetry) -> bool:
@@ -49,14 +51,16 @@ def flush_on_sigterm(telemetry: Telemetry) -> bool:
         signal.signal(signum, signal.SIG_DFL)
         signal.raise_signal(signum)
 
+    global _ours  # noqa: PLW0603 - one SIGTERM handler per process
     _started.clear()
+    _ours = on_sigterm
     signal.signal(signal.SIGTERM, on_sigterm)
     with never_raise("signals.watch"):
-        _watch(on_sigterm)
+        _watch()
     return True
 
 
-def _watch(handler: Handler) -> None:
+def _watch() -> None:
     """Start the watcher, unless the wakeup fd is someone else's (asyncio's loop watches it then)."""
     global _pipe  # noqa: PLW0603 - one wakeup fd per process
     if _pipe is not None or not hasattr(signal, "pthread_kill") or not hasattr(os, "pipe2"):
@@ -72,11 +76,11 @@ def _watch(handler: Handler) -> None:
     _pipe = (read_fd, write_fd)
     main = threading.main_thread().ident
     assert main is not None
-    start_daemon(lambda: _nudge_until_handled(read_fd, main, handler), "otel-agents-sigterm")
+    start_daemon(lambda: _nudge_until_handled(read_fd, main), "otel-agents-sigterm")
 
 
-def _nudge_until_handled(read_fd: int, main: int, handler: Handler) -> None:
-    """Read the signals the process caught; after a SIGTERM, nudge the main thread until ``handler`` runs."""
+def _nudge_until_handled(read_fd: int, main: int) -> None:
+    """Read the signals the process caught; after a SIGTERM, nudge the main thread until our handler runs."""
     nudges = 0
     while True:
         try:
@@ -88,7 +92,7 @@ def _nudge_until_handled(read_fd: int, main: int, handler: Handler) -> None:
         wait = _FIRST_NUDGE_S
         while signal.SIGTERM in caught and nudges < _MAX_NUDGES:
             time.sleep(wait)
-            if _started.is_set() or signal.getsignal(signal.SIGTERM) is not handler:
+            if _started.is_set() or signal.getsignal(signal.SIGTERM) is not _ours:
                 break
             signal.pthread_kill(main, signal.SIGTERM)
             nudges += 1

@@ -16,8 +16,11 @@ import pytest
 # then runs the Python handler only when that sleep ends.
 LATE_HANDLER = textwrap.dedent(
     """
-    import signal, threading, time
+    import signal, sys, threading, time
     import otel_agents as oa
+    if sys.argv[1:] == ["reconfigured"]:
+        oa.configure().shutdown()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     oa.configure(schedule_delay=30)
     for i in range(50):
         with oa.tool("step", call_id=str(i)):
@@ -67,11 +70,14 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return {**env, "OTEL_AGENTS_HOME": str(tmp_path / "home")}
 
 
-def test_sigterm_taken_outside_the_main_thread_still_flushes_and_ends_the_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("argv", [[], ["reconfigured"]])
+def test_sigterm_taken_outside_the_main_thread_still_flushes_and_ends_the_process(
+    tmp_path: Path, argv: list[str]
+) -> None:
     """A SIGTERM whose handler CPython would defer until the main thread's 60 s sleep ends stores
-    every span and ends the process by SIGTERM within seconds."""
+    every span and ends the process by SIGTERM within seconds, also after a reconfigure."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", LATE_HANDLER],
+        [sys.executable, "-c", LATE_HANDLER, *argv],
         env=_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
