@@ -39,6 +39,8 @@ from otel_agents.store._values import attributes_of, cap, dumps, dumps_attribute
 MAX_LINE_ITEMS: Final = 128
 MAX_LINE_BYTES: Final = 512 * 1024
 PRUNE_EVERY_S: Final = 3600.0
+# How long fork() waits for a write in progress to commit before it forks anyway.
+FORK_WAIT_S: Final = 5.0
 
 INSERT_LOG: Final = (
     "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text, body, trace_id,"
@@ -73,16 +75,34 @@ class StoreWriter:
         self._persisted: dict[tuple[str, str], int] = {}
         self._closed = False
         self._next_prune = time.monotonic() + 60.0
+        self._held_for_fork = False
         self.open()
-        # A fork while the export thread holds the lock would leave the child's copy locked forever.
+        # Every write transaction runs under the lock, so holding it across fork() means none is
+        # open then. SQLite keeps a process's lock state in memory the child inherits: a child forked
+        # mid-transaction (gunicorn --preload forks right after the app configured) believed another
+        # of its connections held the write lock, and got "database is locked" until it gave up.
         ref = weakref.ref(self)
+
+        def before_fork() -> None:
+            writer = ref()
+            if writer is not None:
+                writer._held_for_fork = writer._lock.acquire(timeout=FORK_WAIT_S)
+
+        def after_fork_in_parent() -> None:
+            writer = ref()
+            if writer is not None and writer._held_for_fork:
+                writer._held_for_fork = False
+                writer._lock.release()
 
         def after_fork_in_child() -> None:
             writer = ref()
             if writer is not None:
+                writer._held_for_fork = False
                 writer._reset_lock()
 
-        os.register_at_fork(after_in_child=after_fork_in_child)
+        os.register_at_fork(
+            before=before_fork, after_in_parent=after_fork_in_parent, after_in_child=after_fork_in_child
+        )
 
     def _reset_lock(self) -> None:
         self._lock = threading.Lock()
