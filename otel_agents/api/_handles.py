@@ -14,7 +14,7 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._switches import switches
-from otel_agents.api._values import preview_source, summarize, to_attribute, to_json
+from otel_agents.api._values import fit_span_value, preview_source, summarize, to_attribute, to_json
 from otel_agents.api._walk import safe_str
 
 # The most items read from any sequence argument (route candidates, finish reasons).
@@ -127,7 +127,7 @@ class SpanHandle:
         """Set one attribute; any value is accepted and coerced (JSON for containers)."""
         coerced = to_attribute(value)
         if coerced is not None:
-            self._span.set_attribute(safe_str(key, 256), coerced)
+            self._span.set_attribute(safe_str(key, 256), fit_span_value(coerced))
 
     @never_raise("api.add_event")
     def add_event(self, name: str, attributes: Mapping[str, object] | None = None) -> None:
@@ -144,7 +144,7 @@ class SpanHandle:
         self, content_key: str, summary_key: str, value: object, preview_key: str | None = None
     ) -> None:
         if switches.capture_content:
-            self._span.set_attribute(content_key, to_json(value))
+            self._span.set_attribute(content_key, fit_span_value(to_json(value)))
             return
         self._span.set_attribute(summary_key, summarize(value))
         if preview_key is not None and switches.preview_content:

@@ -35,6 +35,26 @@ _MAX_CACHED_SUMMARY_LENGTH: Final = 512
 _dict_summaries: dict[tuple[object, ...], str] = {}
 
 
+# The SDK's cap on a span attribute's length (configure() sets it). A longer string is cut here as
+# the SDK would cut it, because the SDK logs a warning for each one it cuts: with the log bridge
+# on, one exported log record per long value.
+_span_value_cap: int | None = None
+
+
+def set_span_value_cap(cap: int | None) -> None:
+    """Cut span attribute strings to ``cap`` before the SDK sees them (None: leave them to it)."""
+    global _span_value_cap  # noqa: PLW0603 - one SDK pipeline per process
+    _span_value_cap = cap
+
+
+def fit_span_value(value: AttributeValue) -> AttributeValue:
+    """``value``, a string cut to the SDK's span attribute cap as the SDK would cut it."""
+    cap = _span_value_cap
+    if cap is not None and value.__class__ is str and len(value) > cap:
+        return value[:cap]
+    return value
+
+
 _JSON = json_renderer()
 _JSON_LIMITS = Limits(max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS)
 _NOT_SCALAR = object()

@@ -29,6 +29,7 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._switches import switches
 from otel_agents.api._threads import signals_blocked
+from otel_agents.api._values import set_span_value_cap
 from otel_agents.api._version import __version__
 from otel_agents.sdk import _content_switches, _propagation
 from otel_agents.sdk import _fork as fork
@@ -415,11 +416,13 @@ def _build(options: Options) -> Telemetry:
         normaliser=Normaliser(capture_content=options.capture_content),
     )
     sampler = sampling.from_environment()
+    limits = _span_limits(options)
+    set_span_value_cap(limits.max_span_attribute_length)
     tracer_provider = TracerProvider(
         resource=resource,
         sampler=sampling.RecordUnsampled(sampler) if options.record_unsampled else sampler,
         shutdown_on_exit=False,
-        span_limits=_span_limits(options),
+        span_limits=limits,
         # Typed as the SDK's multi-processors, but the provider and its spans only call the
         # SpanProcessor hooks and add_span_processor, which SpanChain implements.
         active_span_processor=chain,

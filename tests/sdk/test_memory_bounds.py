@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
+
+import pytest
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
@@ -29,6 +32,23 @@ def test_a_megabyte_value_is_cut_when_it_is_set(pipeline: Any) -> None:
     span = pipeline.span("execute_tool t")
     assert len(span.attributes["blob"]) < 4096 + 64
     assert span.attributes[semconv.TRUNCATED_COUNT] == 2  # the attribute and the event's
+
+
+def test_a_long_value_is_cut_without_a_warning_per_value(
+    make_pipeline: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The API cuts a long string, content included, as the SDK would, so the SDK logs no warning
+    for each one."""
+    captured = make_pipeline(capture_content=True)
+    with caplog.at_level(logging.WARNING, logger="opentelemetry.attributes"):
+        for _ in range(3):
+            with oa.workflow("w") as w:
+                w.set_attribute("blob", "x" * 100_000)
+                w.set_input("y" * 100_000)
+                assert len(w.span.attributes["blob"]) == HARD_VALUE_CAP
+                assert len(w.span.attributes[semconv.RUN_INPUT_SUMMARY]) == HARD_VALUE_CAP
+    assert not [r for r in caplog.records if r.name == "opentelemetry.attributes"]
+    assert [s.attributes[semconv.TRUNCATED_COUNT] for s in captured.spans()] == [2, 2, 2]
 
 
 def test_truncation_never_splits_a_secret_into_a_leak(make_pipeline: Any) -> None:

@@ -169,3 +169,103 @@ def test_list_values_in_log_records_are_redacted(pipeline: Any) -> None:
     logging.getLogger("app").warning("keys", extra={"candidates": ["ok", f"key {secret}"]})
     (record,) = [r for r in pipeline.logs() if r.log_record.body == "keys"]
     assert secret not in repr(dict(record.log_record.attributes))
+
+
+# Pieces of every rule's shapes, their near misses and the characters their boundaries turn on.
+_FRAGMENTS = (
+    "password",
+    "PassPhrase",
+    "pwd",
+    "client_secret",
+    "Token",
+    "authorization",
+    "set-cookie",
+    "credentials",
+    "signature",
+    "jwt",
+    "apiKey",
+    "bearer ",
+    "Basic ",
+    "=",
+    ":",
+    " = ",
+    '"',
+    "'",
+    '\\"',
+    ",",
+    ";",
+    "&",
+    "}",
+    "\n",
+    " ",
+    "  ",
+    "sk-",
+    "sk-proj-",
+    "glpat-",
+    "ghp_",
+    "github_pat_",
+    "xoxb-",
+    "AIza",
+    "AKIA",
+    "ASIA",
+    "eyJ",
+    "eyJhbGciOiJIUzI1NiJ9",
+    ".",
+    "://",
+    "@",
+    "bob:pw",
+    "abcdefghijklmnopqrstuvwxyz",
+    "ABCDEFGHIJKLMNOP0123",
+    "0123456789",
+    "4111",
+    "1111",
+    "-",
+    "_",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "\u0130",
+    "\u212a",
+    "\u017f",
+    "\u0661\u0662\u0663",
+    "x",
+)
+
+
+def _ungated(redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``redactor`` run every rule's regex over the whole value, as before any gate existed."""
+    from otel_agents.sdk.processors import _redaction
+
+    redactor._any = (re.compile(""), re.compile(""))
+    monkeypatch.setattr(_redaction, "_passes", lambda gate, value, lower: True)
+    monkeypatch.setattr(_redaction, "_enough_digits", lambda value: True)
+    monkeypatch.setattr(_redaction, "_sub_cards", lambda rule, replace, text: rule.sub(replace, text))
+
+
+def test_the_gates_never_change_what_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The literal, tail, separator and card-run gates only skip work: on thousands of values built
+    from every rule's pieces, the redacted text is the one the bare rules give."""
+    import random
+
+    rnd = random.Random(20261201)
+    values = ["".join(rnd.choice(_FRAGMENTS) for _ in range(rnd.randint(1, 24))) for _ in range(6000)]
+    # Long values take the per-rule scans instead of the one search for every literal.
+    values += [f"{'lorem ipsum ' * 50}{v}{' dolor' * 20}" for v in values[:2000]]
+    gated = [Redactor()._redact("k", v) for v in values]
+    bare = Redactor()
+    _ungated(bare, monkeypatch)
+    leaks = [
+        (v, g)
+        for v, g, b in zip(values, gated, (bare._redact("k", v) for v in values), strict=True)
+        if g != b
+    ]
+    assert not leaks, leaks[:3]
+    assert sum(g != v for v, g in zip(values, gated, strict=True)) > 1000  # the corpus does hit the rules
+
+
+def test_card_numbers_are_found_in_long_text_as_in_short() -> None:
+    """A card number deep in a long ASCII or non-ASCII value is redacted; digits that are no card stay."""
+    filler = "lorem ipsum 1796148743094007917 dolor " * 100
+    for text in (filler, filler + "\u00e9"):
+        out = Redactor()("notes", f"{text} pay 4111-1111-1111-1111 now {text}")
+        assert "4111-1111-1111-1111" not in out
+        assert marker("card_number") in out
+        assert "1796148743094007917" in out
