@@ -58,8 +58,6 @@ class SpanChain(SynchronousMultiSpanProcessor):
         # so the chain's queue never holds more than the cut values.
         self._eager = tuple(r for r in self._rewriters if getattr(r, "eager", False))
         self._unchanged = Unchanged()
-        # Its own memory: a value truncation leaves alone is not one the redactor has cleared.
-        self._eager_unchanged = Unchanged()
         self._metrics = metrics
         self._batches = tuple(exporters)
         self._stage = BatchWorker(
@@ -135,7 +133,9 @@ class SpanChain(SynchronousMultiSpanProcessor):
         try:
             size = span_text_bytes(span)
             if size > EAGER_BYTES and self._eager:
-                span = rewrite_or_strip(span, self._eager, self._eager_unchanged)
+                # No memory of unchanged values: it would hash the long value that is about to be
+                # cut, and a value longer than the memory keeps is never found in it.
+                span = rewrite_or_strip(span, self._eager)
                 size = span_text_bytes(span)
             self._stage.put(span, size)
         except Exception as exc:
