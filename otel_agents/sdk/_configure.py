@@ -39,6 +39,7 @@ from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, from_argument, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
+from otel_agents.sdk._span_histograms import SpanHistograms, WithSpanHistograms, can_take, temporality_of
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
 from otel_agents.sdk.processors._normalise import Normaliser
@@ -339,6 +340,39 @@ class _OncePerMessage(logging.Filter):
 _sdk_attribute_warnings = _OncePerMessage()
 
 
+def _metric_readers(
+    options: Options, metric_exporters: list[MetricExporter | MetricReader], resource: Resource
+) -> tuple[list[MetricReader], SpanHistograms | None]:
+    """The meter provider's readers, and where the span histograms go when not to SDK instruments."""
+    readers: list[MetricReader] = list(options.metric_readers)
+    # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
+    for pull in [e for e in metric_exporters if isinstance(e, MetricReader)]:
+        if not any(r is pull for r in readers):
+            readers.append(pull)
+    push: list[MetricExporter] = [e for e in metric_exporters if not isinstance(e, MetricReader)]
+    # The span histograms skip the SDK's Histogram.record when every reader is a push reader of
+    # ours whose exporter takes explicit bucket points: each export then carries them (see
+    # _span_histograms). A reader the app passed, a pull reader (its scrape is the collection)
+    # or an exponential-histogram exporter keeps the SDK's instruments.
+    histograms: SpanHistograms | None = None
+    if not readers and push and all(can_take(e) for e in push):
+        histograms = SpanHistograms()
+        push = [WithSpanHistograms(e, histograms.sink(temporality_of(e)), resource) for e in push]
+    reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
+        options, "export_timeout"
+    )
+    readers += [
+        PeriodicExportingMetricReader(
+            exporter,
+            export_interval_millis=options.metric_export_interval * 1000,
+            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself (an argument still wins).
+            export_timeout_millis=None if reader_reads_timeout else options.export_timeout * 1000,
+        )
+        for exporter in push
+    ]
+    return readers, histograms
+
+
 def _build(options: Options) -> Telemetry:
     _note_semconv_opt_in()
     # Read by the contrib instrumentations when they first instrument, which is after this call
@@ -359,6 +393,7 @@ def _build(options: Options) -> Telemetry:
     if store is not None:
         store.span_exporter.unsampled_counts_only = options.record_unsampled
     span_exporters += list(options.span_exporters)
+    metric_exporters += list(options.metric_exporters)
     log_exporters += list(options.log_exporters)
     batch = {
         "max_queue_size": options.max_queue_size,
@@ -368,29 +403,13 @@ def _build(options: Options) -> Telemetry:
     }
     rewriters = _rewriters(options)
 
-    readers: list[MetricReader] = list(options.metric_readers)
-    # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
-    for pull in [e for e in metric_exporters if isinstance(e, MetricReader)]:
-        if not any(r is pull for r in readers):
-            readers.append(pull)
-    push = [e for e in metric_exporters if not isinstance(e, MetricReader)]
-    reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
-        options, "export_timeout"
-    )
-    readers += [
-        PeriodicExportingMetricReader(
-            exporter,
-            export_interval_millis=options.metric_export_interval * 1000,
-            # None: the reader reads OTEL_METRIC_EXPORT_TIMEOUT itself (an argument still wins).
-            export_timeout_millis=None if reader_reads_timeout else options.export_timeout * 1000,
-        )
-        for exporter in push
-    ]
+    readers, histograms = _metric_readers(options, metric_exporters, resource)
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()
     )
     span_metrics = SpanMetricsProcessor(
-        meter_provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL)
+        meter_provider.get_meter(semconv.SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL),
+        histograms=histograms,
     )
 
     # Redaction and truncation run before the span metrics, every exporter and every user processor

@@ -13,7 +13,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk._logs.export import LogRecordExporter
-from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -616,6 +616,18 @@ class Options:
             parse=_instances(SpanExporter),
             default_doc="none",
             doc="extra span exporters (batched, after redaction)",
+        ),
+    )
+    metric_exporters: tuple[MetricExporter, ...] = field(
+        default=(),
+        compare=False,
+        metadata=about(
+            parse=_instances(MetricExporter),
+            default_doc="none",
+            doc=(
+                "extra push metric exporters, each read every `metric_export_interval` (the span "
+                "histograms are aggregated in-process for them, see docs/performance.md)"
+            ),
         ),
     )
     metric_readers: tuple[MetricReader, ...] = field(

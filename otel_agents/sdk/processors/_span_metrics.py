@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
@@ -15,6 +16,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
+from otel_agents.sdk._span_histograms import HistogramSpec, SpanHistograms
 from otel_agents.sdk.processors._normalise import upstream_client_metrics
 from otel_agents.sdk.processors._snapshot import span_attributes
 
@@ -75,6 +77,20 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.LEGACY_ROUTE_SOURCE,
     semconv.LEGACY_ROUTE_TARGET,
 )
+# Where _record finds each value it reads in a pending record's values.
+_I_OPERATION: Final = _WANTED.index(semconv.GEN_AI_OPERATION_NAME)
+_I_INPUT_TOKENS: Final = _WANTED.index(semconv.GEN_AI_USAGE_INPUT_TOKENS)
+_I_OUTPUT_TOKENS: Final = _WANTED.index(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
+_I_COST: Final = _WANTED.index(semconv.COST_USD)
+_I_ERROR_TYPE: Final = _WANTED.index(semconv.ERROR_TYPE)
+_I_ROUTE_SOURCE: Final = _WANTED.index(semconv.ROUTE_SOURCE)
+_I_ROUTE_TARGET: Final = _WANTED.index(semconv.ROUTE_TARGET)
+_I_LEGACY_ROUTE_SOURCE: Final = _WANTED.index(semconv.LEGACY_ROUTE_SOURCE)
+_I_LEGACY_ROUTE_TARGET: Final = _WANTED.index(semconv.LEGACY_ROUTE_TARGET)
+_I_DUPLICATE_OF: Final = _WANTED.index(semconv.DUPLICATE_OF)
+_I_FIRST_CHUNK: Final = _WANTED.index(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+_LABEL_INDEXES: Final = {op: tuple((k, _WANTED.index(k)) for k in keys) for op, keys in _LABELS.items()}
+_LLM_LABEL_INDEXES: Final = tuple((k, _WANTED.index(k)) for k in _LLM_LABELS)
 _DURATION_METRIC: Final = {
     semconv.OP_INVOKE_WORKFLOW: semconv.METRIC_WORKFLOW_DURATION,
     semconv.OP_INVOKE_AGENT: semconv.METRIC_AGENT_DURATION,
@@ -88,6 +104,8 @@ _OURS: Final = (False, False)
 
 
 _Labels = tuple[tuple[str, Any], ...]
+# Records one histogram value under a label set.
+_Record = Callable[[_Labels, float], None]
 _OVERFLOW: Final[_Labels] = ((semconv.METRIC_OVERFLOW, True),)
 
 
@@ -115,7 +133,13 @@ class SpanMetricsProcessor(SpanProcessor):
     NEEDS_ON_START = False
 
     def __init__(
-        self, meter: Meter, *, max_pending: int = 65536, max_series: int = 1000, drain_at: int = 16384
+        self,
+        meter: Meter,
+        *,
+        histograms: SpanHistograms | None = None,
+        max_pending: int = 65536,
+        max_series: int = 1000,
+        drain_at: int = 16384,
     ) -> None:
         self._pending: deque[_Pending] = deque()
         self._max_pending = max_pending
@@ -125,25 +149,19 @@ class SpanMetricsProcessor(SpanProcessor):
         self._drain_at = drain_at
         self._lock = threading.Lock()
         self._cardinality = _Cardinality(max_series)
-        self._durations = {
-            op: meter.create_histogram(name, unit="s", explicit_bucket_boundaries_advisory=_BUCKETS[op])
-            for op, name in _DURATION_METRIC.items()
-        }
-        self._first_chunk = meter.create_histogram(
-            semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK,
-            unit="s",
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._client_duration = meter.create_histogram(
-            semconv.METRIC_CLIENT_OPERATION_DURATION,
-            unit="s",
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
-        )
-        self._tokens = meter.create_histogram(
-            semconv.METRIC_CLIENT_TOKEN_USAGE,
-            unit="{token}",
-            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
-        )
+
+        # Histograms go to ``histograms`` when configure() gives it (every exporter takes the points
+        # it makes, see _span_histograms), else into the SDK's instruments.
+        def histogram(name: str, unit: str, bounds: tuple[float, ...]) -> _Record:
+            if histograms is not None:
+                return partial(histograms.record, HistogramSpec(name, unit, bounds))
+            instrument = meter.create_histogram(name, unit=unit, explicit_bucket_boundaries_advisory=bounds)
+            return lambda labels, value: instrument.record(value, dict(labels))
+
+        self._durations = {op: histogram(name, "s", _BUCKETS[op]) for op, name in _DURATION_METRIC.items()}
+        self._first_chunk = histogram(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, "s", DURATION_BUCKETS)
+        self._client_duration = histogram(semconv.METRIC_CLIENT_OPERATION_DURATION, "s", DURATION_BUCKETS)
+        self._tokens = histogram(semconv.METRIC_CLIENT_TOKEN_USAGE, "{token}", TOKEN_BUCKETS)
         self._calls = meter.create_counter(semconv.METRIC_CALLS, unit="{call}")
         self._errors = meter.create_counter(semconv.METRIC_ERRORS, unit="{error}")
         self._routes = meter.create_counter(semconv.METRIC_ROUTE_DECISIONS, unit="{decision}")
@@ -210,76 +228,77 @@ class SpanMetricsProcessor(SpanProcessor):
                     counter.add(total, dict(labels))
         return n
 
-    def _record(self, record: _Pending, sums: dict[tuple[Counter, _Labels], float]) -> None:
-        def add(counter: Counter, metric: str, labels: _Labels, value: float = 1) -> None:
-            key = (counter, self._cardinality.labels(metric, labels))
-            sums[key] = sums.get(key, 0) + value
+    def _sum(
+        self,
+        sums: dict[tuple[Counter, _Labels], float],
+        counter: Counter,
+        metric: str,
+        labels: _Labels,
+        value: float,
+    ) -> None:
+        key = (counter, self._cardinality.labels(metric, labels))
+        sums[key] = sums.get(key, 0) + value
 
+    def _record(self, record: _Pending, sums: dict[tuple[Counter, _Labels], float]) -> None:
+        # Values are read by their index in _WANTED: no dict of the span's values per record.
         values, start_ns, end_ns, span_status, (upstream_tokens, upstream_duration) = record
-        duration_ns = (end_ns or 0) - (start_ns or 0)
-        status = span_status.status_code
-        attrs = {k: v for k, v in zip(_WANTED, values, strict=True) if v is not None}
-        if semconv.DUPLICATE_OF in attrs:
+        if values[_I_DUPLICATE_OF] is not None:
             # Another span describes the same model call and is counted instead.
             return
-        op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-        if semconv.ROUTE_SOURCE in attrs or semconv.LEGACY_ROUTE_SOURCE in attrs:
+        source = values[_I_ROUTE_SOURCE]
+        if source is None:
+            source = values[_I_LEGACY_ROUTE_SOURCE]
+        if source is not None:
             # A route span, or a framework's hand-off (a tool span the normaliser gave an edge).
+            target = values[_I_ROUTE_TARGET]
+            if target is None:
+                target = values[_I_LEGACY_ROUTE_TARGET]
             edge = (
-                (
-                    semconv.ROUTE_SOURCE,
-                    str(attrs.get(semconv.ROUTE_SOURCE, attrs.get(semconv.LEGACY_ROUTE_SOURCE))),
-                ),
-                (
-                    semconv.ROUTE_TARGET,
-                    str(attrs.get(semconv.ROUTE_TARGET, attrs.get(semconv.LEGACY_ROUTE_TARGET, ""))),
-                ),
+                (semconv.ROUTE_SOURCE, str(source)),
+                (semconv.ROUTE_TARGET, str(target) if target is not None else ""),
             )
-            add(self._routes, semconv.METRIC_ROUTE_DECISIONS, edge)
+            self._sum(sums, self._routes, semconv.METRIC_ROUTE_DECISIONS, edge, 1)
+        op = values[_I_OPERATION]
         if op is None:
             return
         op = str(op)
-        labels = tuple((k, attrs[k]) for k in _LABELS.get(op, _LLM_LABELS) if k in attrs)
-        error = str(attrs.get(semconv.ERROR_TYPE, "_OTHER")) if status is StatusCode.ERROR else None
-        duration = max(duration_ns, 0) / 1e9
-        tokens_in = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
-        tokens_out = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
-        cost = _float(attrs.get(semconv.COST_USD))
-        base = ((semconv.GEN_AI_OPERATION_NAME, op), *labels)
-        with_error = (*base, (semconv.ERROR_TYPE, error)) if error is not None else base
-
-        def card(metric: str, labels: _Labels) -> dict[str, Any]:
-            return dict(self._cardinality.labels(metric, labels))
-
+        present = [
+            (key, values[i]) for key, i in _LABEL_INDEXES.get(op, _LLM_LABEL_INDEXES) if values[i] is not None
+        ]
+        base = ((semconv.GEN_AI_OPERATION_NAME, op), *present)
+        if span_status.status_code is StatusCode.ERROR:
+            error = values[_I_ERROR_TYPE]
+            with_error = (*base, (semconv.ERROR_TYPE, str(error) if error is not None else "_OTHER"))
+        else:
+            with_error = base
+        duration = max((end_ns or 0) - (start_ns or 0), 0) / 1e9
+        cost = _float(values[_I_COST])
+        card = self._cardinality.labels
         histogram = self._durations.get(op)
         if histogram is not None:
-            histogram.record(duration, card(op, with_error))
+            histogram(card(op, with_error), duration)
             # A tool's own cost counts where it was spent; workflows and agents only roll it up.
             if cost and op == semconv.OP_EXECUTE_TOOL:
-                add(self._cost, semconv.METRIC_COST, base, cost)
+                self._sum(sums, self._cost, semconv.METRIC_COST, base, cost)
         elif op not in _NO_DURATION:
             if not upstream_duration:
-                self._client_duration.record(duration, card(op, with_error))
-            first_chunk = _float(attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
+                self._client_duration(card(op, with_error), duration)
+            first_chunk = _float(values[_I_FIRST_CHUNK])
             if first_chunk is not None:
-                self._first_chunk.record(first_chunk, card(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, base))
-            for token_type, count in (
-                (semconv.TOKEN_TYPE_INPUT, tokens_in),
-                (semconv.TOKEN_TYPE_OUTPUT, tokens_out),
-            ):
-                if count and not upstream_tokens:
-                    self._tokens.record(
-                        count,
-                        card(
-                            semconv.METRIC_CLIENT_TOKEN_USAGE,
-                            (*base, (semconv.GEN_AI_TOKEN_TYPE, token_type)),
-                        ),
-                    )
+                self._first_chunk(card(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, base), first_chunk)
+            if not upstream_tokens:
+                for token_type, count in (
+                    (semconv.TOKEN_TYPE_INPUT, _int(values[_I_INPUT_TOKENS])),
+                    (semconv.TOKEN_TYPE_OUTPUT, _int(values[_I_OUTPUT_TOKENS])),
+                ):
+                    if count:
+                        labels = (*base, (semconv.GEN_AI_TOKEN_TYPE, token_type))
+                        self._tokens(card(semconv.METRIC_CLIENT_TOKEN_USAGE, labels), count)
             if cost:
-                add(self._cost, semconv.METRIC_COST, base, cost)
-        add(self._calls, semconv.METRIC_CALLS, base)
-        if error is not None:
-            add(self._errors, semconv.METRIC_ERRORS, with_error)
+                self._sum(sums, self._cost, semconv.METRIC_COST, base, cost)
+        self._sum(sums, self._calls, semconv.METRIC_CALLS, base, 1)
+        if with_error is not base:
+            self._sum(sums, self._errors, semconv.METRIC_ERRORS, with_error, 1)
 
     def _observe_drops(self, options: CallbackOptions) -> Iterable[Observation]:
         with never_raise("processor.metrics.drain"):

@@ -1,0 +1,192 @@
+"""Span-derived histograms aggregated in-process and added to each metric export as standard points."""
+
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_left
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk.metrics import Histogram as HistogramInstrument
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    ResourceMetrics,
+    ScopeMetrics,
+)
+from opentelemetry.sdk.metrics.view import DefaultAggregation, ExplicitBucketHistogramAggregation
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+from otel_agents.api import _semconv as semconv
+from otel_agents.api._version import __version__
+
+_Labels = tuple[tuple[str, Any], ...]
+
+
+class HistogramSpec:
+    """One histogram: its name, unit and explicit bucket boundaries (as the SDK's instrument had)."""
+
+    __slots__ = ("bounds", "name", "unit")
+
+    def __init__(self, name: str, unit: str, bounds: Sequence[float]) -> None:
+        self.name = name
+        self.unit = unit
+        self.bounds = tuple(float(b) for b in bounds)
+
+
+class _Series:
+    """One label set's buckets, as the SDK's explicit bucket aggregation keeps them."""
+
+    __slots__ = ("count", "counts", "max", "min", "start", "sum")
+
+    def __init__(self, buckets: int, start: int) -> None:
+        self.counts = [0] * buckets
+        self.count = 0
+        self.sum = 0.0
+        self.min = float("inf")
+        self.max = float("-inf")
+        self.start = start
+
+
+class HistogramSink:
+    """One exporter's view of the span histograms: cumulative, or reset at every export (delta)."""
+
+    def __init__(self, temporality: AggregationTemporality) -> None:
+        self.temporality = temporality
+        self._lock = threading.Lock()
+        self._series: dict[tuple[HistogramSpec, _Labels], _Series] = {}
+        self._last_export = time.time_ns()
+
+    def add(self, spec: HistogramSpec, labels: _Labels, value: float, now: int) -> None:
+        key = (spec, labels)
+        with self._lock:
+            series = self._series.get(key)
+            if series is None:
+                start = now if self.temporality is AggregationTemporality.CUMULATIVE else self._last_export
+                series = self._series[key] = _Series(len(spec.bounds) + 1, start)
+            series.counts[bisect_left(spec.bounds, value)] += 1
+            series.count += 1
+            series.sum += value
+            series.min = min(series.min, value)
+            series.max = max(series.max, value)
+
+    def metrics(self) -> list[Metric]:
+        """The points since the start (cumulative) or since the last call (delta), one metric per name."""
+        now = time.time_ns()
+        with self._lock:
+            taken = list(self._series.items())
+            if self.temporality is AggregationTemporality.DELTA:
+                self._series = {}
+            self._last_export = now
+        by_spec: dict[HistogramSpec, list[HistogramDataPoint]] = {}
+        for (spec, labels), series in taken:
+            by_spec.setdefault(spec, []).append(
+                HistogramDataPoint(
+                    attributes=dict(labels),
+                    start_time_unix_nano=series.start,
+                    time_unix_nano=now,
+                    count=series.count,
+                    sum=series.sum,
+                    bucket_counts=tuple(series.counts),
+                    explicit_bounds=spec.bounds,
+                    min=series.min,
+                    max=series.max,
+                )
+            )
+        return [
+            Metric(
+                name=spec.name,
+                description="",
+                unit=spec.unit,
+                data=Histogram(data_points=points, aggregation_temporality=self.temporality),
+            )
+            for spec, points in by_spec.items()
+        ]
+
+
+class SpanHistograms:
+    """What the span metrics record into: every value goes to each exporter's sink (a bisect each,
+    where an SDK ``Histogram.record`` costs about 10 us)."""
+
+    def __init__(self) -> None:
+        self.sinks: tuple[HistogramSink, ...] = ()
+
+    def sink(self, temporality: AggregationTemporality) -> HistogramSink:
+        made = HistogramSink(temporality)
+        self.sinks = (*self.sinks, made)
+        return made
+
+    def record(self, spec: HistogramSpec, labels: _Labels, value: float) -> None:
+        now = time.time_ns()
+        for sink in self.sinks:
+            sink.add(spec, labels, value, now)
+
+
+def can_take(exporter: MetricExporter) -> bool:
+    """True when ``exporter`` wants explicit bucket histograms, the only kind the sinks keep."""
+    # The reader reads the same two attributes to honour an exporter's preferences.
+    preferred = getattr(exporter, "_preferred_aggregation", None) or {}
+    aggregation = preferred.get(HistogramInstrument)
+    return aggregation is None or isinstance(
+        aggregation, (DefaultAggregation, ExplicitBucketHistogramAggregation)
+    )
+
+
+def temporality_of(exporter: MetricExporter) -> AggregationTemporality:
+    """The histogram temporality ``exporter`` asks its reader for (cumulative by default)."""
+    preferred = getattr(exporter, "_preferred_temporality", None) or {}
+    temporality = preferred.get(HistogramInstrument, AggregationTemporality.CUMULATIVE)
+    return (
+        temporality if isinstance(temporality, AggregationTemporality) else AggregationTemporality.CUMULATIVE
+    )
+
+
+class WithSpanHistograms(MetricExporter):
+    """A push exporter whose every export also carries the span histograms of its sink, in our
+    scope's metrics (the reader drains the span metrics into the sink just before, at collection)."""
+
+    def __init__(self, exporter: MetricExporter, sink: HistogramSink, resource: Resource) -> None:
+        super().__init__(
+            preferred_temporality=getattr(exporter, "_preferred_temporality", None),
+            preferred_aggregation=getattr(exporter, "_preferred_aggregation", None),
+        )
+        self.exporter = exporter
+        self._sink = sink
+        self._resource = resource
+        self._scope = InstrumentationScope(semconv.SCOPE_NAME, __version__, semconv.SCHEMA_URL)
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        return self.exporter.export(self._merged(metrics_data), timeout_millis=timeout_millis, **kwargs)
+
+    def _merged(self, metrics_data: MetricsData) -> MetricsData:
+        ours = self._sink.metrics()
+        if not ours:
+            return metrics_data
+        # One meter provider, so one resource; our scope is there when a counter of ours was added.
+        if not metrics_data.resource_metrics:
+            scope = ScopeMetrics(self._scope, ours, semconv.SCHEMA_URL)
+            return MetricsData([ResourceMetrics(self._resource, [scope], "")])
+        first, *rest = metrics_data.resource_metrics
+        scopes = list(first.scope_metrics)
+        for i, scope in enumerate(scopes):
+            if scope.scope.name == semconv.SCOPE_NAME:
+                scopes[i] = ScopeMetrics(scope.scope, [*scope.metrics, *ours], scope.schema_url)
+                break
+        else:
+            scopes.append(ScopeMetrics(self._scope, ours, semconv.SCHEMA_URL))
+        return MetricsData([ResourceMetrics(first.resource, scopes, first.schema_url), *rest])
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return bool(self.exporter.force_flush(timeout_millis=timeout_millis))
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.exporter.shutdown(timeout_millis=timeout_millis, **kwargs)
