@@ -17,7 +17,7 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
 from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
 from otel_agents.sdk.processors._copy import copied
-from otel_agents.sdk.processors._snapshot import attributes_of, has_events, span_attributes
+from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 from otel_agents.sdk.processors._stamping import stamp_span
 
 # Open spans tracked at once; past this (spans that never end) new ones go untracked, counted.
@@ -442,6 +442,7 @@ class Normaliser:
         # Open foreign spans by span id: the SDK hands on_end a copy, not the span on_start saw.
         self._open: dict[int, _State] = {}
         self.open_spans = self._open  # truthy while any foreign span is tracked
+        self._table_loaded = False
 
     def _genai_scope(self, span: Span) -> int:
         scope = span.instrumentation_scope
@@ -580,7 +581,7 @@ class Normaliser:
         events: Any = None  # None: the span's own
         cleaned = False
         if not self.capture_content:
-            if has_events(span):
+            if span._events:  # has_events, inlined: the hot path of every mapped span
                 original = span.events  # a new tuple on every access: read it once
                 events = self._clean_events(original)
                 cleaned = events is not original
@@ -650,7 +651,7 @@ class Normaliser:
             value = values[field]
             if value is not None:
                 add[key] = value.lower() if field == _PROVIDER else value
-        context = span.context
+        context = span._context  # the field, not the property: as in end()
         span_id = context.span_id if context is not None else 0
         duplicate = state.llm_child if state is not None else None
         response_id = values[_RESPONSE_ID]
@@ -676,13 +677,15 @@ class Normaliser:
         priced: float | pricing.PriceRequest | None = cost
         if cost is None and model is not None and (ins is not None or outs is not None):
             provider = (values[_PROVIDER] or "").lower() or None
-            if pricing.loading():
+            # Once loaded, the table stays loaded: no need to ask again on every span.
+            if not self._table_loaded and pricing.loading():
                 request = pricing.PriceRequest(
                     model, provider, ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0
                 )
                 priced = pricing.price_or_defer(request, span_id if context is not None else None)
             else:
-                price = self._pricer(model, provider)
+                self._table_loaded = True
+                price = self._pricers.get((model, provider)) or self._pricer(model, provider)
                 priced = price(ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0)
             if priced is None:
                 add[semconv.COST_UNKNOWN] = True

@@ -32,8 +32,3 @@ def span_attributes(span: ReadableSpan) -> dict[str, Any]:
     snapshot = attributes_of(span.attributes)
     _last = (span, snapshot)
     return snapshot
-
-
-def has_events(span: ReadableSpan) -> bool:
-    """Whether ``span`` has events, without the tuple copy (under a lock) that ``span.events`` makes."""
-    return bool(span._events)
