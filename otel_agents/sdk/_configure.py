@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -17,6 +18,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
     MetricExporter,
     MetricReader,
     PeriodicExportingMetricReader,
@@ -31,7 +33,7 @@ from otel_agents.api._switches import switches
 from otel_agents.api._threads import signals_blocked
 from otel_agents.api._values import set_span_value_cap
 from otel_agents.api._version import __version__
-from otel_agents.sdk import _content_switches, _propagation
+from otel_agents.sdk import _content_switches, _prometheus_reader, _propagation
 from otel_agents.sdk import _fork as fork
 from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
@@ -39,7 +41,13 @@ from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
 from otel_agents.sdk._options import SIGNALS, Options, from_argument, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
-from otel_agents.sdk._span_histograms import SpanHistograms, WithSpanHistograms, can_take, temporality_of
+from otel_agents.sdk._span_histograms import (
+    SpanHistograms,
+    WithSpanHistograms,
+    can_take,
+    temporality_of,
+    with_histograms,
+)
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
 from otel_agents.sdk.processors._normalise import Normaliser
@@ -350,14 +358,19 @@ def _metric_readers(
         if not any(r is pull for r in readers):
             readers.append(pull)
     push: list[MetricExporter] = [e for e in metric_exporters if not isinstance(e, MetricReader)]
-    # The span histograms skip the SDK's Histogram.record when every reader is a push reader of
-    # ours whose exporter takes explicit bucket points: each export then carries them (see
-    # _span_histograms). A reader the app passed, a pull reader (its scrape is the collection)
-    # or an exponential-histogram exporter keeps the SDK's instruments.
+    # The span histograms skip the SDK's Histogram.record when every reader is one of ours, a push
+    # reader whose exporter takes explicit bucket points or our Prometheus reader: each export or
+    # scrape then carries them (see _span_histograms). Any other reader the app passed, or an
+    # exponential-histogram exporter, keeps the SDK's instruments.
     histograms: SpanHistograms | None = None
-    if not readers and push and all(can_take(e) for e in push):
+    scraped = [r for r in readers if _prometheus_reader.is_ours(r)]
+    if len(scraped) == len(readers) and (push or scraped) and all(can_take(e) for e in push):
         histograms = SpanHistograms()
         push = [WithSpanHistograms(e, histograms.sink(temporality_of(e)), resource) for e in push]
+    if scraped:
+        # Prometheus reads cumulative points: each scrape adds this pipeline's, or nothing.
+        sink = histograms.sink(AggregationTemporality.CUMULATIVE) if histograms is not None else None
+        _prometheus_reader.feed(partial(with_histograms, sink=sink, resource=resource) if sink else None)
     reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
         options, "export_timeout"
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, MetricsData
 
 EXTRA_HINT: Final = "pip install 'otel-agents[prometheus]'"
 
@@ -22,8 +23,33 @@ def reader() -> MetricReader:
                 from opentelemetry.exporter.prometheus import PrometheusMetricReader
             except ImportError as exc:
                 raise ImportError(f"/metrics needs opentelemetry-exporter-prometheus: {EXTRA_HINT}") from exc
-            _reader = PrometheusMetricReader()
+
+            class _Reader(PrometheusMetricReader):
+                """The Prometheus reader, adding the span histograms of the pipeline it reads."""
+
+                merge: Callable[[MetricsData], MetricsData] | None = None
+
+                def _receive_metrics(
+                    self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+                ) -> None:
+                    merge = self.merge
+                    if merge is not None and metrics_data is not None:
+                        metrics_data = merge(metrics_data)
+                    super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
+
+            _reader = _Reader()
         return _reader
+
+
+def is_ours(reader: MetricReader) -> bool:
+    """True for the reader ``reader()`` made."""
+    return reader is _reader and _reader is not None
+
+
+def feed(merge: Callable[[MetricsData], MetricsData] | None) -> None:
+    """Have each scrape add what ``merge`` adds (the pipeline's span histograms), or nothing."""
+    if _reader is not None:
+        _reader.merge = merge  # type: ignore[attr-defined]
 
 
 def made() -> MetricReader | None:

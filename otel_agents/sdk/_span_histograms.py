@@ -28,6 +28,7 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._version import __version__
 
 _Labels = tuple[tuple[str, Any], ...]
+_SCOPE = InstrumentationScope(semconv.SCOPE_NAME, __version__, semconv.SCHEMA_URL)
 
 
 class HistogramSpec:
@@ -148,6 +149,26 @@ def temporality_of(exporter: MetricExporter) -> AggregationTemporality:
     )
 
 
+def with_histograms(metrics_data: MetricsData, sink: HistogramSink, resource: Resource) -> MetricsData:
+    """``metrics_data`` with the sink's histograms added to our scope's metrics."""
+    ours = sink.metrics()
+    if not ours:
+        return metrics_data
+    # One meter provider, so one resource; our scope is there when a counter of ours was added.
+    if not metrics_data.resource_metrics:
+        scope = ScopeMetrics(_SCOPE, ours, semconv.SCHEMA_URL)
+        return MetricsData([ResourceMetrics(resource, [scope], "")])
+    first, *rest = metrics_data.resource_metrics
+    scopes = list(first.scope_metrics)
+    for i, scope in enumerate(scopes):
+        if scope.scope.name == semconv.SCOPE_NAME:
+            scopes[i] = ScopeMetrics(scope.scope, [*scope.metrics, *ours], scope.schema_url)
+            break
+    else:
+        scopes.append(ScopeMetrics(_SCOPE, ours, semconv.SCHEMA_URL))
+    return MetricsData([ResourceMetrics(first.resource, scopes, first.schema_url), *rest])
+
+
 class WithSpanHistograms(MetricExporter):
     """A push exporter whose every export also carries the span histograms of its sink, in our
     scope's metrics (the reader drains the span metrics into the sink just before, at collection)."""
@@ -160,30 +181,12 @@ class WithSpanHistograms(MetricExporter):
         self.exporter = exporter
         self._sink = sink
         self._resource = resource
-        self._scope = InstrumentationScope(semconv.SCOPE_NAME, __version__, semconv.SCHEMA_URL)
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
-        return self.exporter.export(self._merged(metrics_data), timeout_millis=timeout_millis, **kwargs)
-
-    def _merged(self, metrics_data: MetricsData) -> MetricsData:
-        ours = self._sink.metrics()
-        if not ours:
-            return metrics_data
-        # One meter provider, so one resource; our scope is there when a counter of ours was added.
-        if not metrics_data.resource_metrics:
-            scope = ScopeMetrics(self._scope, ours, semconv.SCHEMA_URL)
-            return MetricsData([ResourceMetrics(self._resource, [scope], "")])
-        first, *rest = metrics_data.resource_metrics
-        scopes = list(first.scope_metrics)
-        for i, scope in enumerate(scopes):
-            if scope.scope.name == semconv.SCOPE_NAME:
-                scopes[i] = ScopeMetrics(scope.scope, [*scope.metrics, *ours], scope.schema_url)
-                break
-        else:
-            scopes.append(ScopeMetrics(self._scope, ours, semconv.SCHEMA_URL))
-        return MetricsData([ResourceMetrics(first.resource, scopes, first.schema_url), *rest])
+        merged = with_histograms(metrics_data, self._sink, self._resource)
+        return self.exporter.export(merged, timeout_millis=timeout_millis, **kwargs)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return bool(self.exporter.force_flush(timeout_millis=timeout_millis))

@@ -151,7 +151,11 @@ _PROMETHEUS = textwrap.dedent(
         pass
     telemetry.force_flush(5)
     body, _ = prometheus.render()
-    readers = [type(r).__name__ for r in telemetry.meter_provider._metric_readers]
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    readers = [
+        "prometheus" if isinstance(r, PrometheusMetricReader) else type(r).__name__
+        for r in telemetry.meter_provider._metric_readers
+    ]
     print(json.dumps({"readers": readers, "calls": body.decode().count("otel_agents_calls_total{")}))
     telemetry.shutdown(5)
     """
@@ -173,7 +177,7 @@ def test_prometheus_metrics_exporter(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ignoring" not in result.stderr, result.stderr[-2000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"readers": ["PrometheusMetricReader"], "calls": 2}
+    assert seen == {"readers": ["prometheus"], "calls": 2}
     assert (tmp_path / "store.sqlite").exists()
 
 

@@ -189,3 +189,32 @@ def test_a_reader_the_app_passes_keeps_the_sdk_instruments(tmp_path: Path) -> No
     assert data is not None
     names = {m.name for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
     assert semconv.METRIC_TOOL_DURATION in names
+
+
+def test_prometheus_scrapes_show_the_span_histograms(tmp_path: Path) -> None:
+    """Through our Prometheus reader, each scrape shows the span histograms' cumulative buckets."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    from otel_agents.sdk import _prometheus_reader
+
+    telemetry = oa.configure(home=tmp_path, logs=False, metric_readers=(_prometheus_reader.reader(),))
+    try:
+        assert telemetry.span_metrics is not None
+        assert all(isinstance(r, functools.partial) for r in telemetry.span_metrics._durations.values())
+        for _ in range(2):
+            _workflow()
+        assert telemetry.tracer_provider.force_flush(10_000)
+        first = generate_latest(REGISTRY).decode()
+        _workflow()
+        assert telemetry.tracer_provider.force_flush(10_000)
+        second = generate_latest(REGISTRY).decode()
+    finally:
+        telemetry.shutdown(10)
+
+    def tool_count(text: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith("gen_ai_execute_tool_duration")]
+        counts = [float(line.rsplit(" ", 1)[1]) for line in lines if "_count" in line.split("{")[0]]
+        assert len(counts) == 1, lines
+        return counts[0]
+
+    assert (tool_count(first), tool_count(second)) == (2, 3)
