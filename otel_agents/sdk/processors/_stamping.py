@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -19,17 +20,23 @@ def is_own(span: Span) -> bool:
     return scope is not None and scope.name == semconv.SCOPE_NAME
 
 
+def stamped_attributes(span: Span, stamped: Mapping[str, Any]) -> dict[str, Any]:
+    """What of the context's ``stamped`` ids and agent name goes onto ``span`` (a new dict): an agent
+    name the span was started with stays."""
+    if semconv.GEN_AI_AGENT_NAME in stamped:
+        existing = span.attributes
+        if existing and semconv.GEN_AI_AGENT_NAME in existing:
+            return {k: v for k, v in stamped.items() if k != semconv.GEN_AI_AGENT_NAME}
+    return dict(stamped)
+
+
 def stamp_span(span: Span, parent_context: otel_context.Context | None) -> None:
     """Copy run/session/user/request ids and ``gen_ai.agent.name`` from the context onto ``span``
     (a span from another tracer: see ``is_own``)."""
     ctx = parent_context if parent_context is not None else otel_context.get_current()
     attrs = stamp(ctx)
-    if not attrs:
-        return
-    existing = span.attributes
-    if existing and semconv.GEN_AI_AGENT_NAME in attrs and semconv.GEN_AI_AGENT_NAME in existing:
-        attrs = {k: v for k, v in attrs.items() if k != semconv.GEN_AI_AGENT_NAME}
-    span.set_attributes(attrs)
+    if attrs:
+        span.set_attributes(stamped_attributes(span, attrs))
 
 
 class RunContextProcessor(SpanProcessor):
