@@ -82,23 +82,27 @@ class HistogramSink:
         """The points since the start (cumulative) or since the last call (delta), one metric per name."""
         now = time.time_ns()
         with self._lock:
-            taken = list(self._series.items())
+            # Copied under the lock: a cumulative series goes on taking values while points are built.
+            taken = [
+                (spec, labels, s.start, s.count, s.sum, tuple(s.counts), s.min, s.max)
+                for (spec, labels), s in self._series.items()
+            ]
             if self.temporality is AggregationTemporality.DELTA:
                 self._series = {}
             self._last_export = now
         by_spec: dict[HistogramSpec, list[HistogramDataPoint]] = {}
-        for (spec, labels), series in taken:
+        for spec, labels, start, count, total, counts, low, high in taken:
             by_spec.setdefault(spec, []).append(
                 HistogramDataPoint(
                     attributes=dict(labels),
-                    start_time_unix_nano=series.start,
+                    start_time_unix_nano=start,
                     time_unix_nano=now,
-                    count=series.count,
-                    sum=series.sum,
-                    bucket_counts=tuple(series.counts),
+                    count=count,
+                    sum=total,
+                    bucket_counts=counts,
                     explicit_bounds=spec.bounds,
-                    min=series.min,
-                    max=series.max,
+                    min=low,
+                    max=high,
                 )
             )
         return [
