@@ -129,7 +129,7 @@ _VALUE_RULES: Final[tuple[tuple[str, str, tuple[int, ...], tuple[_Literal, ...]]
         (1,),
         _with_tail(r"[^\s/:@]++:[^\s/@]++@", "://"),
     ),
-    # Gated by a digit count instead of a literal (see _enough_digits).
+    # Gated by the runs of digits it can lie in (_sub_cards), or in non-ASCII text a digit count.
     ("card_number", r"\b(?:\d[ -]?){12,18}\d\b", (0,), ()),
 )
 
@@ -145,12 +145,18 @@ _FullGate = tuple[tuple[str, ...], _Gate]
 _SEPARATORS: Final = {"key_value": (":", "="), "url_credentials": ("@",)}
 
 
+def _parts(literal: str) -> tuple[bool, str]:
+    """Whether ``literal`` is looked for in the lower-cased text, and the text to look for."""
+    if literal.startswith("(?i)"):
+        return True, literal[4:].lower()
+    return False, literal
+
+
 def _gate(literals: tuple[_Literal, ...]) -> _Gate:
     """A rule's literals as (in the lower-cased value, what to find)."""
     gate: list[tuple[bool, str | re.Pattern[str]]] = []
     for literal, tail in literals:
-        folded = literal.startswith("(?i)")
-        text = literal[4:].lower() if folded else literal
+        folded, text = _parts(literal)
         gate.append((folded, text if tail is None else re.compile(re.escape(text) + f"(?:{tail})")))
     return tuple(gate)
 
@@ -165,9 +171,9 @@ def _any_literal(literals: Iterable[_Literal]) -> tuple[re.Pattern[str], re.Patt
     exact: set[str] = set()
     folded: set[str] = set()
     for literal, tail in literals:
-        is_folded = literal.startswith("(?i)")
-        text = re.escape(literal[4:].lower() if is_folded else literal)
-        (folded if is_folded else exact).add(text if tail is None else f"{text}(?:{tail})")
+        is_folded, text = _parts(literal)
+        source = re.escape(text) if tail is None else f"{re.escape(text)}(?:{tail})"
+        (folded if is_folded else exact).add(source)
     return re.compile("|".join(sorted(exact))), re.compile("|".join(sorted(folded)))
 
 
