@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import sqlite3
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -191,30 +195,41 @@ def test_a_reader_the_app_passes_keeps_the_sdk_instruments(tmp_path: Path) -> No
     assert semconv.METRIC_TOOL_DURATION in names
 
 
-def test_prometheus_scrapes_show_the_span_histograms(tmp_path: Path) -> None:
-    """Through our Prometheus reader, each scrape shows the span histograms' cumulative buckets."""
+# The Prometheus reader is one per process and the SDK lets it join one meter provider only.
+_PROMETHEUS = textwrap.dedent(
+    """
+    import functools, json, otel_agents as oa
     from prometheus_client import REGISTRY, generate_latest
-
     from otel_agents.sdk import _prometheus_reader
 
-    telemetry = oa.configure(home=tmp_path, logs=False, metric_readers=(_prometheus_reader.reader(),))
-    try:
-        assert telemetry.span_metrics is not None
-        assert all(isinstance(r, functools.partial) for r in telemetry.span_metrics._durations.values())
-        for _ in range(2):
-            _workflow()
-        assert telemetry.tracer_provider.force_flush(10_000)
-        first = generate_latest(REGISTRY).decode()
-        _workflow()
-        assert telemetry.tracer_provider.force_flush(10_000)
-        second = generate_latest(REGISTRY).decode()
-    finally:
-        telemetry.shutdown(10)
+    def tool_count():
+        text = generate_latest(REGISTRY).decode()
+        lines = [l for l in text.splitlines() if l.startswith("gen_ai_execute_tool_duration")]
+        return [float(l.rsplit(" ", 1)[1]) for l in lines if "_count" in l.split("{")[0]]
 
-    def tool_count(text: str) -> float:
-        lines = [line for line in text.splitlines() if line.startswith("gen_ai_execute_tool_duration")]
-        counts = [float(line.rsplit(" ", 1)[1]) for line in lines if "_count" in line.split("{")[0]]
-        assert len(counts) == 1, lines
-        return counts[0]
+    def workflow():
+        with oa.workflow("wf"), oa.agent("support"), oa.tool("lookup"):
+            pass
 
-    assert (tool_count(first), tool_count(second)) == (2, 3)
+    telemetry = oa.configure(logs=False, metric_readers=[_prometheus_reader.reader()])
+    ours = all(isinstance(r, functools.partial) for r in telemetry.span_metrics._durations.values())
+    workflow(); workflow()
+    telemetry.tracer_provider.force_flush(10_000)
+    first = tool_count()
+    workflow()
+    telemetry.tracer_provider.force_flush(10_000)
+    print(json.dumps({"in_process": ours, "counts": [first, tool_count()]}))
+    telemetry.shutdown(5)
+    """
+)
+
+
+def test_prometheus_scrapes_show_the_span_histograms(tmp_path: Path) -> None:
+    """Through our Prometheus reader, each scrape shows the span histograms' cumulative counts."""
+    env = {**os.environ, "OTEL_AGENTS_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", _PROMETHEUS], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"in_process": True, "counts": [[2.0], [3.0]]}
