@@ -39,7 +39,9 @@ def attached(telemetry: Telemetry) -> bool:
     if made is None:
         return False
     options = telemetry.options
-    return any(r is made for r in options.metric_readers) or "prometheus" in options.exporters_for("metrics")
+    return any(
+        _prometheus_reader.same(r) for r in options.metric_readers
+    ) or "prometheus" in options.exporters_for("metrics")
 
 
 def warn_if_detached(telemetry: Telemetry) -> None:

@@ -352,7 +352,8 @@ def _metric_readers(
     options: Options, metric_exporters: list[MetricExporter | MetricReader], resource: Resource
 ) -> tuple[list[MetricReader], SpanHistograms | None]:
     """The meter provider's readers, and where the span histograms go when not to SDK instruments."""
-    readers: list[MetricReader] = list(options.metric_readers)
+    # Our Prometheus reader, shut down with an earlier pipeline, is replaced by a new one.
+    readers: list[MetricReader] = [_prometheus_reader.current(r) for r in options.metric_readers]
     # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
     for pull in [e for e in metric_exporters if isinstance(e, MetricReader)]:
         if not any(r is pull for r in readers):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -87,3 +88,40 @@ def test_metrics_page_with_the_sdk_disabled_is_quiet(tmp_path: Path) -> None:
     assert result.stdout.strip().startswith("[200, 200, 200]")
     assert "WARNING" not in result.stderr, result.stderr[-2000:]
     assert list(tmp_path.iterdir()) == []
+
+
+AGAIN = """
+import json, logging
+import otel_agents as oa
+from otel_agents.integrations import prometheus
+warned = []
+logging.getLogger("otel_agents").addHandler(type("H", (logging.Handler,), {"emit": lambda s, r: warned.append(r.getMessage())})())
+held = prometheus.reader()
+seen = []
+for i in range(2):
+    reader = held if i == 0 or HELD else prometheus.reader()
+    t = oa.configure(exporter="none", metric_readers=[reader], logs=False)
+    with oa.agent("a"), oa.tool("t"):
+        pass
+    t.tracer_provider.force_flush(5000)
+    prometheus.warn_if_detached(t)
+    page = prometheus.render()[0].decode()
+    seen.append([page.count("otel_agents_calls_total{"), page.count("gen_ai_execute_tool_duration_seconds_count")])
+    t.shutdown(5)
+print(json.dumps({"seen": seen, "detached": [w for w in warned if "/metrics" in w]}))
+"""
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_pipeline_configured_again_after_shutdown_serves_metrics_again(tmp_path: Path, held: bool) -> None:
+    """configure() after a shutdown, with the Prometheus reader held from before or asked for again,
+    builds its pipeline and serves /metrics (the SDK lets a reader join one meter provider only)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update({"PYTHONPATH": str(ROOT), "OTEL_AGENTS_HOME": str(tmp_path / "home")})
+    script = f"HELD = {held}\n{AGAIN}"
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {"seen": [[2, 1]] * 2, "detached": []}
