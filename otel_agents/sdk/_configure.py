@@ -61,8 +61,9 @@ from otel_agents.sdk.processors._truncation import Truncator
 _log = logging.getLogger("otel_agents")
 _lock = threading.Lock()
 _current: Telemetry | None = None
-# The last pipeline shut down: a reconfigure forwards what its providers still receive.
-_previous: Telemetry | None = None
+# The tracer provider the API holds (it takes one per process) and its chain: a reconfigure
+# forwards what that provider still receives to the new chain.
+_installed: tuple[TracerProvider, SpanChain] | None = None
 # No attribute value is kept longer than this (or 4x max_attribute_length) from the moment it is set.
 HARD_VALUE_CAP = 16 * 1024
 
@@ -119,14 +120,13 @@ class Telemetry:
         counted before this returns, and the store persists those counts in the time left, so
         ``doctor`` shows them.
         """
-        global _current, _previous  # noqa: PLW0603 - the one process-wide pipeline
+        global _current  # noqa: PLW0603 - the one process-wide pipeline
         with _lock:
             if self._shut:
                 return True
             self._shut = True
             if _current is self:
                 _current = None
-            _previous = self
         budget = self.options.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + budget
         reserve = min(budget / 5, 1.0)
@@ -507,22 +507,22 @@ def _install_globals(
     logger_provider: LoggerProvider,
     chain: SpanChain,
 ) -> None:
-    previous = _previous
-    if (
-        previous is not None
-        and previous._chain is not None
-        and trace.get_tracer_provider() is previous.tracer_provider
-    ):
+    global _installed  # noqa: PLW0603 - the API's providers are set once per process
+    installed = _installed
+    if installed is not None and trace.get_tracer_provider() is installed[0]:
         # shutdown() then configure(): the API keeps the first providers for good (and warns at a
-        # second set_*). The old provider's tracers, ours and every library's, feed the new chain;
-        # logs reach the new provider through the new bridge; span metrics use the new meters.
-        previous._chain.forward_to(chain)
+        # second set_*). The first provider's tracers, ours and every library's, feed the new
+        # chain, however many pipelines came between; logs reach the new provider through the new
+        # bridge; span metrics use the new meters.
+        installed[1].forward_to(chain)
         return
     # The API ignores a second set_*_provider with only a log line; say loudly what that means.
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     set_logger_provider(logger_provider)
-    if trace.get_tracer_provider() is not tracer_provider:
+    if trace.get_tracer_provider() is tracer_provider:
+        _installed = (tracer_provider, chain)
+    else:
         _log.warning(
             "otel_agents: another tracer provider was installed before configure(); spans made "
             "through it bypass otel-agents processors (redaction included). Call configure() "

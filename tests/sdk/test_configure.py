@@ -8,10 +8,14 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 from typing import Any
+
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otel_agents as oa
 from otel_agents.api import _semconv as semconv
+from tests.conftest import reset_otel_globals
 
 
 def test_second_configure_returns_same_handle_and_does_not_stack(make_pipeline: Any) -> None:
@@ -156,3 +160,18 @@ def test_price_table_is_loaded_off_the_request_path() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "0"
+
+
+def test_every_reconfigure_after_a_shutdown_records_again(tmp_path: Path) -> None:
+    """Three shutdown-then-configure cycles in one process each export their own spans: the API
+    keeps the first tracer provider, which feeds the newest chain, not only the second."""
+    reset_otel_globals()
+    exported = []
+    for i in range(3):
+        sink = InMemorySpanExporter()
+        telemetry = oa.configure(exporter="none", span_exporters=[sink], logs=False, home=tmp_path / str(i))
+        with oa.agent("a"), oa.tool("t"):
+            pass
+        telemetry.shutdown(5)
+        exported.append(sorted(s.name for s in sink.get_finished_spans()))
+    assert exported == [["execute_tool t", "invoke_agent a"]] * 3
