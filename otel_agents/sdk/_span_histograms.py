@@ -27,7 +27,8 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._version import __version__
 
-_Labels = tuple[tuple[str, Any], ...]
+# A series' label set, as the span metrics build it.
+Labels = tuple[tuple[str, Any], ...]
 _SCOPE = InstrumentationScope(semconv.SCOPE_NAME, __version__, semconv.SCHEMA_URL)
 
 
@@ -62,15 +63,16 @@ class HistogramSink:
     def __init__(self, temporality: AggregationTemporality) -> None:
         self.temporality = temporality
         self._lock = threading.Lock()
-        self._series: dict[tuple[HistogramSpec, _Labels], _Series] = {}
+        self._series: dict[tuple[HistogramSpec, Labels], _Series] = {}
         self._last_export = time.time_ns()
 
-    def add(self, spec: HistogramSpec, labels: _Labels, value: float, now: int) -> None:
+    def add(self, spec: HistogramSpec, labels: Labels, value: float) -> None:
         key = (spec, labels)
         with self._lock:
             series = self._series.get(key)
             if series is None:
-                start = now if self.temporality is AggregationTemporality.CUMULATIVE else self._last_export
+                cumulative = self.temporality is AggregationTemporality.CUMULATIVE
+                start = time.time_ns() if cumulative else self._last_export
                 series = self._series[key] = _Series(len(spec.bounds) + 1, start)
             series.counts[bisect_left(spec.bounds, value)] += 1
             series.count += 1
@@ -128,10 +130,9 @@ class SpanHistograms:
         self.sinks = (*self.sinks, made)
         return made
 
-    def record(self, spec: HistogramSpec, labels: _Labels, value: float) -> None:
-        now = time.time_ns()
+    def record(self, spec: HistogramSpec, labels: Labels, value: float) -> None:
         for sink in self.sinks:
-            sink.add(spec, labels, value, now)
+            sink.add(spec, labels, value)
 
 
 def can_take(exporter: MetricExporter) -> bool:

@@ -18,7 +18,7 @@ from otel_agents.api._handles import Totals
 from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
 from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
-from otel_agents.sdk.processors._stamping import stamped_attributes
+from otel_agents.sdk.processors._stamping import set_all, stamped_attributes
 
 # Open spans tracked at once; past this (spans that never end) new ones go untracked, counted.
 _OPEN_MAX: Final = 65536
@@ -491,7 +491,7 @@ class Normaliser:
         # spans below tracked ones, and any span inside an oa run (it may turn out to be an LLM
         # call at its end). Other spans cost only the stamp.
         if pstate is None and not chain and not role and not genai:
-            _set(span, update)
+            set_all(span, update)
             return
         state = _State(pstate, chain)
         if pstate is not None and pstate.agent is not None:
@@ -502,7 +502,7 @@ class Normaliser:
         if own is not None:
             state.agent = own
             update[semconv.GEN_AI_AGENT_NAME] = own
-        _set(span, update)
+        set_all(span, update)
         if role == LLM and pstate is not None:
             # The parent, if it turns out to be an LLM span too, wraps this call: it is the duplicate.
             pstate.llm_child = span.context.span_id
@@ -718,15 +718,6 @@ class Normaliser:
                 kept = {k: v for k, v in attrs.items() if not is_content_key(k)}
                 out[i] = Event(event.name, kept, event.timestamp)
         return events if out is None else tuple(out)
-
-
-def _set(span: Span, update: dict[str, Any]) -> None:
-    """``update`` onto ``span`` in one SDK call (``set_attribute`` for one key: half the cost)."""
-    if len(update) == 1:
-        for key, value in update.items():
-            span.set_attribute(key, value)
-    elif update:
-        span.set_attributes(update)
 
 
 def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:

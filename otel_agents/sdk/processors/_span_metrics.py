@@ -16,7 +16,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained, never_raise
-from otel_agents.sdk._span_histograms import HistogramSpec, SpanHistograms
+from otel_agents.sdk._span_histograms import HistogramSpec, Labels, SpanHistograms
 from otel_agents.sdk.processors._normalise import upstream_client_metrics
 from otel_agents.sdk.processors._snapshot import span_attributes
 
@@ -103,10 +103,9 @@ _Pending = tuple[tuple[Any, ...], int | None, int | None, Status, tuple[bool, bo
 _OURS: Final = (False, False)
 
 
-_Labels = tuple[tuple[str, Any], ...]
 # Records one histogram value under a label set.
-_Record = Callable[[_Labels, float], None]
-_OVERFLOW: Final[_Labels] = ((semconv.METRIC_OVERFLOW, True),)
+_Record = Callable[[Labels, float], None]
+_OVERFLOW: Final[Labels] = ((semconv.METRIC_OVERFLOW, True),)
 
 
 class _Cardinality:
@@ -116,7 +115,7 @@ class _Cardinality:
         self.limit = limit
         self.seen: dict[str, set[tuple[tuple[str, Any], ...]]] = {}
 
-    def labels(self, metric: str, labels: _Labels) -> _Labels:
+    def labels(self, metric: str, labels: Labels) -> Labels:
         seen = self.seen.setdefault(metric, set())
         if labels in seen:
             return labels
@@ -212,7 +211,7 @@ class SpanMetricsProcessor(SpanProcessor):
         """Record every queued span into the instruments; returns how many were recorded."""
         # Each SDK record costs ~10 us: counter increments are summed per series first and added
         # once per series; only histogram values must go in one by one.
-        sums: dict[tuple[Counter, _Labels], float] = {}
+        sums: dict[tuple[Counter, Labels], float] = {}
         with self._lock:
             n = 0
             while True:
@@ -233,16 +232,16 @@ class SpanMetricsProcessor(SpanProcessor):
 
     def _sum(
         self,
-        sums: dict[tuple[Counter, _Labels], float],
+        sums: dict[tuple[Counter, Labels], float],
         counter: Counter,
         metric: str,
-        labels: _Labels,
+        labels: Labels,
         value: float,
     ) -> None:
         key = (counter, self._cardinality.labels(metric, labels))
         sums[key] = sums.get(key, 0) + value
 
-    def _record(self, record: _Pending, sums: dict[tuple[Counter, _Labels], float]) -> None:
+    def _record(self, record: _Pending, sums: dict[tuple[Counter, Labels], float]) -> None:
         # Values are read by their index in _WANTED: no dict of the span's values per record.
         values, start_ns, end_ns, span_status, (upstream_tokens, upstream_duration) = record
         if values[_I_DUPLICATE_OF] is not None:

@@ -30,13 +30,22 @@ def stamped_attributes(span: Span, stamped: Mapping[str, Any]) -> dict[str, Any]
     return dict(stamped)
 
 
+def set_all(span: Span, update: Mapping[str, Any]) -> None:
+    """``update`` onto ``span`` in one SDK call (``set_attribute`` for one key: half the cost)."""
+    if len(update) == 1:
+        for key, value in update.items():
+            span.set_attribute(key, value)
+    elif update:
+        span.set_attributes(update)
+
+
 def stamp_span(span: Span, parent_context: otel_context.Context | None) -> None:
     """Copy run/session/user/request ids and ``gen_ai.agent.name`` from the context onto ``span``
     (a span from another tracer: see ``is_own``)."""
     ctx = parent_context if parent_context is not None else otel_context.get_current()
     attrs = stamp(ctx)
     if attrs:
-        span.set_attributes(stamped_attributes(span, attrs))
+        set_all(span, stamped_attributes(span, attrs))
 
 
 class RunContextProcessor(SpanProcessor):
