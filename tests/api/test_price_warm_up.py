@@ -20,8 +20,13 @@ SCRIPT = textwrap.dedent(
     import json, sys, time
     from opentelemetry import trace
     import otel_agents as oa
+    from otel_agents.api import _price_table as table
     from otel_agents.api import _pricing as pricing
 
+    # A second more of loading: a workflow that does not wait (a few ms) cannot straddle the load's
+    # end, as it could when configure() returned just before the table was ready.
+    load = table.preload
+    table.preload = lambda: (time.sleep(1), load())
     tel = oa.configure(service_name="warm-up")
     seen = {"loading_at_call": pricing.loading()}
     started = time.perf_counter()
