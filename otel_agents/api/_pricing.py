@@ -256,6 +256,21 @@ def _flat_cost(
     ) / 1_000_000
 
 
+def _flat_pricer(flat: _FlatPrice) -> Callable[[int, int, int, int], float]:
+    """``_flat_cost`` of ``flat`` with its prices bound as locals: the same sums in the same order,
+    so the same floats, for a caller pricing every LLM span it sees."""
+    per_input, per_output = flat.input_mtok, flat.output_mtok
+    per_read = flat.cache_read_mtok or per_input
+    per_write = flat.cache_write_mtok or per_input
+
+    def cost(input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float:
+        uncached = max(input_tokens - cache_read - cache_write, 0)
+        total = uncached * per_input + cache_read * per_read + cache_write * per_write
+        return (total + output_tokens * per_output) / 1_000_000
+
+    return cost
+
+
 def _unknown(input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float | None:
     return None
 
@@ -270,7 +285,7 @@ def pricer(model: str, provider: str | None) -> Callable[[int, int, int, int], f
     except Exception:  # noqa: BLE001 - cost_usd reports it, call by call
         flat = None
     if flat is not None:
-        return functools.partial(_flat_cost, flat)
+        return _flat_pricer(flat)
 
     def tiered(input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float | None:
         return cost_usd(

@@ -23,6 +23,11 @@ _AGENT_KEY: Final = otel_context.create_key("otel_agents.agent")
 _ROLLUP_KEY: Final = otel_context.create_key("otel_agents.rollup")
 # The attributes every span in a context gets, computed once when the context is made.
 _STAMP_KEY: Final = otel_context.create_key("otel_agents.stamp")
+_NO_STAMP: Final[Mapping[str, str]] = MappingProxyType({})
+# The last stamp computed for a context that carries none (a foreign library's), by identity:
+# contexts are immutable, and sibling spans start in the same one. One slot, replaced whole, so a
+# race only costs a recomputation.
+_last_computed: tuple[otel_context.Context | None, Mapping[str, str]] = (None, _NO_STAMP)
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,12 @@ def run_context(
 
 
 def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
-    found: dict[str, str] = {}
     entries = baggage.get_all(ctx)
+    agent = current_agent(ctx)
+    if not entries and agent is None:
+        # Every span outside any run context (most foreign spans) asks: one shared answer.
+        return _NO_STAMP
+    found: dict[str, str] = {}
     if entries:
         for key in ALLOWED_KEYS.intersection(entries):
             value = _clean(entries[key])
@@ -102,7 +111,6 @@ def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
     session = found.get(semconv.SESSION_ID)
     if session is not None:
         found.setdefault(semconv.GEN_AI_CONVERSATION_ID, session)
-    agent = current_agent(ctx)
     if agent is not None:
         found[semconv.GEN_AI_AGENT_NAME] = agent
     return MappingProxyType(found)
@@ -110,10 +118,18 @@ def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:
 
 def stamp(ctx: otel_context.Context | None = None) -> Mapping[str, str]:
     """What every span in ``ctx`` carries: allow-listed run-context ids and the innermost agent."""
-    cached = otel_context.get_value(_STAMP_KEY, ctx)
+    global _last_computed  # noqa: PLW0603 - the one-slot memo described beside it
+    if ctx is None:
+        ctx = otel_context.get_current()
+    cached = ctx.get(_STAMP_KEY)  # a Context is a dict: get_value without the call
     if isinstance(cached, MappingProxyType):
         return cached
-    return _compute_stamp(ctx)
+    last = _last_computed
+    if last[0] is ctx:
+        return last[1]
+    computed = _compute_stamp(ctx)
+    _last_computed = (ctx, computed)
+    return computed
 
 
 def with_stamp(ctx: otel_context.Context) -> otel_context.Context:

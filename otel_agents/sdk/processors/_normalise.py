@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, cast
 
 from opentelemetry import context as otel_context
@@ -248,6 +249,10 @@ _PLAN_CACHE_MAX: Final = 4096
 _SEEN_MAX: Final = 4096
 _PRICERS_MAX: Final = 512
 _MISSING: Final = object()
+_NO_ATTRIBUTES: Final[Mapping[str, Any]] = MappingProxyType({})
+_NO_VALUES: Final[list[Any]] = [None] * _N_FIELDS  # read only
+# The three span-name prefixes whose rest is the subject's name.
+_SUBJECT_PREFIXES: Final = tuple(prefix for prefix, _ in _NAME_PREFIXES[:3])
 
 
 class _State:
@@ -269,7 +274,7 @@ class _Plan:
     """For one (span name, attribute keys) layout: which keys feed which field, which are content,
     and which of our keys it lacks, all worked out once so a span of a known layout only reads."""
 
-    __slots__ = ("canonical", "content", "fields", "has", "name_role", "reads", "single")
+    __slots__ = ("canonical", "content", "fields", "has", "name_role", "read")
 
     def __init__(
         self,
@@ -281,14 +286,49 @@ class _Plan:
         self.fields = fields
         self.content = frozenset(content)
         self.name_role = name_role
-        # (key, field, rank, is a token count), in the layout's order: _read keeps its semantics.
-        self.reads = tuple((k, f, r, f in _TOKEN_FIELDS) for k, f, r in fields)
-        # No field fed by two keys: the first well-formed value is the one, no ranks to compare.
-        self.single = len({f for _, f, _ in fields}) == len(fields)
+        self.read = _reader(fields)
         layout = frozenset(keys)
-        # The canonical keys this layout lacks, written when the span has the field's value.
-        self.canonical = tuple((f, k) for f, k in _CANONICAL.items() if k not in layout)
+        # The canonical keys this layout lacks for the fields it feeds, written when the span has
+        # the field's value.
+        fed = {f for _, f, _ in fields}
+        self.canonical = tuple((f, k) for f, k in _CANONICAL.items() if f in fed and k not in layout)
         self.has = layout
+
+
+def _reader(fields: tuple[tuple[str, int, int], ...]) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function reading one layout's fields from its attributes: per field, the best-ranked
+    well-formed value, a key read only when every better-ranked one was malformed.
+
+    It is generated once per layout, straight-line code with the keys as constants: the loop it
+    replaces cost more than all the rest of mapping a span of a known layout. The generated source
+    holds only our own keys (every key is one of ``SOURCES``), field numbers and names below."""
+    by_field: dict[int, list[tuple[int, str]]] = {}
+    for key, field, rank in fields:
+        if key not in SOURCES:  # never: _make_plan reads only these
+            raise ValueError(key)
+        by_field.setdefault(field, []).append((rank, key))
+    lines = ["def read(attrs):"]
+    for field, sources in sorted(by_field.items()):
+        if field in _TOKEN_FIELDS:
+            malformed = "v.__class__ is not int or v < 0"
+        else:
+            malformed = f"v.__class__ is not str or not 0 < len(v) <= {_MAX_NAME}"
+        indent = "    "
+        for i, (_, key) in enumerate(sorted(sources)):
+            if i:
+                lines.append(f"{indent}if v is None:")
+                indent += "    "
+            lines.append(f"{indent}v = attrs[{key!r}]")
+            # The well-formed common case inline; _valid settles (and counts) the rest.
+            lines.append(f"{indent}if {malformed}:")
+            indent += "    "
+            lines.append(f"{indent}v = _valid({field}, v)")
+        lines.append(f"    v{field} = v")
+    values = ", ".join(f"v{f}" if f in by_field else "None" for f in range(_N_FIELDS))
+    lines.append(f"    return [{values}]")
+    namespace: dict[str, Any] = {"_valid": _valid}
+    exec("\n".join(lines), namespace)  # noqa: S102 - our own keys and numbers only, see above
+    return cast(Callable[[Mapping[str, Any]], list[Any]], namespace["read"])
 
 
 def is_content_key(key: str) -> bool:
@@ -301,6 +341,8 @@ def is_content_key(key: str) -> bool:
 
 
 def _name_role(name: str) -> int:
+    if not name.startswith(_ALL_PREFIXES):  # most names: one call instead of the loop
+        return 0
     for prefix, role in _NAME_PREFIXES:
         if name.startswith(prefix):
             return role
@@ -341,32 +383,14 @@ def _valid(field: int, value: Any) -> Any:
     return None
 
 
-def _read(plan: _Plan, attrs: Mapping[str, Any]) -> list[Any]:
-    values: list[Any] = [None] * _N_FIELDS
-    if plan.single:
-        for key, field, _, is_token in plan.reads:
-            value = attrs[key]
-            # Inlined: the well-formed common case; _valid settles (and counts) the rest.
-            if is_token:
-                if value.__class__ is not int or value < 0:
-                    value = _valid(field, value)
-            elif value.__class__ is not str or not 0 < len(value) <= _MAX_NAME:
-                value = _valid(field, value)
-            values[field] = value
-        return values
-    ranks = [99] * _N_FIELDS
-    for key, field, rank, is_token in plan.reads:
-        if rank < ranks[field]:
-            value = attrs[key]
-            if is_token:
-                if value.__class__ is not int or value < 0:
-                    value = _valid(field, value)
-            elif value.__class__ is not str or not 0 < len(value) <= _MAX_NAME:
-                value = _valid(field, value)
-            if value is not None:
-                values[field] = value
-                ranks[field] = rank
-    return values
+def _operation(role: int, values: list[Any]) -> str:
+    """The ``gen_ai.operation.name`` of a span that has none, from its role and dialect keys."""
+    op = _ROLE_OPS.get(role)
+    if op is None:
+        kind = values[_OI_KIND]
+        op = _OI_OPS.get(kind.upper()) if kind is not None else None
+        op = op or _REQUEST_OPS.get(values[_REQUEST_TYPE], semconv.OP_CHAT)
+    return op
 
 
 def _role(values: list[Any], name_role: int) -> int:
@@ -415,7 +439,7 @@ def _own_name(name: str, values: list[Any], role: int, state: _State | None) -> 
         dialect = values[_TL_NAME]
     if dialect is not None:
         return str(dialect)
-    for prefix, _ in _NAME_PREFIXES[:3]:
+    for prefix in _SUBJECT_PREFIXES:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return name[:_MAX_NAME]
@@ -445,7 +469,7 @@ class Normaliser:
         self._table_loaded = False
 
     def _genai_scope(self, span: Span) -> int:
-        scope = span.instrumentation_scope
+        scope = span._instrumentation_scope  # the field: the property costs as much as the lookup
         name = scope.name if scope is not None else ""
         known = self._scopes.get(name)
         if known is None:
@@ -462,30 +486,34 @@ class Normaliser:
     def start(self, span: Span, parent_context: otel_context.Context | None) -> None:
         """Stamp the run context, then what the parent span knows: agent name, roll-up targets."""
         ctx = parent_context if parent_context is not None else otel_context.get_current()
-        name = span.name
+        name = span._name
         # Start attributes are read only for GenAI libraries' scopes and GenAI-shaped names: an
-        # HTTP or SQL span costs no attribute copy here.
+        # HTTP or SQL span costs no attribute read here. They are read in place (only read).
         genai = self._genai_scope(span)
-        raw: dict[str, Any] = {}
+        shaped = name.startswith(_ALL_PREFIXES)
+        raw: Mapping[str, Any] = _NO_ATTRIBUTES
         role = 0
-        if genai or name.startswith(_ALL_PREFIXES):
-            raw = attributes_of(span.attributes)
-            if not _START_KEYS.isdisjoint(raw) or name.startswith(_ALL_PREFIXES):
+        if genai or shaped:
+            live = span._attributes
+            raw = live._dict if live.__class__ is BoundedAttributes else attributes_of(span.attributes)
+            if not _START_KEYS.isdisjoint(raw):
                 role = _start_role(name, raw)
+            elif shaped:
+                role = _name_role(name)
             elif genai == _LANGCHAIN and _OI_LANGCHAIN_AGENT in name.lower():
                 role = AGENT
         own = None
         if role == AGENT:
             own_name = raw.get(semconv.OI_AGENT_NAME) or raw.get(semconv.GEN_AI_AGENT_NAME)
             if not (isinstance(own_name, str) and own_name):
-                own_name = _own_name(name, [None] * _N_FIELDS, AGENT, None)
+                own_name = _own_name(name, _NO_VALUES, AGENT, None)
             own = own_name[:_MAX_NAME]
-        # The run context's stamp and the agent names below go in one set_attributes call: each
-        # SDK call takes the span's lock and checks every value again.
+        # The run context's stamp and the agent names below go in one SDK call: each call takes
+        # the span's lock and checks every value again.
         stamped = stamp(ctx)
-        update = stamped_attributes(span, stamped)
-        parent = otel_context.get_value(_SPAN_KEY, ctx) if self._open else None
-        pstate = self._open.get(parent.get_span_context().span_id) if isinstance(parent, Span) else None
+        update = stamped_attributes(span, stamped) if stamped else {}
+        parent_id = _sdk_span_id(otel_context.get_value(_SPAN_KEY, ctx)) if self._open else None
+        pstate = self._open.get(parent_id) if parent_id is not None else None
         chain = pstate.chain if pstate is not None else cast(tuple[Totals, ...], rollup_chain(ctx))
         # Tracked: GenAI libraries' spans (their kind may come only at the end), spans with a role,
         # spans below tracked ones, and any span inside an oa run (it may turn out to be an LLM
@@ -494,32 +522,33 @@ class Normaliser:
             set_all(span, update)
             return
         state = _State(pstate, chain)
-        if pstate is not None and pstate.agent is not None:
+        if own is not None:
+            # An agent's own name is written with the rest of its mapping at its end, not here
+            # (one SDK call fewer); it names the spans below from now on.
+            state.agent = own
+            update.pop(semconv.GEN_AI_AGENT_NAME, None)
+        elif pstate is not None and pstate.agent is not None:
             update[semconv.GEN_AI_AGENT_NAME] = pstate.agent
             state.stamped = pstate.agent
         else:
             state.stamped = state.agent = stamped.get(semconv.GEN_AI_AGENT_NAME)
-        if own is not None:
-            state.agent = own
-            update[semconv.GEN_AI_AGENT_NAME] = own
         set_all(span, update)
+        span_id = span.get_span_context().span_id
         if role == LLM and pstate is not None:
             # The parent, if it turns out to be an LLM span too, wraps this call: it is the duplicate.
-            pstate.llm_child = span.context.span_id
+            pstate.llm_child = span_id
         if len(self._open) >= _OPEN_MAX:
             stats.count_drop("normalise.open_spans_full")
             return
-        self._open[span.context.span_id] = state
+        self._open[span_id] = state
 
     def start_own(self, span: Span, parent_context: otel_context.Context | None) -> None:
         """An ``otel_agents`` span inside a framework's agent takes that agent's name."""
         if not self._open:
             return
         ctx = parent_context if parent_context is not None else otel_context.get_current()
-        parent = otel_context.get_value(_SPAN_KEY, ctx)
-        if not isinstance(parent, Span):
-            return
-        pstate = self._open.get(parent.get_span_context().span_id)
+        parent_id = _sdk_span_id(otel_context.get_value(_SPAN_KEY, ctx))
+        pstate = self._open.get(parent_id) if parent_id is not None else None
         if pstate is None:
             return
         attrs = span.attributes or {}
@@ -576,11 +605,16 @@ class Normaliser:
     def _normalise(
         self, span: ReadableSpan, attrs: Mapping[str, Any], plan: _Plan, state: _State | None
     ) -> ReadableSpan:
-        values = _read(plan, attrs)
+        values = plan.read(attrs)
         role = _role(values, plan.name_role)
         add: dict[str, Any] = {}
         if role:
-            self._map(span, attrs, values, role=role, state=state, add=add, plan=plan)
+            if semconv.GEN_AI_OPERATION_NAME not in plan.has:
+                add[semconv.GEN_AI_OPERATION_NAME] = _operation(role, values)
+            if role == LLM:
+                self._map_llm(span, attrs, values, state=state, add=add, plan=plan)
+            else:
+                self._map(span, attrs, values, role=role, state=state, add=add)
         drop = frozenset() if self.capture_content else plan.content
         events: Any = None  # None: the span's own
         cleaned = False
@@ -605,21 +639,12 @@ class Normaliser:
         role: int,
         state: _State | None,
         add: dict[str, Any],
-        plan: _Plan,
     ) -> None:
-        if semconv.GEN_AI_OPERATION_NAME not in plan.has:
-            op = _ROLE_OPS.get(role)
-            if op is None:
-                kind = values[_OI_KIND]
-                op = _OI_OPS.get(kind.upper()) if kind is not None else None
-                op = op or _REQUEST_OPS.get(values[_REQUEST_TYPE], semconv.OP_CHAT)
-            add[semconv.GEN_AI_OPERATION_NAME] = op
-        if role == LLM:
-            self._map_llm(span, attrs, values, state=state, add=add, plan=plan)
-            return
+        """An agent's, tool's or workflow's name, hand-off and roll-up."""
         name = _own_name(span.name, values, role, state)
         if role == AGENT:
-            add[semconv.GEN_AI_AGENT_NAME] = name
+            if attrs.get(semconv.GEN_AI_AGENT_NAME) != name:
+                add[semconv.GEN_AI_AGENT_NAME] = name
         elif role == TOOL:
             if semconv.GEN_AI_TOOL_NAME not in attrs:
                 add[semconv.GEN_AI_TOOL_NAME] = name
@@ -631,9 +656,11 @@ class Normaliser:
             add[semconv.GEN_AI_WORKFLOW_NAME] = name
         if role in (AGENT, WORKFLOW) and state is not None and state.totals is not None:
             totals = state.totals
-            for key, value in totals.attributes().items():
-                if key not in attrs:
-                    add[key] = value
+            rolled = totals.attributes()
+            if rolled.keys().isdisjoint(attrs):
+                add.update(rolled)
+            else:
+                add.update((k, v) for k, v in rolled.items() if k not in attrs)
             if totals.pending and span.context is not None:
                 # The span's own keys stay; the cost joins once the calls inside are priced.
                 pricing.defer(
@@ -675,21 +702,25 @@ class Normaliser:
         if state is not None and state.parent is not None and state.parent.llm_child is None:
             state.parent.llm_child = span_id
         ins, outs = values[_IN], values[_OUT]
-        cost = attrs.get(semconv.COST_USD) if semconv.COST_USD in plan.has else None
-        cost = cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        cost = None
+        if semconv.COST_USD in plan.has:
+            cost = attrs[semconv.COST_USD]
+            if not isinstance(cost, (int, float)) or isinstance(cost, bool):
+                cost = None
         model = values[_MODEL]
         priced: float | pricing.PriceRequest | None = cost
         if cost is None and model is not None and (ins is not None or outs is not None):
-            provider = (values[_PROVIDER] or "").lower() or None
             # Once loaded, the table stays loaded: no need to ask again on every span.
             if not self._table_loaded and pricing.loading():
+                provider = (values[_PROVIDER] or "").lower() or None
                 request = pricing.PriceRequest(
                     model, provider, ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0
                 )
                 priced = pricing.price_or_defer(request, span_id if context is not None else None)
             else:
                 self._table_loaded = True
-                price = self._pricers.get((model, provider)) or self._pricer(model, provider)
+                spelt = values[_PROVIDER]
+                price = self._pricers.get((model, spelt)) or self._pricer(model, spelt)
                 priced = price(ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0)
             if priced is None:
                 add[semconv.COST_UNKNOWN] = True
@@ -700,12 +731,13 @@ class Normaliser:
                 totals.add_llm(ins or 0, outs or 0, priced)
 
     def _pricer(self, model: str, provider: str | None) -> Callable[[int, int, int, int], float | None]:
+        """The pricer of ``model`` and ``provider`` as the span spells it (looked up lower-cased)."""
         key = (model, provider)
         price = self._pricers.get(key)
         if price is None:
             if len(self._pricers) >= _PRICERS_MAX:
                 self._pricers.clear()
-            price = self._pricers[key] = pricing.pricer(model, provider)
+            price = self._pricers[key] = pricing.pricer(model, (provider or "").lower() or None)
         return price
 
     def _clean_events(self, events: Any) -> Any:
@@ -718,6 +750,15 @@ class Normaliser:
                 kept = {k: v for k, v in attrs.items() if not is_content_key(k)}
                 out[i] = Event(event.name, kept, event.timestamp)
         return events if out is None else tuple(out)
+
+
+def _sdk_span_id(span: object) -> int | None:
+    """The span id of an SDK span (the only kind the normaliser tracks), else None."""
+    # The class first: isinstance against the SDK's abstract Span type costs half a microsecond.
+    if span is None or not (span.__class__ is Span or isinstance(span, Span)):
+        return None
+    context = span._context
+    return context.span_id if context is not None else None
 
 
 def _handoff(name: str, attrs: Mapping[str, Any], add: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ from otel_agents.api._run_context import stamp
 
 def is_own(span: Span) -> bool:
     """True for spans made by ``otel_agents`` itself: they are born stamped (see spans.py)."""
-    scope = span.instrumentation_scope
+    # The field, not the property: this runs twice for every span of every library.
+    scope = span._instrumentation_scope
     return scope is not None and scope.name == semconv.SCOPE_NAME
 
 

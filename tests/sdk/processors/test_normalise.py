@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import otel_agents as oa
 from otel_agents.api import _counters as stats
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
+from otel_agents.sdk.processors import _normalise
 from otel_agents.sdk.processors._normalise import Normaliser, is_content_key
 
 SECRET = "CANARY-CONTENT-0042"
@@ -155,3 +157,34 @@ def test_content_in_events_is_removed(pipeline: Any) -> None:
     (event,) = pipeline.span("openai.chat").events
     assert event.name == "gen_ai.content.prompt"
     assert SECRET not in str(dict(event.attributes))
+
+
+def _best_ranked(fields: tuple[tuple[str, int, int], ...], attrs: dict[str, Any]) -> list[Any]:
+    """The reference reading: per field, the lowest-ranked key's value among the well-formed."""
+    best: dict[int, tuple[int, Any]] = {}
+    for key, field, rank in fields:
+        value = attrs[key]
+        if field in _TOKENS:
+            ok = type(value) is int and value >= 0
+            ok = ok or (type(value) is float and math.isfinite(value) and value >= 0 and value.is_integer())
+            value = int(value) if ok else None
+        else:
+            ok = isinstance(value, str) and 0 < len(value) <= 256
+        if ok and (field not in best or rank < best[field][0]):
+            best[field] = (rank, value)
+    return [best[f][1] if f in best else None for f in range(16)]
+
+
+_TOKENS = _normalise._TOKEN_FIELDS
+
+
+def test_a_layouts_reader_takes_the_best_ranked_well_formed_value() -> None:
+    """The generated reader of each of 2,000 random layouts and values reads as the plain rule does."""
+    rng = random.Random(7)
+    keys = list(_normalise.SOURCES)
+    values: list[Any] = ["gpt-4o", "", "x" * 300, 12, 0, -3, 7.0, 2.5, math.nan, True, None, ["a"], "openai"]
+    for _ in range(2000):
+        layout = rng.sample(keys, rng.randint(1, 12))
+        fields = tuple((k, *_normalise.SOURCES[k]) for k in layout)
+        attrs = {k: rng.choice(values) for k in layout}
+        assert _normalise._reader(fields)(attrs) == _best_ranked(fields, attrs), attrs
