@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
@@ -48,16 +49,18 @@ def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
 def span_text_bytes(span: ReadableSpan) -> int:
     """What a queued span holds in text: its name, string attributes and event attributes (cheap)."""
     n = len(span.name)
-    attributes = span.attributes
+    attributes: Any = span._attributes
+    if attributes.__class__ is BoundedAttributes:
+        # Its dict, read in place: the SDK refuses writes once the span has ended, and iterating
+        # BoundedAttributes itself costs a locked Python call per item.
+        attributes = attributes._dict
+    elif attributes and attributes.__class__ is not dict:
+        attributes = dict(attributes)
     if attributes:
-        # The SDK's view is a mappingproxy over BoundedAttributes: iterating it costs a locked
-        # Python call per item, its copy() is one C-level dict copy (see processors/_snapshot).
-        copy = getattr(attributes, "copy", None)
-        plain = copy() if copy is not None else attributes
-        for value in (plain if type(plain) is dict else dict(attributes)).values():
-            if type(value) is str:
+        for value in attributes.values():
+            if value.__class__ is str:
                 n += len(value)
-            elif type(value) is tuple:
+            elif value.__class__ is tuple:
                 n += 16 * len(value)
     if span._events:  # the property builds a new tuple: skip it for the common span without events
         for event in span.events:
@@ -90,9 +93,12 @@ class BatchWorker(Generic[T]):
         schedule_delay: float = 1.0,
         max_queue_bytes: int | None = None,
         size: Callable[[T], int] | None = None,
+        export_sizes: Callable[[Sequence[T], Sequence[int]], bool] | None = None,
     ) -> None:
         self.name = name
         self._export = export
+        # Given, it exports instead, with each item's size as measured when it was queued.
+        self._export_sizes = export_sizes
         self._max_queue = max_queue_size
         # Bytes are bounded only with a size function; ``size`` runs on the putting thread.
         self._max_bytes = max_queue_bytes if size is not None else None
@@ -115,7 +121,8 @@ class BatchWorker(Generic[T]):
 
     def _init_state(self) -> None:
         self._pid = os.getpid()
-        self._queue: deque[T] = deque()
+        # Each item with its size in bytes (0 when not measured): measured once, when it is queued.
+        self._queue: deque[tuple[T, int]] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._inflight = 0
         self._abandoned = 0
@@ -136,6 +143,7 @@ class BatchWorker(Generic[T]):
             stats.count_drop(f"{self.name}.queue_full")
             return
         wake = False
+        n = 0
         if self._max_bytes is not None:
             assert self._size is not None
             n = self._size(item) if size is None else size
@@ -146,7 +154,7 @@ class BatchWorker(Generic[T]):
             self._bytes = before + n
             # Half the byte budget is as good a reason to start exporting as a full batch.
             wake = before <= self._max_bytes // 2 < before + n
-        queue.append(item)
+        queue.append((item, n))
         if self._thread is None:
             self._start()
         # Wake the worker once, when a batch fills: it drains until empty, so later puts need not.
@@ -154,8 +162,9 @@ class BatchWorker(Generic[T]):
             with self._cond:
                 self._cond.notify()
 
-    def put_many(self, items: Sequence[T]) -> None:
-        """Queue ``items`` and wake the worker; what does not fit is dropped and counted."""
+    def put_many(self, items: Sequence[T], sizes: Sequence[int | None] | None = None) -> None:
+        """Queue ``items`` (with ``sizes``, where the caller measured them: None where it did not)
+        and wake the worker; what does not fit is dropped and counted."""
         if not items:
             return
         if self._closed:
@@ -167,26 +176,31 @@ class BatchWorker(Generic[T]):
             stats.count_drop(f"{self.name}.queue_full", len(items) - room)
             items = items[:room]
         if self._max_bytes is not None:
-            items = self._fit_bytes(items)
-        queue.extend(items)
+            queue.extend(self._fit_bytes(items, sizes))
+        else:
+            queue.extend((item, 0) for item in items)
         if self._thread is None:
             self._start()
         with self._cond:
             self._cond.notify()
 
-    def _fit_bytes(self, items: Sequence[T]) -> Sequence[T]:
-        """The leading ``items`` that fit the byte budget (counted in); the rest dropped and counted."""
+    def _fit_bytes(self, items: Sequence[T], sizes: Sequence[int | None] | None) -> list[tuple[T, int]]:
+        """The leading ``items`` that fit the byte budget (counted in) with their sizes; the rest
+        dropped and counted."""
         assert self._size is not None and self._max_bytes is not None
+        measure = self._size
         total = self._bytes
+        fitted: list[tuple[T, int]] = []
         for i, item in enumerate(items):
-            n = self._size(item)
+            known = sizes[i] if sizes is not None else None
+            n = measure(item) if known is None else known
             if total + n > self._max_bytes:
                 stats.count_drop(f"{self.name}.queue_bytes_full", len(items) - i)
-                self._bytes = total
-                return items[:i]
+                break
             total += n
+            fitted.append((item, n))
         self._bytes = total
-        return items
+        return fitted
 
     def _start(self) -> None:
         with self._cond:
@@ -206,15 +220,14 @@ class BatchWorker(Generic[T]):
     def _drain(self) -> None:
         while True:
             with self._cond:
-                batch, taken = self._take()
+                batch, sizes = self._take()
                 self._inflight = len(batch)
                 if not batch:
                     self._bytes = 0
                     self._flush_requests = 0
                     self._cond.notify_all()
                     return
-            if taken is None and self._size is not None:
-                taken = sum(map(self._size, batch))
+            taken = sum(sizes)
             if taken:
                 self._bytes = max(self._bytes - taken, 0)
             ok = False
@@ -223,7 +236,10 @@ class BatchWorker(Generic[T]):
             token = otel_context.attach(otel_context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
             try:
                 with releasing():
-                    ok = bool(self._export(batch))
+                    if self._export_sizes is not None:
+                        ok = bool(self._export_sizes(batch, sizes))
+                    else:
+                        ok = bool(self._export(batch))
             except Exception as exc:  # noqa: BLE001 - an exporter must not kill the worker
                 report(f"{self.name}.export", exc)
                 error = exc
@@ -239,22 +255,22 @@ class BatchWorker(Generic[T]):
             if error is not None and strict():
                 raise error  # under the test suite a bug here must fail the test, worker or not
 
-    def _take(self) -> tuple[list[T], int | None]:
-        """The next batch (up to ``max_batch_size`` items and about an eighth of the byte budget) and
-        its size in bytes, None when not measured here; called under the lock."""
+    def _take(self) -> tuple[list[T], list[int]]:
+        """The next batch (up to ``max_batch_size`` items and about an eighth of the byte budget)
+        and the items' sizes; called under the lock."""
         queue = self._queue
         limit = self._max_batch_bytes
-        if self._size is None or limit is None or self._bytes <= limit:
-            # All that is queued fits the byte cap: measuring each item here would only hold the lock.
-            return [queue.popleft() for _ in range(min(self._max_batch, len(queue)))], None
-        size = self._size
-        batch: list[T] = []
-        total = 0
-        while queue and len(batch) < self._max_batch and total < limit:
-            item = queue.popleft()
-            total += size(item)
-            batch.append(item)
-        return batch, total
+        if limit is None or self._bytes <= limit:
+            # All that is queued fits the byte cap: no need to add the sizes up while taking.
+            pairs = [queue.popleft() for _ in range(min(self._max_batch, len(queue)))]
+        else:
+            pairs = []
+            total = 0
+            while queue and len(pairs) < self._max_batch and total < limit:
+                pair = queue.popleft()
+                total += pair[1]
+                pairs.append(pair)
+        return [item for item, _ in pairs], [n for _, n in pairs]
 
     def flush(self, timeout: float) -> bool:
         """Export everything queued now; False if that did not finish within ``timeout`` s."""
@@ -344,12 +360,18 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
         if self._unsampled or (context is not None and context.trace_flags.sampled):
             self._worker.put(span)
 
-    def accept_many(self, spans: Sequence[ReadableSpan]) -> None:
-        """Queue the sampled ones of ``spans`` and start exporting them; unguarded: callers guard it."""
+    def accept_many(self, spans: Sequence[ReadableSpan], sizes: Sequence[int | None] | None = None) -> None:
+        """Queue the sampled ones of ``spans`` (of ``sizes``, where known) and start exporting them;
+        unguarded: callers guard it."""
         if self._unsampled:
-            self._worker.put_many(list(spans))
+            self._worker.put_many(spans, sizes)
             return
-        self._worker.put_many([s for s in spans if s.context is not None and s.context.trace_flags.sampled])
+        kept = [i for i, s in enumerate(spans) if s.context is not None and s.context.trace_flags.sampled]
+        if len(kept) == len(spans):
+            self._worker.put_many(spans, sizes)
+        else:
+            known = [sizes[i] for i in kept] if sizes is not None else None
+            self._worker.put_many([spans[i] for i in kept], known)
 
 
 class LogExportQueue(_Batching[ReadableLogRecord], LogRecordProcessor):

@@ -199,3 +199,41 @@ def test_batches_stop_at_an_eighth_of_the_byte_budget() -> None:
     assert max(sum(map(len, b)) for b in batches) <= 1000 + 150
     assert len(batches) >= 6
     assert worker.shutdown(2)
+
+
+def test_each_item_is_measured_once_and_its_size_reaches_the_export() -> None:
+    """An item's size is measured when it is queued, never again, and the export gets it with the item."""
+    measured: list[str] = []
+
+    def size(item: str) -> int:
+        measured.append(item)
+        return len(item)
+
+    got: list[tuple[list[str], list[int]]] = []
+
+    def export_sizes(batch: Sequence[str], sizes: Sequence[int]) -> bool:
+        got.append((list(batch), list(sizes)))
+        return True
+
+    worker: BatchWorker[str] = BatchWorker(
+        "sized",
+        lambda batch: False,
+        max_queue_bytes=1_000,
+        max_batch_size=100,
+        size=size,
+        export_sizes=export_sizes,
+        schedule_delay=5,
+    )
+    worker.put("aaa")
+    worker.put("bb", 7)  # measured by the caller already
+    worker.put_many(["c", "dddd"], [None, 11])
+    assert worker.flush(5)
+    assert sorted(measured) == ["aaa", "c"]
+    assert [pair for batch in got for pair in zip(*batch, strict=True)] == [
+        ("aaa", 3),
+        ("bb", 7),
+        ("c", 1),
+        ("dddd", 11),
+    ]
+    assert worker._bytes == 0
+    assert worker.shutdown(5)

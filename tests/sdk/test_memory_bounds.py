@@ -93,8 +93,8 @@ def test_chain_queue_is_bounded_in_bytes(make_pipeline: Any) -> None:
     captured = make_pipeline(max_queue_bytes=256 * 1024, schedule_delay=30, max_attribute_length=100_000)
     chain = captured.telemetry.tracer_provider._active_span_processor
     gate = threading.Event()
-    real = chain._stage._export
-    chain._stage._export = lambda batch: gate.wait(10) and real(batch)
+    real = chain._stage._export_sizes
+    chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
     for i in range(40):
         with oa.tool(f"t{i}") as t:
             t.set_attribute("blob", "x" * 60_000)
@@ -109,12 +109,12 @@ def test_spans_holding_much_text_are_cut_before_they_queue(make_pipeline: Any) -
     captured = make_pipeline(schedule_delay=30)
     chain = captured.telemetry.tracer_provider._active_span_processor
     gate = threading.Event()
-    real = chain._stage._export
-    chain._stage._export = lambda batch: gate.wait(10) and real(batch)
+    real = chain._stage._export_sizes
+    chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
     with oa.tool("big") as t:
         t.set_attribute("blob", "x" * 60_000)
         t.set_attribute("note", f"key {KEY}")
-    (queued,) = list(chain._stage._queue)
+    ((queued, _),) = list(chain._stage._queue)
     assert len(queued.attributes["blob"]) < 4096 + 64
     assert KEY in queued.attributes["note"]  # redaction still runs later, off the ending thread
     gate.set()

@@ -69,6 +69,7 @@ class SpanChain(SynchronousMultiSpanProcessor):
             # Spans wait here before truncation: bounded in bytes, not only in spans.
             max_queue_bytes=max_queue_bytes,
             size=span_text_bytes,
+            export_sizes=self._process,
         )
         self._shutdown_timeout = shutdown_timeout
         self._stopped = False
@@ -142,8 +143,8 @@ class SpanChain(SynchronousMultiSpanProcessor):
             if not contained("chain.on_end", exc):
                 raise
 
-    def _process(self, spans: Sequence[ReadableSpan]) -> bool:
-        self._hand_on(spans, wake=True)
+    def _process(self, spans: Sequence[ReadableSpan], sizes: Sequence[int] | None = None) -> bool:
+        self._hand_on(spans, wake=True, sizes=sizes)
         if self._metrics is not None:
             try:
                 self._metrics.drain_if_many()
@@ -152,11 +153,15 @@ class SpanChain(SynchronousMultiSpanProcessor):
                     raise
         return True
 
-    def _hand_on(self, spans: Sequence[ReadableSpan], *, wake: bool) -> None:
-        """Rewrite ``spans``, then give them to metrics, exporters and processors, each guarded."""
+    def _hand_on(
+        self, spans: Sequence[ReadableSpan], *, wake: bool, sizes: Sequence[int] | None = None
+    ) -> None:
+        """Rewrite ``spans``, then give them to metrics, exporters and processors, each guarded.
+        ``sizes``, each span's as queued here, go with the spans the rewrite left as they were."""
         rewriters, unchanged, metrics = self._rewriters, self._unchanged, self._metrics
         out: list[ReadableSpan] = []
-        for ended in spans:
+        out_sizes: list[int | None] | None = [] if sizes is not None else None
+        for i, ended in enumerate(spans):
             span = ended
             if pricing.has_deferred():
                 try:
@@ -166,6 +171,9 @@ class SpanChain(SynchronousMultiSpanProcessor):
                         raise
             rewritten = rewrite_or_strip(span, rewriters, unchanged)
             out.append(rewritten)
+            if out_sizes is not None and sizes is not None:
+                # Measured again by the exporters' queues only when the rewrite changed the span.
+                out_sizes.append(sizes[i] if rewritten is ended else None)
             if metrics is not None:
                 # Right after the rewrite, so both read the same one-slot attribute snapshot.
                 try:
@@ -176,7 +184,7 @@ class SpanChain(SynchronousMultiSpanProcessor):
         for batch in self._batches:
             try:
                 if wake:
-                    batch.accept_many(out)
+                    batch.accept_many(out, out_sizes)
                 else:
                     for span in out:
                         batch.accept(span)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, cast
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -13,6 +14,7 @@ from opentelemetry.trace import SpanContext, TraceFlags
 import otel_agents as oa
 from otel_agents.api import _counters as stats
 from otel_agents.sdk._batching import SpanExportQueue
+from otel_agents.sdk.processors import _chain
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._truncation import Truncator
@@ -194,3 +196,29 @@ def test_user_processors_get_on_start_and_redacted_on_end(make_pipeline: Any) ->
     assert user.started == ["execute_tool t"]
     assert user.ended == ["execute_tool t"]
     assert user.last_attributes["password"] == "[REDACTED:secret_key]"
+
+
+def test_a_span_nothing_rewrites_is_measured_once_on_its_way_out(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A span the rewrite leaves as it is is measured for the byte bounds once, on the ending thread."""
+    captured = make_pipeline()
+    chain = captured.telemetry.tracer_provider._active_span_processor
+    calls: list[object] = []
+
+    def counting(real: Any) -> Any:
+        def size(item: Any) -> int:
+            calls.append(item)
+            return int(real(item))
+
+        return size
+
+    monkeypatch.setattr(_chain, "span_text_bytes", counting(_chain.span_text_bytes))
+    for worker in [chain._stage, *(queue._worker for queue in chain._batches)]:
+        worker._size = counting(worker._size)
+    for i in range(10):
+        with oa.tool("lookup", call_id=f"call-{i}"):
+            pass
+    assert captured.telemetry.force_flush(10)
+    assert len([s for s in captured.spans() if s.name == "execute_tool lookup"]) == 10
+    assert len(calls) == 10
