@@ -66,19 +66,28 @@ class HistogramSink:
         self._series: dict[tuple[HistogramSpec, Labels], _Series] = {}
         self._last_export = time.time_ns()
 
-    def add(self, spec: HistogramSpec, labels: Labels, value: float) -> None:
+    def add(self, spec: HistogramSpec, labels: Labels, values: Sequence[float]) -> None:
+        """Count ``values`` into the series of ``spec`` and ``labels``, in one hold of the lock."""
+        if not values:
+            return
         key = (spec, labels)
+        bounds = spec.bounds
         with self._lock:
             series = self._series.get(key)
             if series is None:
                 cumulative = self.temporality is AggregationTemporality.CUMULATIVE
                 start = time.time_ns() if cumulative else self._last_export
-                series = self._series[key] = _Series(len(spec.bounds) + 1, start)
-            series.counts[bisect_left(spec.bounds, value)] += 1
-            series.count += 1
-            series.sum += value
-            series.min = min(series.min, value)
-            series.max = max(series.max, value)
+                series = self._series[key] = _Series(len(bounds) + 1, start)
+            counts = series.counts
+            total = series.sum
+            for value in values:
+                counts[bisect_left(bounds, value)] += 1
+                total += value  # one by one, as each value arrived: the same float sum
+            series.sum = total
+            series.count += len(values)
+            low, high = min(values), max(values)
+            series.min = min(series.min, low)
+            series.max = max(series.max, high)
 
     def metrics(self) -> list[Metric]:
         """The points since the start (cumulative) or since the last call (delta), one metric per name."""
@@ -130,9 +139,10 @@ class SpanHistograms:
         self.sinks = (*self.sinks, made)
         return made
 
-    def record(self, spec: HistogramSpec, labels: Labels, value: float) -> None:
+    def record(self, spec: HistogramSpec, labels: Labels, values: Sequence[float]) -> None:
+        """Count ``values`` (those of one series, gathered by the caller) into every sink."""
         for sink in self.sinks:
-            sink.add(spec, labels, value)
+            sink.add(spec, labels, values)
 
 
 def can_take(exporter: MetricExporter) -> bool:

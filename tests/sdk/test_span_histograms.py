@@ -59,8 +59,11 @@ def test_the_points_are_the_ones_the_sdk_histogram_makes(bounds: tuple[float, ..
     ]
     sink = HistogramSink(AggregationTemporality.CUMULATIVE)
     spec = HistogramSpec("h", "s", bounds)
-    for labels, value in values:
-        sink.add(spec, labels, value)
+    # In chunks, as a drain hands each series the values it gathered (an empty one included).
+    for i in range(0, len(values), 7):
+        chunk = values[i : i + 7]
+        for labels in series:
+            sink.add(spec, labels, [value for key, value in chunk if key == labels])
     [metric] = sink.metrics()
     ours = {tuple(sorted(p.attributes.items())): p for p in metric.data.data_points}
     theirs = _sdk_points(values, bounds)
@@ -79,10 +82,10 @@ def test_delta_points_cover_only_what_came_since_the_last_export() -> None:
     sink = HistogramSink(AggregationTemporality.DELTA)
     spec = HistogramSpec("h", "s", DURATION_BUCKETS)
     a, b = (("k", "a"),), (("k", "b"),)
-    sink.add(spec, a, 0.5)
-    sink.add(spec, b, 2.0)
+    sink.add(spec, a, [0.5])
+    sink.add(spec, b, [2.0])
     first = {p.attributes["k"]: p for p in sink.metrics()[0].data.data_points}
-    sink.add(spec, a, 0.01)
+    sink.add(spec, a, [0.01])
     [second] = sink.metrics()[0].data.data_points
     assert sink.metrics() == []
     assert (first["a"].count, first["b"].count, second.count) == (1, 1, 1)

@@ -147,7 +147,8 @@ def rewrite_span(
 ) -> ReadableSpan:
     """``span`` itself when no rewriter changes anything, else a rebuilt copy."""
     current = span_attributes(span)
-    original_events = span.events  # a new tuple on every access: read it once
+    # The property builds a new tuple on every access: only a span that has events pays for it.
+    original_events = span.events if span._events else ()
     if unchanged is not None and not original_events and _all_known(span, current, unchanged):
         return span
     run = _Pass(rewriters, unchanged)
@@ -186,7 +187,8 @@ def rewrite_span(
 def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) -> bool:
     """True when every text of ``span`` is a (key, value) pair no rewriter changed before."""
     known = unchanged.pairs
-    if span.status.description or (SPAN_NAME_KEY, span.name) not in known:
+    # The fields, not the properties: this runs for every span.
+    if span._status.description or (SPAN_NAME_KEY, span._name) not in known:
         return False
     # Only text is remembered, so this C-level subset test settles spans whose values are all text.
     try:

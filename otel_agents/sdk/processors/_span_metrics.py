@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -103,8 +103,9 @@ _Pending = tuple[tuple[Any, ...], int | None, int | None, Status, tuple[bool, bo
 _OURS: Final = (False, False)
 
 
-# Records one histogram value under a label set.
-_Record = Callable[[Labels, float], None]
+# Records the values one series gathered in a drain.
+_Record = Callable[[Labels, Sequence[float]], None]
+_Gathered = dict[tuple[_Record, Labels], list[float]]
 _OVERFLOW: Final[Labels] = ((semconv.METRIC_OVERFLOW, True),)
 
 
@@ -155,7 +156,13 @@ class SpanMetricsProcessor(SpanProcessor):
             if histograms is not None:
                 return partial(histograms.record, HistogramSpec(name, unit, bounds))
             instrument = meter.create_histogram(name, unit=unit, explicit_bucket_boundaries_advisory=bounds)
-            return lambda labels, value: instrument.record(value, dict(labels))
+
+            def record(labels: Labels, values: Sequence[float]) -> None:
+                attributes = dict(labels)
+                for value in values:
+                    instrument.record(value, attributes)
+
+            return record
 
         self._durations = {op: histogram(name, "s", _BUCKETS[op]) for op, name in _DURATION_METRIC.items()}
         self._first_chunk = histogram(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, "s", DURATION_BUCKETS)
@@ -197,10 +204,11 @@ class SpanMetricsProcessor(SpanProcessor):
             return
         # Only the few values metrics use, fetched in C; labels are built at collection time.
         values = tuple(map(attrs.get, _WANTED))
-        scope = span.instrumentation_scope
+        # The fields, not the properties: this runs for every GenAI span.
+        scope = span._instrumentation_scope
         name = scope.name if scope is not None else None
         upstream = _OURS if name == semconv.SCOPE_NAME else upstream_client_metrics(name)
-        self._pending.append((values, span.start_time, span.end_time, span.status, upstream))
+        self._pending.append((values, span._start_time, span._end_time, span._status, upstream))
 
     def drain_if_many(self) -> None:
         """Record the queued spans now if there are many (the chain's thread calls it after a batch)."""
@@ -212,6 +220,8 @@ class SpanMetricsProcessor(SpanProcessor):
         # Each SDK record costs ~10 us: counter increments are summed per series first and added
         # once per series; only histogram values must go in one by one.
         sums: dict[tuple[Counter, Labels], float] = {}
+        # Histogram values gathered per series, then handed over in one call each.
+        gathered: _Gathered = {}
         with self._lock:
             n = 0
             while True:
@@ -220,7 +230,7 @@ class SpanMetricsProcessor(SpanProcessor):
                 except IndexError:
                     break
                 try:
-                    self._record(record, sums)
+                    self._record(record, sums, gathered)
                 except Exception as exc:  # the guard's body: a context manager per record costs more
                     if not contained("processor.metrics.record", exc):
                         raise
@@ -228,6 +238,9 @@ class SpanMetricsProcessor(SpanProcessor):
             for (counter, labels), total in sums.items():
                 with never_raise("processor.metrics.record"):
                     counter.add(total, dict(labels))
+            for (histogram, labels), values in gathered.items():
+                with never_raise("processor.metrics.record"):
+                    histogram(labels, values)
         return n
 
     def _sum(
@@ -241,7 +254,9 @@ class SpanMetricsProcessor(SpanProcessor):
         key = (counter, self._cardinality.labels(metric, labels))
         sums[key] = sums.get(key, 0) + value
 
-    def _record(self, record: _Pending, sums: dict[tuple[Counter, Labels], float]) -> None:
+    def _record(
+        self, record: _Pending, sums: dict[tuple[Counter, Labels], float], gathered: _Gathered
+    ) -> None:
         # Values are read by their index in _WANTED: no dict of the span's values per record.
         values, start_ns, end_ns, span_status, (upstream_tokens, upstream_duration) = record
         if values[_I_DUPLICATE_OF] is not None:
@@ -278,16 +293,17 @@ class SpanMetricsProcessor(SpanProcessor):
         card = self._cardinality.labels
         histogram = self._durations.get(op)
         if histogram is not None:
-            histogram(card(op, with_error), duration)
+            _gather(gathered, histogram, card(op, with_error), duration)
             # A tool's own cost counts where it was spent; workflows and agents only roll it up.
             if cost and op == semconv.OP_EXECUTE_TOOL:
                 self._sum(sums, self._cost, semconv.METRIC_COST, base, cost)
         elif op not in _NO_DURATION:
             if not upstream_duration:
-                self._client_duration(card(op, with_error), duration)
+                _gather(gathered, self._client_duration, card(op, with_error), duration)
             first_chunk = _float(values[_I_FIRST_CHUNK])
             if first_chunk is not None:
-                self._first_chunk(card(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, base), first_chunk)
+                labels = card(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, base)
+                _gather(gathered, self._first_chunk, labels, first_chunk)
             if not upstream_tokens:
                 for token_type, count in (
                     (semconv.TOKEN_TYPE_INPUT, _int(values[_I_INPUT_TOKENS])),
@@ -295,7 +311,8 @@ class SpanMetricsProcessor(SpanProcessor):
                 ):
                     if count:
                         labels = (*base, (semconv.GEN_AI_TOKEN_TYPE, token_type))
-                        self._tokens(card(semconv.METRIC_CLIENT_TOKEN_USAGE, labels), count)
+                        labels = card(semconv.METRIC_CLIENT_TOKEN_USAGE, labels)
+                        _gather(gathered, self._tokens, labels, count)
             if cost:
                 self._sum(sums, self._cost, semconv.METRIC_COST, base, cost)
         self._sum(sums, self._calls, semconv.METRIC_CALLS, base, 1)
@@ -318,6 +335,15 @@ class SpanMetricsProcessor(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def _gather(gathered: _Gathered, histogram: _Record, labels: Labels, value: float) -> None:
+    key = (histogram, labels)
+    values = gathered.get(key)
+    if values is None:
+        gathered[key] = [value]
+    else:
+        values.append(value)
 
 
 def _observations(counts: Mapping[str, int], label: str) -> list[Observation]:
