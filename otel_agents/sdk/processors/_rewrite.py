@@ -61,6 +61,9 @@ class _Pass:
         self.unchanged = unchanged if unchanged is not None else Unchanged()
 
     def text(self, key: str, value: str) -> str:
+        # A str subclass is read as the plain text it holds: its own methods (a __hash__ or __eq__
+        # that matches a remembered value, a strip() that hides text) never decide what is redacted.
+        value = _plain(value)
         # Only short values are remembered: a long one is not hashed (1 MiB costs about 1 ms).
         if len(value) <= _CACHE_VALUE_MAX and (key, value) in self.unchanged.pairs:
             return value
@@ -77,6 +80,7 @@ class _Pass:
     def key(self, key: str) -> str:
         """``key`` rewritten by the rewriters that declare ``rewrites_keys`` (redaction): a secret
         pasted into a key goes; truncation and other rewriters leave keys as they are."""
+        key = _plain(key)
         original = key
         for i, rewrite in enumerate(self.rewriters):
             if getattr(rewrite, "rewrites_keys", False):
@@ -114,12 +118,16 @@ class _Pass:
         known = self.unchanged.pairs
         for key, value in attrs.items():
             # Inlined fast path: most values are strings seen before, or not strings at all.
-            if type(value) is str and not prefix and len(value) <= _CACHE_VALUE_MAX and (key, value) in known:
-                continue
+            exact_key = key.__class__ is str
+            if exact_key and not prefix:
+                if type(value) is str and len(value) <= _CACHE_VALUE_MAX and (key, value) in known:
+                    continue
+                if type(value) is tuple and _known_sequence(known, key, value):
+                    continue
             name = key
-            if type(key) is str and (ATTRIBUTE_KEY, key) not in known:
-                name = self.key(key)
-            if type(value) is str:
+            if not exact_key or (ATTRIBUTE_KEY, key) not in known:
+                name = self.key(key) if isinstance(key, str) else key
+            if isinstance(value, str):
                 new = self.text(f"{prefix}{name}" if prefix else name, value)
             elif isinstance(value, (tuple, list, Mapping)):
                 new = self.value(f"{prefix}{name}" if prefix else name, value, depth)
@@ -188,21 +196,43 @@ def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) 
     """True when every text of ``span`` is a (key, value) pair no rewriter changed before."""
     known = unchanged.pairs
     # The fields, not the properties: this runs for every span.
-    if span._status.description or (SPAN_NAME_KEY, span._name) not in known:
+    name = span._name
+    if span._status.description or name.__class__ is not str or (SPAN_NAME_KEY, name) not in known:
         return False
-    # Only text is remembered, so this C-level subset test settles spans whose values are all text.
+    # Only text is remembered, so a value that is not text is settled by its key alone.
     try:
-        if known.keys() >= attrs.items():
-            return True
+        for item in attrs.items():
+            key, value = item
+            if key.__class__ is not str:
+                return False  # a str subclass's hash and equality are its own: never trusted
+            if item in known and value.__class__ is str:
+                continue
+            if isinstance(value, str) or (ATTRIBUTE_KEY, key) not in known:
+                return False
+            if isinstance(value, (tuple, list)) and not _known_sequence(known, key, value):
+                return False
     except TypeError:  # an unhashable value, possible in a ReadableSpan built by hand
         return False
-    for key, value in attrs.items():
-        if type(value) is str:
-            if (key, value) not in known:
+    return True
+
+
+def _known_sequence(known: dict[tuple[str, str], bool], key: str, value: tuple[Any, ...] | list[Any]) -> bool:
+    """True for a sequence value under a clean key whose every text item was found clean under it
+    (an LLM span's finish reasons): the rewriters leave its other items as they are."""
+    if (ATTRIBUTE_KEY, key) not in known:
+        return False
+    for item in value:
+        if type(item) is str:
+            if len(item) > _CACHE_VALUE_MAX or (key, item) not in known:
                 return False
-        elif isinstance(value, (tuple, list)) or (ATTRIBUTE_KEY, key) not in known:
+        elif isinstance(item, (str, tuple, list, Mapping)):
             return False
     return True
+
+
+def _plain(text: str) -> str:
+    """``text`` as a plain str: itself when it is one, else a copy of the characters it holds."""
+    return text if text.__class__ is str else str.__str__(text)
 
 
 def rewrite_or_strip(

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
@@ -292,3 +294,47 @@ def test_the_gates_read_alike_without_possessive_quantifiers() -> None:
             for text in (value, value.lower()):
                 found, plain = pattern.search(text), greedy.search(text)
                 assert (found and found.span()) == (plain and plain.span()), (pattern.pattern, text)
+
+
+class _Text(str):
+    """A str subclass, as some libraries put in attributes (enum.StrEnum, their own text types)."""
+
+    __slots__ = ()
+
+
+class _Impostor(str):
+    """A str subclass that claims to equal, and hash like, a value already seen clean."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash("nothing to see")
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("kind", [_Text, _Impostor])
+def test_str_subclasses_are_redacted_wherever_they_enter(pipeline: Any, kind: type[str]) -> None:
+    """A secret in a str subclass, in a value, a key, a list, an event, a name or a status, never leaves."""
+    secret = SECRETS["api_key"]
+    tracer = trace.get_tracer("some.library")
+    for _ in range(2):  # the second time every plain text of the span is remembered clean
+        with tracer.start_as_current_span("plain") as span:
+            span.set_attribute("note", "nothing to see")
+            span.set_attribute("tags", ("nothing to see",))
+        with tracer.start_as_current_span(kind(f"call {secret}")) as span:
+            span.set_attribute("note", kind(f"key is {secret}"))
+            span.set_attribute(kind(f"x.{secret}"), "nothing to see")
+            span.set_attribute("tags", (kind(f"key {secret}"),))
+            span.add_event("e", {"note": kind(f"key {secret}")})
+            span.set_status(Status(StatusCode.ERROR, kind(f"key {secret}")))
+    exported = [s for s in pipeline.spans() if s.name != "plain"]
+    assert len(exported) == 2
+    for span in exported:
+        text = repr(span.to_json()) + repr(dict(span.attributes or {})) + str(span.name)
+        assert secret not in text
+        assert span.attributes[semconv.REDACTED_COUNT] >= 5

@@ -13,7 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from otel_agents.api import _counters as stats
 from otel_agents.sdk.processors._chain import SpanChain
-from otel_agents.sdk.processors._rewrite import RewriteLogProcessor
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Unchanged, rewrite_span
 
 
 class Broken:
@@ -85,3 +86,34 @@ def test_rewrite_log_processor_hostile_input_never_raises() -> None:
     assert records[1].body["a"] == "X"
     assert records[4].body == "TEXT"
     assert all(r.attributes["k"] == "V" for r in records)
+
+
+def _ended(tracer: Any, attributes: dict[str, Any]) -> Any:
+    span = tracer.start_span("chat m", attributes=attributes)
+    span.end()
+    return span._readable_span()
+
+
+def test_a_span_whose_text_lists_were_seen_clean_is_handed_on_as_it_is() -> None:
+    """A finish-reasons list seen clean before lets the span skip the rewrite; a secret in one never does."""
+    redactor = Redactor()
+    unchanged = Unchanged()
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer("t")
+    clean = {"gen_ai.response.finish_reasons": ("stop", "length"), "n": 1}
+    first = _ended(tracer, clean)
+    assert rewrite_span(first, [redactor], unchanged) is first
+    again = _ended(tracer, clean)
+    calls: list[str] = []
+
+    def counting(key: str, value: str) -> str:
+        calls.append(value)
+        return redactor(key, value)
+
+    assert rewrite_span(again, [counting], unchanged) is again
+    assert calls == []  # every text of it was remembered clean: no rewriter ran
+    secret = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
+    hostile = _ended(tracer, {"gen_ai.response.finish_reasons": ("stop", f"x {secret}"), "n": 1})
+    out = rewrite_span(hostile, [redactor], unchanged)
+    assert out is not hostile
+    assert secret not in str(out.attributes["gen_ai.response.finish_reasons"])
+    assert out.attributes["gen_ai.response.finish_reasons"][0] == "stop"
