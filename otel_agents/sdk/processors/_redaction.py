@@ -235,15 +235,17 @@ _CARD_TABLE: Final = bytes(ord("d") if chr(i) in "0123456789 -" else ord(".") fo
 _CARD_RUN: Final = b"d" * _CARD_MIN_DIGITS
 
 
-def _sub_cards(rule: re.Pattern[str], replace: Callable[[re.Match[str]], str], text: str) -> str:
-    """``rule.sub(replace, text)``, with the rule run only over the runs a card number can be in."""
+def _sub_cards(rule: re.Pattern[str], replacing: _ReplacerArgs, text: str) -> str:
+    """``rule.sub(_Replacer(*replacing), text)``, with the rule run only over the runs a card number
+    can be in (the replacer is made only when there is one: most text has none)."""
     if not text.isascii():
         # Other scripts' digits match ``\d`` too, and encoded positions would shift.
-        return rule.sub(replace, text) if rule.search(text) is not None else text
+        return rule.sub(_Replacer(*replacing), text) if rule.search(text) is not None else text
     mapped = text.encode("ascii").translate(_CARD_TABLE)
     at = mapped.find(_CARD_RUN)
     if at < 0:
         return text
+    replace = _Replacer(*replacing)
     pieces: list[str] = []
     done = 0
     while at >= 0:
@@ -284,6 +286,7 @@ class Redactor:
             compiled = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern)
             rules.append(("custom", compiled, (0,), None))
         self._rules = tuple(rules)
+        self._ungated = tuple(rule for rule in self._rules if rule[3] is None)
         self._any = _any_literal([lit for _, _, _, lits in _VALUE_RULES for lit in lits])
         # Attribute values repeat (names, ids, operations): remember which ones are clean.
         self._clean: dict[str, bool] = {}
@@ -346,21 +349,22 @@ class Redactor:
             return value
         # Each gate reads the text as the rules before it left it: a marker they put in (its ":")
         # can complete a later rule's match, as it would without the gates.
-        out, hits = value, list[str]()
+        out = value
+        hits: list[str] = []
         lower = value.lower()
         # No literal at all: no gated rule can match, nor one after it, as none changed the text
-        # (the gated rules come first).
+        # (the gated rules come first), so only the ungated ones are run.
         gated = len(value) > _SHORT or (
             self._any[0].search(value) is not None or self._any[1].search(lower) is not None
         )
-        for name, rule, groups, gate in self._rules:
+        for name, rule, groups, gate in self._rules if gated else self._ungated:
             if gate is not None:
                 if not gated or not _passes(gate, out, lower):
                     continue
             elif name == "card_number":
                 # ASCII text goes straight to the runs (_sub_cards); the digit count gates the rest.
                 if out.isascii() or _enough_digits(out):
-                    out = _sub_cards(rule, _Replacer(name, groups, hits), out)
+                    out = _sub_cards(rule, (name, groups, hits), out)
                 continue
             if rule.search(out) is not None:
                 changed = rule.sub(_Replacer(name, groups, hits), out)
@@ -382,6 +386,8 @@ class Redactor:
             self._clean[value] = True
 
 
+# What _sub_cards makes its _Replacer from: the rule's name, its groups, the list of hits.
+_ReplacerArgs = tuple[str, tuple[int, ...], list[str]]
 _MARKER_PREFIX: Final = semconv.REDACTED_MARKER.split("{", 1)[0]
 _TRUNCATED_END: Final = semconv.TRUNCATED_MARKER.rsplit("}", 1)[1]
 

@@ -157,8 +157,12 @@ def rewrite_span(
     current = span_attributes(span)
     # The property builds a new tuple on every access: only a span that has events pays for it.
     original_events = span.events if span._events else ()
-    if unchanged is not None and not original_events and _all_known(span, current, unchanged):
-        return span
+    if unchanged is not None and not original_events:
+        fresh = _unsettled(span, current, unchanged)
+        # Every text seen clean before but a few new values (fresh ids): only those are read, and
+        # the span is rebuilt (read in full) only when one of them changes.
+        if fresh is not None and (not fresh or _all_clean(fresh, rewriters, unchanged)):
+            return span
     run = _Pass(rewriters, unchanged)
     name = run.text(SPAN_NAME_KEY, span.name)
     attrs = run.mapping(current)
@@ -192,28 +196,42 @@ def rewrite_span(
     )
 
 
-def _all_known(span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged) -> bool:
-    """True when every text of ``span`` is a (key, value) pair no rewriter changed before."""
+def _unsettled(
+    span: ReadableSpan, attrs: dict[str, Any], unchanged: Unchanged
+) -> list[tuple[str, str]] | None:
+    """The (key, value) texts of ``span`` not seen before, under keys found clean, when that is all
+    that stands between it and no rewriter changing it (empty: nothing); else None."""
     known = unchanged.pairs
     # The fields, not the properties: this runs for every span.
     name = span._name
     if span._status.description or name.__class__ is not str or (SPAN_NAME_KEY, name) not in known:
-        return False
+        return None
+    fresh: list[tuple[str, str]] = []
     # Only text is remembered, so a value that is not text is settled by its key alone.
     try:
         for item in attrs.items():
             key, value = item
             if key.__class__ is not str:
-                return False  # a str subclass's hash and equality are its own: never trusted
-            if item in known and value.__class__ is str:
+                return None  # a str subclass's hash and equality are its own: never trusted
+            if value.__class__ is str:
+                if item not in known:
+                    if (ATTRIBUTE_KEY, key) not in known:
+                        return None
+                    fresh.append(item)
                 continue
             if isinstance(value, str) or (ATTRIBUTE_KEY, key) not in known:
-                return False
+                return None
             if isinstance(value, (tuple, list)) and not _known_sequence(known, key, value):
-                return False
+                return None
     except TypeError:  # an unhashable value, possible in a ReadableSpan built by hand
-        return False
-    return True
+        return None
+    return fresh
+
+
+def _all_clean(texts: list[tuple[str, str]], rewriters: Sequence[Rewriter], unchanged: Unchanged) -> bool:
+    """True when no rewriter changes any of ``texts`` (each clean one is remembered as such)."""
+    run = _Pass(rewriters, unchanged)
+    return all(run.text(key, value) is value for key, value in texts)
 
 
 def _known_sequence(known: dict[tuple[str, str], bool], key: str, value: tuple[Any, ...] | list[Any]) -> bool:

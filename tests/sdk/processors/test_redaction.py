@@ -239,7 +239,11 @@ def _ungated(redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
     redactor._any = (re.compile(""), re.compile(""))
     monkeypatch.setattr(_redaction, "_passes", lambda gate, value, lower: True)
     monkeypatch.setattr(_redaction, "_enough_digits", lambda value: True)
-    monkeypatch.setattr(_redaction, "_sub_cards", lambda rule, replace, text: rule.sub(replace, text))
+    monkeypatch.setattr(
+        _redaction,
+        "_sub_cards",
+        lambda rule, replacing, text: rule.sub(_redaction._Replacer(*replacing), text),
+    )
 
 
 def test_the_gates_never_change_what_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
