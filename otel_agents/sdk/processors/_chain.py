@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Synchrono
 
 from otel_agents.api import _pricing as pricing
 from otel_agents.api._guard import attempt, contained
+from otel_agents.api._threads import YIELD_EVERY, let_others_run
 from otel_agents.sdk._batching import BatchWorker, SpanExportQueue, span_text_bytes
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
 from otel_agents.sdk.processors._normalise import Normaliser
@@ -162,6 +163,8 @@ class SpanChain(SynchronousMultiSpanProcessor):
         out: list[ReadableSpan] = []
         out_sizes: list[int | None] | None = [] if sizes is not None else None
         for i, ended in enumerate(spans):
+            if wake and i and not i % YIELD_EVERY:
+                let_others_run()
             span = ended
             if pricing.has_deferred():
                 try:

@@ -13,8 +13,9 @@ from opentelemetry.trace import SpanContext, TraceFlags
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
+from otel_agents.api._threads import YIELD_EVERY
 from otel_agents.sdk._batching import SpanExportQueue
-from otel_agents.sdk.processors import _chain
+from otel_agents.sdk.processors import _chain, _span_metrics
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._truncation import Truncator
@@ -222,3 +223,26 @@ def test_a_span_nothing_rewrites_is_measured_once_on_its_way_out(
     assert captured.telemetry.force_flush(10)
     assert len([s for s in captured.spans() if s.name == "execute_tool lookup"]) == 10
     assert len(calls) == 10
+
+
+def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain's thread lets waiting threads run every YIELD_EVERY spans of a batch, and the
+    span metrics' drain every few dozen records, so a request never waits out a whole batch."""
+    captured = make_pipeline(schedule_delay=30)
+    chain = captured.telemetry.tracer_provider._active_span_processor
+    metrics = chain._metrics
+    yields: list[str] = []
+    monkeypatch.setattr(_chain, "let_others_run", lambda: yields.append("chain"))
+    monkeypatch.setattr(_span_metrics, "let_others_run", lambda: yields.append("drain"))
+    held: list[ReadableSpan] = []
+    monkeypatch.setattr(chain._stage, "put", lambda span, size=None: held.append(span))
+    for i in range(10 * YIELD_EVERY):
+        with oa.tool("lookup", call_id=f"call-{i}"):
+            pass
+    metrics.drain()
+    chain._process(held)  # as the chain's thread does with one batch
+    assert yields.count("chain") == 9
+    metrics.drain()
+    assert yields.count("drain") == (10 * YIELD_EVERY - 1) // _span_metrics._DRAIN_YIELD_EVERY
