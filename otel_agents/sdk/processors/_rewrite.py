@@ -53,12 +53,14 @@ class Unchanged:
 class _Pass:
     """Applies every rewriter to string values and counts the changes each one made."""
 
-    __slots__ = ("changes", "rewriters", "unchanged")
+    __slots__ = ("changes", "done", "rewriters", "unchanged")
 
     def __init__(self, rewriters: Sequence[Rewriter], unchanged: Unchanged | None = None) -> None:
         self.rewriters = rewriters
         self.changes = [0] * len(rewriters)
         self.unchanged = unchanged if unchanged is not None else Unchanged()
+        # (key, text) -> what this pass already made of it (and counted): never rewritten twice.
+        self.done: dict[tuple[str, str], str] = {}
 
     def text(self, key: str, value: str) -> str:
         # A str subclass is read as the plain text it holds: its own methods (a __hash__ or __eq__
@@ -67,6 +69,10 @@ class _Pass:
         # Only short values are remembered: a long one is not hashed (1 MiB costs about 1 ms).
         if len(value) <= _CACHE_VALUE_MAX and (key, value) in self.unchanged.pairs:
             return value
+        if self.done:
+            made = self.done.get((key, value))
+            if made is not None:
+                return made
         original = value
         for i, rewrite in enumerate(self.rewriters):
             new = rewrite(key, value)
@@ -157,13 +163,20 @@ def rewrite_span(
     current = span_attributes(span)
     # The property builds a new tuple on every access: only a span that has events pays for it.
     original_events = span.events if span._events else ()
+    run: _Pass | None = None
     if unchanged is not None and not original_events:
         fresh = _unsettled(span, current, unchanged)
         # Every text seen clean before but a few new values (fresh ids): only those are read, and
-        # the span is rebuilt (read in full) only when one of them changes.
-        if fresh is not None and (not fresh or _all_clean(fresh, rewriters, unchanged)):
-            return span
-    run = _Pass(rewriters, unchanged)
+        # the span is read in full only when one of them changes (by the same pass, which keeps
+        # what it made of them: a secret is redacted, and counted, once).
+        if fresh is not None:
+            if not fresh:
+                return span
+            run = _Pass(rewriters, unchanged)
+            if _all_clean(fresh, run):
+                return span
+    if run is None:
+        run = _Pass(rewriters, unchanged)
     name = run.text(SPAN_NAME_KEY, span.name)
     attrs = run.mapping(current)
     events: list[Event] | None = None
@@ -228,10 +241,15 @@ def _unsettled(
     return fresh
 
 
-def _all_clean(texts: list[tuple[str, str]], rewriters: Sequence[Rewriter], unchanged: Unchanged) -> bool:
-    """True when no rewriter changes any of ``texts`` (each clean one is remembered as such)."""
-    run = _Pass(rewriters, unchanged)
-    return all(run.text(key, value) is value for key, value in texts)
+def _all_clean(texts: list[tuple[str, str]], run: _Pass) -> bool:
+    """True when no rewriter changes any of ``texts`` (each clean one is remembered as such); the
+    first that changes is kept in ``run.done``."""
+    for key, value in texts:
+        made = run.text(key, value)
+        if made is not value:
+            run.done[(key, value)] = made
+            return False
+    return True
 
 
 def _known_sequence(known: dict[tuple[str, str], bool], key: str, value: tuple[Any, ...] | list[Any]) -> bool:

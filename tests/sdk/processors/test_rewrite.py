@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Unchanged, rewrite_span
@@ -117,3 +118,21 @@ def test_a_span_whose_text_lists_were_seen_clean_is_handed_on_as_it_is() -> None
     assert out is not hostile
     assert secret not in str(out.attributes["gen_ai.response.finish_reasons"])
     assert out.attributes["gen_ai.response.finish_reasons"][0] == "stop"
+
+
+def test_a_fresh_secret_beside_texts_seen_clean_is_redacted_and_counted_once() -> None:
+    """A new secret value in a span whose other texts are all known is redacted, and counted, once."""
+    stats.reset()
+    redactor = Redactor()
+    unchanged = Unchanged()
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer("t")
+    known = {"gen_ai.tool.name": "lookup", "gen_ai.tool.call.id": "call-1"}
+    first = _ended(tracer, known)
+    assert rewrite_span(first, [redactor], unchanged) is first
+    secret = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
+    hostile = _ended(tracer, {**known, "gen_ai.tool.call.id": f"call {secret}"})
+    out = rewrite_span(hostile, [redactor], unchanged)
+    assert secret not in str(dict(out.attributes or {}))
+    assert out.attributes["gen_ai.tool.name"] == "lookup"
+    assert out.attributes[semconv.REDACTED_COUNT] == 1
+    assert stats.redactions() == {"api_key": 1}
