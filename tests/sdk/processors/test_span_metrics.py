@@ -120,3 +120,27 @@ def test_duplicates_and_upstream_client_metrics_are_not_counted_twice(pipeline: 
     assert calls == 2
     tokens = pipeline.metric_points(semconv.METRIC_CLIENT_TOKEN_USAGE)
     assert sum(p.count for p in tokens) == 1
+
+
+def _atoms_only(value: object) -> bool:
+    if isinstance(value, tuple):
+        return all(_atoms_only(item) for item in value)
+    return value is None or type(value) in (bool, int, float, str)
+
+
+def test_pending_records_are_nothing_the_garbage_collector_walks(pipeline: Any) -> None:
+    """The records waiting for the next drain hold only atoms, which the collector untracks, so a
+    full collection does not walk them."""
+    metrics = pipeline.telemetry.span_metrics
+    assert metrics is not None
+    metrics.drain()
+    for i in range(50):
+        with pytest.raises(ValueError), oa.tool("lookup", call_id=f"call-{i}"):
+            raise ValueError("boom")  # a failed span: its status is what a record keeps
+        with oa.llm("gpt-4o-mini") as call:
+            call.record_usage(input_tokens=10, output_tokens=2)
+    assert pipeline.telemetry.tracer_provider.force_flush(10_000)
+    pending = list(metrics._pending)
+    assert len(pending) == 100
+    assert all(_atoms_only(record) for record in pending)
+    metrics.drain()
