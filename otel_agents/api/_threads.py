@@ -31,8 +31,14 @@ def signals_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-# Items a background thread works through between two hand-overs of the GIL (see let_others_run).
+# Items a background thread works through between two hand-overs of the GIL (see let_others_run),
+# at first; at most this many once the threads it hands over to keep it (see Pacer).
 YIELD_EVERY: Final = 16
+YIELD_EVERY_MAX: Final = 512
+# A hand-over that took this long went to a thread that ran until the switch interval forced it
+# out; one this short, to none, or to one that soon blocked (a request's).
+_HOGGED_S: Final = 0.004
+_QUICK_S: Final = 0.0005
 
 
 def let_others_run() -> None:
@@ -43,6 +49,34 @@ def let_others_run() -> None:
     was the web benches' p99 at one connection. Called every ``YIELD_EVERY`` items, a sleep(0)
     releases it at once, and costs a system call."""
     time.sleep(0)
+
+
+class Pacer:
+    """Hands the GIL over every few items a thread works through: half as often after each
+    hand-over to a thread that kept it for a whole switch interval (one that never blocks: letting
+    it run more would only starve this one), and back towards the first pace after quick ones (a
+    request thread gives it back within a millisecond). One per worker thread, kept across batches."""
+
+    __slots__ = ("_every", "_first", "_left")
+
+    def __init__(self, every: int = YIELD_EVERY) -> None:
+        self._first = every
+        self._every = every
+        self._left = every
+
+    def step(self) -> None:
+        """Count one item done; every so many, hand the GIL over."""
+        self._left -= 1
+        if self._left > 0:
+            return
+        start = time.perf_counter()
+        let_others_run()
+        took = time.perf_counter() - start
+        if took > _HOGGED_S:
+            self._every = min(self._every * 2, YIELD_EVERY_MAX)
+        elif took < _QUICK_S:
+            self._every = max(self._every // 2, self._first)
+        self._left = self._every
 
 
 def start_daemon(target: Callable[..., Any], name: str) -> threading.Thread:

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Synchrono
 
 from otel_agents.api import _pricing as pricing
 from otel_agents.api._guard import attempt, contained
-from otel_agents.api._threads import YIELD_EVERY, let_others_run
+from otel_agents.api._threads import Pacer
 from otel_agents.sdk._batching import BatchWorker, SpanExportQueue, span_text_bytes
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
 from otel_agents.sdk.processors._normalise import Normaliser
@@ -73,6 +73,8 @@ class SpanChain(SynchronousMultiSpanProcessor):
             export_sizes=self._process,
         )
         self._shutdown_timeout = shutdown_timeout
+        # The chain's thread's GIL hand-overs, paced across its batches.
+        self._pacer = Pacer()
         self._stopped = False
         # Set once a reconfigure replaced this chain: what still arrives here is handed on to it.
         self._successor: SpanChain | None = None
@@ -162,9 +164,10 @@ class SpanChain(SynchronousMultiSpanProcessor):
         rewriters, unchanged, metrics = self._rewriters, self._unchanged, self._metrics
         out: list[ReadableSpan] = []
         out_sizes: list[int | None] | None = [] if sizes is not None else None
+        pacer = self._pacer if wake else None
         for i, ended in enumerate(spans):
-            if wake and i and not i % YIELD_EVERY:
-                let_others_run()
+            if pacer is not None and i:
+                pacer.step()
             span = ended
             if pricing.has_deferred():
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, cast
 
 import pytest
@@ -13,6 +14,7 @@ from opentelemetry.trace import SpanContext, TraceFlags
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
+from otel_agents.api import _threads
 from otel_agents.api._threads import YIELD_EVERY
 from otel_agents.sdk._batching import SpanExportQueue
 from otel_agents.sdk.processors import _chain, _span_metrics
@@ -234,8 +236,7 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
     chain = captured.telemetry.tracer_provider._active_span_processor
     metrics = chain._metrics
     yields: list[str] = []
-    monkeypatch.setattr(_chain, "let_others_run", lambda: yields.append("chain"))
-    monkeypatch.setattr(_span_metrics, "let_others_run", lambda: yields.append("drain"))
+    monkeypatch.setattr(_threads, "let_others_run", lambda: yields.append("yield"))
     held: list[ReadableSpan] = []
     monkeypatch.setattr(chain._stage, "put", lambda span, size=None: held.append(span))
     for i in range(10 * YIELD_EVERY):
@@ -243,6 +244,39 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
             pass
     metrics.drain()
     chain._process(held)  # as the chain's thread does with one batch
-    assert yields.count("chain") == 9
+    assert len(yields) == 9
+    yields.clear()
     metrics.drain()
-    assert yields.count("drain") == (10 * YIELD_EVERY - 1) // _span_metrics._DRAIN_YIELD_EVERY
+    assert len(yields) == (10 * YIELD_EVERY - 1) // _span_metrics._DRAIN_YIELD_EVERY
+
+
+def test_the_gil_is_handed_over_less_often_to_a_thread_that_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After each hand-over that another thread kept for a whole switch interval, the next comes
+    after twice as many items; each quick one halves the gap again, down to the first pace."""
+    item = [0]
+    hold = [0.0]
+    calls: list[int] = []
+
+    def hand_over() -> None:
+        calls.append(item[0])
+        time.sleep(hold[0])
+
+    monkeypatch.setattr(_threads, "let_others_run", hand_over)
+    quick = _threads.Pacer(16)
+    for i in range(1, 121):
+        item[0] = i
+        quick.step()
+    assert calls == [16, 32, 48, 64, 80, 96, 112]
+    calls.clear()
+    hold[0] = 0.006
+    paced = _threads.Pacer(16)
+    for i in range(1, 121):
+        item[0] = i
+        paced.step()
+    assert calls == [16, 48, 112]
+    calls.clear()
+    hold[0] = 0.0  # the thread that kept it now gives it back at once: the first pace returns
+    for i in range(121, 401):
+        item[0] = i
+        paced.step()
+    assert calls == [240, 304, 336, 352, 368, 384, 400]
