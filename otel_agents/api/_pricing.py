@@ -229,7 +229,7 @@ def cost_usd(
             return None
         flat = _flat_price(model, provider)
         if flat is not None:
-            return _flat_cost(flat, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+            return _flat_pricer(flat)(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
         from genai_prices import Usage
 
         usage = Usage(
@@ -244,21 +244,10 @@ def cost_usd(
         return None
 
 
-def _flat_cost(
-    flat: _FlatPrice, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
-) -> float:
-    uncached = max(input_tokens - cache_read - cache_write, 0)
-    return (
-        uncached * flat.input_mtok
-        + cache_read * (flat.cache_read_mtok or flat.input_mtok)
-        + cache_write * (flat.cache_write_mtok or flat.input_mtok)
-        + output_tokens * flat.output_mtok
-    ) / 1_000_000
-
-
+@functools.lru_cache(maxsize=512)
 def _flat_pricer(flat: _FlatPrice) -> Callable[[int, int, int, int], float]:
-    """``_flat_cost`` of ``flat`` with its prices bound as locals: the same sums in the same order,
-    so the same floats, for a caller pricing every LLM span it sees."""
+    """The cost function of ``flat``: uncached input, cache reads and writes (at the input price
+    when they have none) and output, per million tokens, with the prices bound as locals."""
     per_input, per_output = flat.input_mtok, flat.output_mtok
     per_read = flat.cache_read_mtok or per_input
     per_write = flat.cache_write_mtok or per_input
