@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
+import types
 from typing import Any, cast
 
 import pytest
@@ -237,6 +237,8 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
     metrics = chain._metrics
     yields: list[str] = []
     monkeypatch.setattr(_threads, "let_others_run", lambda: yields.append("yield"))
+    # Every hand-over quick, as a request thread makes it: a loaded machine cannot slow the pace.
+    monkeypatch.setattr(_threads, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
     held: list[ReadableSpan] = []
     monkeypatch.setattr(chain._stage, "put", lambda span, size=None: held.append(span))
     for i in range(10 * YIELD_EVERY):
@@ -256,10 +258,13 @@ def test_the_gil_is_handed_over_less_often_to_a_thread_that_keeps_it(monkeypatch
     item = [0]
     hold = [0.0]
     calls: list[int] = []
+    # A clock only the hand-overs move: on a loaded machine a real sleep(0) can itself take 5 ms.
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr(_threads, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
 
     def hand_over() -> None:
         calls.append(item[0])
-        time.sleep(hold[0])
+        clock.now += hold[0]
 
     monkeypatch.setattr(_threads, "let_others_run", hand_over)
     quick = _threads.Pacer(16)
