@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import report
-from otel_agents.sdk.processors._truncation import MARKER_RE
+from otel_agents.sdk.processors._truncation import marker_start
 
 AllowCallback = Callable[[str, str], bool]
 
@@ -133,9 +133,11 @@ _VALUE_RULES: Final[tuple[tuple[str, str, tuple[int, ...], tuple[_Literal, ...]]
     ("card_number", r"\b(?:\d[ -]?){12,18}\d\b", (0,), ()),
 )
 
-# (looked for in the lower-cased text, the literal, or the literal and its tail compiled): one
-# rule's gate. A pattern that starts with a literal is found by the regex engine's prefix scan.
-_Gate = tuple[tuple[bool, str | re.Pattern[str]], ...]
+# (looked for in the lower-cased text, the literal, the literal and its tail compiled or None): one
+# rule's gate. str.find looks for the literal before the tail's regex runs, from the first
+# occurrence on: a one-character literal ("A") is then a memchr (0.8 us over 4 KiB, where the
+# regex's scan took 4.5 us); a longer one costs what the regex's prefix scan did.
+_Gate = tuple[tuple[bool, str, re.Pattern[str] | None], ...]
 # A rule's separators (see _SEPARATORS) and its gate.
 _FullGate = tuple[tuple[str, ...], _Gate]
 
@@ -154,10 +156,10 @@ def _parts(literal: str) -> tuple[bool, str]:
 
 def _gate(literals: tuple[_Literal, ...]) -> _Gate:
     """A rule's literals as (in the lower-cased value, what to find)."""
-    gate: list[tuple[bool, str | re.Pattern[str]]] = []
+    gate: list[tuple[bool, str, re.Pattern[str] | None]] = []
     for literal, tail in literals:
         folded, text = _parts(literal)
-        gate.append((folded, text if tail is None else re.compile(re.escape(text) + f"(?:{tail})")))
+        gate.append((folded, text, None if tail is None else re.compile(re.escape(text) + f"(?:{tail})")))
     return tuple(gate)
 
 
@@ -182,12 +184,11 @@ def _passes(full: _FullGate, value: str, lower: str) -> bool:
     separators, gate = full
     if separators and not any(separator in value for separator in separators):
         return False
-    for folded, find in gate:
+    for folded, literal, with_tail in gate:
         text = lower if folded else value
-        if find.__class__ is str:
-            if find in text:
-                return True
-        elif find.search(text) is not None:  # type: ignore[union-attr]
+        at = text.find(literal)
+        # A match starts at an occurrence of the literal, so none starts before the first one.
+        if at >= 0 and (with_tail is None or with_tail.search(text, at) is not None):
             return True
     return False
 
@@ -321,11 +322,11 @@ class Redactor:
             return value
         if value.endswith(_TRUNCATED_END):
             # Truncation ran first: redact what was kept, and keep the marker saying how much went.
-            cut = MARKER_RE.search(value)
-            if cut is not None and cut.start() > 0:
-                body = value[: cut.start()]
+            cut = marker_start(value)
+            if cut > 0:
+                body = value[:cut]
                 redacted = self(key, body)
-                return value if redacted is body else redacted + value[cut.start() :]
+                return value if redacted is body else redacted + value[cut:]
         if self.is_secret_key(key):
             if value.startswith(_MARKER_PREFIX) or self._allowed(key, value):
                 return value

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
 import pytest
 
 import otel_agents as oa
 from otel_agents.api import _semconv as semconv
-from otel_agents.sdk.processors._truncation import Truncator
+from otel_agents.sdk.processors._truncation import BLOB, MARKER_RE, Truncator, marker_start, safe_cut
 
 
 def test_long_values_are_cut_with_marker() -> None:
@@ -49,3 +51,70 @@ def test_truncation_hostile_input_never_raises() -> None:
     t = Truncator(16)
     for value in ["é" * 10_000_000, "\U0001f600" * 100, ""]:
         assert len(t("k", value)) <= 16 + 40
+
+
+def _reference_cut(text: str, limit: int) -> str:
+    """safe_cut as first written: searches anchored at the end, quadratic in the window."""
+    kept = text[:limit]
+    window = kept[-BLOB:]
+    token = re.search(r"[\w+/=.~%-]*\Z", window)
+    assert token is not None
+    if token.start() > 0 or len(window) < BLOB:
+        kept = kept[: len(kept) - len(window) + token.start()]
+    digits = re.search(r"(?:\d{1,6}[ -])+\Z", kept[-BLOB:])
+    if digits is not None:
+        kept = kept[: len(kept) - len(kept[-BLOB:]) + digits.start()]
+    return kept
+
+
+def test_the_cut_backs_off_as_the_end_anchored_searches_do() -> None:
+    """On thousands of texts of tokens, digit groups, separators and other scripts, the cut keeps
+    what the end-anchored searches it replaces keep, at every limit."""
+    rnd = random.Random(20261202)
+    pieces = (
+        "a",
+        "Z9",
+        "sk-",
+        "/",
+        "=",
+        ".",
+        "~",
+        "%",
+        "-",
+        " ",
+        "1234",
+        "4111 ",
+        "12-",
+        "\n",
+        "é",
+        ",",
+        "_",
+    )
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 60))) for _ in range(4000)]
+    texts += ["x" * n for n in range(60, 140)] + ["4111 1111 1111 " * 8]
+    mismatches = [
+        (text, limit)
+        for text in texts
+        for limit in (16, 17, 40, 63, 64, 65, 100)
+        if safe_cut(text, limit) != _reference_cut(text, limit)
+    ]
+    assert not mismatches, mismatches[:3]
+
+
+def test_the_marker_is_found_only_where_it_ends_the_value() -> None:
+    """The marker's start is where the end-anchored marker pattern matches, or -1 when it does not."""
+    marker = semconv.TRUNCATED_MARKER.format(12)
+    cases = [
+        "body" + marker,
+        marker,
+        marker + marker,
+        "...[truncated x" + marker,
+        "body" + marker + "tail",
+        "body...[truncated  chars]",
+        "body...[truncated 12 chars]\n",
+        semconv.TRUNCATED_MARKER.split("{")[0] * 3,
+        "",
+    ]
+    for value in cases:
+        found = MARKER_RE.search(value)
+        assert marker_start(value) == (found.start() if found else -1), value
