@@ -39,6 +39,10 @@ YIELD_EVERY_MAX: Final = 512
 # out; one this short, to none, or to one that soon blocked (a request's).
 _HOGGED_S: Final = 0.004
 _QUICK_S: Final = 0.0005
+# Work between two hand-overs, at least. A hand-over sleeps as long as the kernel's timer slack
+# (sleep(0) took 60-100 us here): one every 16 spans kept the chain's thread asleep for a third of
+# its time, which a flush waits out; a request now waits at most about this long for the GIL.
+SLICE_S: Final = 0.0005
 
 
 def let_others_run() -> None:
@@ -46,32 +50,44 @@ def let_others_run() -> None:
 
     A background thread working through a batch keeps the GIL until the interpreter's switch
     interval (5 ms) forces it out: every request that becomes ready meanwhile waits that long, which
-    was the web benches' p99 at one connection. Called every ``YIELD_EVERY`` items, a sleep(0)
-    releases it at once, and costs a system call."""
+    was the web benches' p99 at one connection. A sleep(0) releases it at once; it costs a system
+    call and a sleep of the kernel's timer slack, in which the waiting thread takes the GIL (a bare
+    release, sched_yield or a zero select, is retaken before a thread on another core wakes)."""
     time.sleep(0)
 
 
 class Pacer:
-    """Hands the GIL over every few items a thread works through: half as often after each
+    """Hands the GIL over every few items a thread works through, once it has worked a slice
+    (``SLICE_S``) since the last hand-over or the start of its run: half as often after each
     hand-over to a thread that kept it for a whole switch interval (one that never blocks: letting
     it run more would only starve this one), and back towards the first pace after quick ones (a
     request thread gives it back within a millisecond). One per worker thread, kept across batches."""
 
-    __slots__ = ("_every", "_first", "_left")
+    __slots__ = ("_every", "_first", "_left", "_since")
 
     def __init__(self, every: int = YIELD_EVERY) -> None:
         self._first = every
         self._every = every
         self._left = every
+        self._since = 0.0
+
+    def begin(self) -> None:
+        """Start a run of work (a batch after a wait): the first hand-over is a slice away."""
+        self._since = time.perf_counter()
+        self._left = self._every
 
     def step(self) -> None:
-        """Count one item done; every so many, hand the GIL over."""
+        """Count one item done; every so many, hand the GIL over if a slice of work has passed."""
         self._left -= 1
         if self._left > 0:
             return
+        self._left = self._every
         start = time.perf_counter()
+        if start - self._since < SLICE_S:
+            return
         let_others_run()
-        took = time.perf_counter() - start
+        self._since = time.perf_counter()
+        took = self._since - start
         if took > _HOGGED_S:
             self._every = min(self._every * 2, YIELD_EVERY_MAX)
         elif took < _QUICK_S:

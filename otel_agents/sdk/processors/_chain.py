@@ -165,6 +165,8 @@ class SpanChain(SynchronousMultiSpanProcessor):
         out: list[ReadableSpan] = []
         out_sizes: list[int | None] | None = [] if sizes is not None else None
         pacer = self._pacer if wake else None
+        if pacer is not None:
+            pacer.begin()
         for i, ended in enumerate(spans):
             if pacer is not None and i:
                 pacer.step()

@@ -237,8 +237,12 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
     metrics = chain._metrics
     yields: list[str] = []
     monkeypatch.setattr(_threads, "let_others_run", lambda: yields.append("yield"))
-    # Every hand-over quick, as a request thread makes it: a loaded machine cannot slow the pace.
-    monkeypatch.setattr(_threads, "time", types.SimpleNamespace(perf_counter=lambda: 0.0))
+    # A clock that moves two slices of work at every read, no hand-over kept for a switch
+    # interval: a loaded machine cannot slow the pace.
+    clock = iter(range(10**9))
+    monkeypatch.setattr(
+        _threads, "time", types.SimpleNamespace(perf_counter=lambda: next(clock) * 2 * _threads.SLICE_S)
+    )
     held: list[ReadableSpan] = []
     monkeypatch.setattr(chain._stage, "put", lambda span, size=None: held.append(span))
     for i in range(10 * YIELD_EVERY):
@@ -266,22 +270,52 @@ def test_the_gil_is_handed_over_less_often_to_a_thread_that_keeps_it(monkeypatch
         calls.append(item[0])
         clock.now += hold[0]
 
+    def step(pacer: _threads.Pacer) -> None:
+        clock.now += _threads.SLICE_S / 15  # items long enough that every 16th ends a slice
+        pacer.step()
+
     monkeypatch.setattr(_threads, "let_others_run", hand_over)
     quick = _threads.Pacer(16)
     for i in range(1, 121):
         item[0] = i
-        quick.step()
+        step(quick)
     assert calls == [16, 32, 48, 64, 80, 96, 112]
     calls.clear()
     hold[0] = 0.006
     paced = _threads.Pacer(16)
     for i in range(1, 121):
         item[0] = i
-        paced.step()
+        step(paced)
     assert calls == [16, 48, 112]
     calls.clear()
     hold[0] = 0.0  # the thread that kept it now gives it back at once: the first pace returns
     for i in range(121, 401):
         item[0] = i
-        paced.step()
+        step(paced)
     assert calls == [240, 304, 336, 352, 368, 384, 400]
+
+
+def test_the_gil_is_handed_over_only_after_a_slice_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items quicker than a slice in all are worked through without a hand-over (each one sleeps
+    the kernel's timer slack); the first comes once a slice has passed since the run began."""
+    item = [0]
+    calls: list[int] = []
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr(_threads, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
+    monkeypatch.setattr(_threads, "let_others_run", lambda: calls.append(item[0]))
+    pacer = _threads.Pacer(16)
+    clock.now = 100.0  # a thread that waited long before its first run: the wait is no work
+    pacer.begin()
+    for i in range(1, 2001):
+        item[0] = i
+        clock.now += 1e-6  # 1 us an item: a slice is 500 items, checked every 16
+        pacer.step()
+    assert calls == [512, 1024, 1536]
+    calls.clear()
+    clock.now += 10.0  # idle between two batches
+    pacer.begin()
+    for i in range(1, 257):
+        item[0] = i
+        clock.now += 1e-6
+        pacer.step()
+    assert calls == []

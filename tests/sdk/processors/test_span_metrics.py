@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
 import otel_agents as oa
@@ -144,3 +144,137 @@ def test_pending_records_are_nothing_the_garbage_collector_walks(pipeline: Any) 
     assert len(pending) == 100
     assert all(_atoms_only(record) for record in pending)
     metrics.drain()
+
+
+def _metric_state(reader: InMemoryMetricReader, sink: Any) -> dict[tuple[Any, ...], Any]:
+    """Every counter's and span histogram's series, by metric name and label set."""
+    state: dict[tuple[Any, ...], Any] = {}
+    data = reader.get_metrics_data()
+    metrics = (
+        [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics] if data else []
+    )
+    for metric in [*metrics, *sink.metrics()]:
+        for point in metric.data.data_points:
+            key = (metric.name, tuple(sorted(point.attributes.items())))
+            if hasattr(point, "bucket_counts"):
+                state[key] = (
+                    point.count,
+                    pytest.approx(point.sum),
+                    tuple(point.bucket_counts),
+                    point.min,
+                    point.max,
+                )
+            else:
+                state[key] = pytest.approx(point.value)
+    return state
+
+
+def _random_spans(rnd: Any, n: int) -> list[Any]:
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+    from opentelemetry.trace import SpanContext, Status, StatusCode
+
+    scopes = [
+        InstrumentationScope(semconv.SCOPE_NAME),
+        InstrumentationScope("opentelemetry.instrumentation.openai_v2"),
+        InstrumentationScope("other"),
+        None,
+    ]
+    ops = [
+        semconv.OP_EXECUTE_TOOL,
+        semconv.OP_INVOKE_AGENT,
+        semconv.OP_INVOKE_WORKFLOW,
+        semconv.OP_CHAT,
+        semconv.OP_PLAN,
+        "embeddings",
+        None,
+    ]
+    spans = []
+    for i in range(n):
+        attrs: dict[str, Any] = {}
+        op = rnd.choice(ops)
+        if op is not None:
+            attrs[semconv.GEN_AI_OPERATION_NAME] = op
+        for key, choices in (
+            (semconv.GEN_AI_TOOL_NAME, ["search", "crm"]),
+            (semconv.GEN_AI_AGENT_NAME, ["a", "b"]),
+            (semconv.GEN_AI_WORKFLOW_NAME, ["wf"]),
+            (semconv.GEN_AI_REQUEST_MODEL, ["gpt-4o", "claude"]),
+            (semconv.GEN_AI_PROVIDER_NAME, ["openai"]),
+            (semconv.SERVER_PORT, [443, 8080]),
+            (semconv.ERROR_TYPE, ["Timeout"]),
+            (semconv.ROUTE_SOURCE, ["a"]),
+            (semconv.ROUTE_TARGET, ["b"]),
+            (semconv.LEGACY_ROUTE_SOURCE, ["b"]),
+            (semconv.GEN_AI_USAGE_INPUT_TOKENS, [0, 7, 120, True, "9"]),
+            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, [3, 40]),
+            (semconv.COST_USD, [0.0, 0.25, 1e-6, 3]),
+            (semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, [0.02, 1.5]),
+            (semconv.DUPLICATE_OF, [f"{i:016x}"]),
+        ):
+            if rnd.random() < (0.05 if key == semconv.DUPLICATE_OF else 0.4):
+                attrs[key] = rnd.choice(choices)
+        start = rnd.randrange(10**12)
+        code = StatusCode.ERROR if rnd.random() < 0.3 else StatusCode.UNSET
+        spans.append(
+            ReadableSpan(
+                name="s",
+                context=SpanContext(1, i + 1, False),
+                attributes=attrs,
+                status=Status(code),
+                start_time=start,
+                end_time=start + rnd.randrange(10**10),
+                instrumentation_scope=rnd.choice(scopes),
+            )
+        )
+    return spans
+
+
+def test_a_drain_of_many_records_what_one_drain_per_span_records() -> None:
+    """Records drained together, grouped by what decides their series, give every counter and
+    histogram series the values that draining them one at a time gives, drops included."""
+    import random
+
+    from otel_agents.sdk._span_histograms import SpanHistograms
+
+    spans = _random_spans(random.Random(20261202), 3000)
+    states, drops = [], []
+    for one_by_one in (True, False):
+        stats.reset()
+        reader = InMemoryMetricReader()
+        histograms = SpanHistograms()
+        sink = histograms.sink(AggregationTemporality.CUMULATIVE)
+        processor = SpanMetricsProcessor(
+            MeterProvider(metric_readers=[reader]).get_meter("m"), histograms=histograms, max_series=10_000
+        )
+        for span in spans:
+            processor.note(span)
+            if one_by_one:
+                processor.drain()
+        processor.drain()
+        states.append(_metric_state(reader, sink))
+        drops.append(stats.drops())
+    assert states[0] == states[1]
+    assert len(states[0]) > 50  # the corpus reaches many series
+    assert drops[0] == drops[1]
+
+
+def test_overflowing_records_are_each_counted_when_drained_together() -> None:
+    """Past the series cap, every record of a kind drained in one go is counted as an overflow drop."""
+    stats.reset()
+    processor = SpanMetricsProcessor(
+        MeterProvider(metric_readers=[InMemoryMetricReader()]).get_meter("m"), max_series=2
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("t")
+    for i in range(4):
+        for _ in range(300):  # more than one chunk of a kind
+            attrs = {
+                semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
+                semconv.GEN_AI_TOOL_NAME: f"t{i}",
+            }
+            tracer.start_span("x", attributes=attrs).end()
+    assert processor.drain() == 1200
+    # Tool duration and calls each admit t0 and t1; the 600 records of t2 and t3 overflow both.
+    assert stats.drops()["metrics.cardinality_overflow"] == 1200
