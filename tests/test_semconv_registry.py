@@ -13,7 +13,13 @@ from otel_agents.api import _semconv as semconv
 
 REGISTRY = Path(__file__).parents[1] / "semconv" / "registry"
 # Names in the semconv module that are not attribute keys or metric names.
-NOT_KEYS = {"SCOPE_NAME", "EVENT_LOGGER", "ALERT_SCOPE", "ALERT_EVENT"}  # scopes, an event name
+NOT_KEYS = {
+    "SCOPE_NAME",
+    "FLASK_SCOPE_NAME",
+    "EVENT_LOGGER",
+    "ALERT_SCOPE",
+    "ALERT_EVENT",
+}  # scopes, an event name
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "int": (int,),

@@ -17,6 +17,8 @@ from opentelemetry.semconv.attributes import server_attributes as _server
 from opentelemetry.semconv.attributes import service_attributes as _service
 from opentelemetry.semconv.attributes import telemetry_attributes as _telemetry
 from opentelemetry.semconv.attributes import url_attributes as _url
+from opentelemetry.semconv.attributes import user_agent_attributes as _user_agent
+from opentelemetry.semconv.metrics import http_metrics as _http_metrics
 from opentelemetry.semconv.schemas import Schemas as _Schemas
 
 # --- upstream general attribute keys ---------------------------------------------------------
@@ -29,6 +31,20 @@ DEPLOYMENT_ENVIRONMENT_NAME: Final = _deployment.DEPLOYMENT_ENVIRONMENT_NAME
 SERVER_ADDRESS: Final = _server.SERVER_ADDRESS
 SERVER_PORT: Final = _server.SERVER_PORT
 URL_FULL: Final = _url.URL_FULL
+# Our Flask server spans (integrations/_flask_native.py), in the stable HTTP conventions.
+HTTP_REQUEST_METHOD: Final = _http.HTTP_REQUEST_METHOD
+HTTP_REQUEST_METHOD_ORIGINAL: Final = _http.HTTP_REQUEST_METHOD_ORIGINAL
+HTTP_RESPONSE_STATUS_CODE: Final = _http.HTTP_RESPONSE_STATUS_CODE
+HTTP_ROUTE: Final = _http.HTTP_ROUTE
+URL_SCHEME: Final = _url.URL_SCHEME
+URL_PATH: Final = _url.URL_PATH
+URL_QUERY: Final = _url.URL_QUERY
+NETWORK_PROTOCOL_VERSION: Final = _network.NETWORK_PROTOCOL_VERSION
+USER_AGENT_ORIGINAL: Final = _user_agent.USER_AGENT_ORIGINAL
+METRIC_HTTP_SERVER_DURATION: Final = _http_metrics.HTTP_SERVER_REQUEST_DURATION
+# A method HTTP does not define, as the conventions spell it, and the name of a span it names.
+HTTP_METHOD_OTHER: Final = "_OTHER"
+HTTP_SPAN_NAME_OTHER: Final = "HTTP"
 NET_PEER_NAME: Final = _net_old.NET_PEER_NAME  # deprecated: read from HTTP client spans, never written
 HTTP_URL: Final = _http_old.HTTP_URL  # deprecated: read from HTTP client spans, never written
 EXCEPTION_TYPE: Final = _exception.EXCEPTION_TYPE
@@ -299,6 +315,8 @@ DEFAULT_OPT_IN: Final = f"{OPT_IN_HTTP},{OPT_IN_GEN_AI_LATEST}"
 
 # --- the tracer / meter / logger scope ------------------------------------------------------
 SCOPE_NAME: Final = "otel_agents"
+# Our Flask request spans: a scope of their own, so the chain stamps them as it does other libraries'.
+FLASK_SCOPE_NAME: Final = "otel_agents.flask"
 # The last core semantic-conventions release that defines GenAI (semantic-conventions-genai
 # refers to it for server.*, error.*); the GenAI repository publishes no schema of its own.
 SCHEMA_URL: Final = _Schemas.V1_41_1.value

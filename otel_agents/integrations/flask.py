@@ -1,4 +1,4 @@
-"""``setup_monitoring(app)`` for Flask: contrib tracing, ``/health``, ``/metrics`` and request ids."""
+"""``setup_monitoring(app)`` for Flask: request spans, ``/health``, ``/metrics`` and request ids."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from otel_agents.api._guard import never_raise
 from otel_agents.integrations import prometheus
+from otel_agents.integrations._flask_native import instrument
 from otel_agents.integrations._request import HEADER, request_context, request_id_from
 from otel_agents.integrations._setup import (
     Monitoring,
@@ -39,9 +40,14 @@ def setup_monitoring(
     health_path: str | None = "/health",
     metrics_path: str | None = "/metrics",
     excluded_urls: Sequence[str] = (),
+    native_http: bool = True,
     **options: Any,
 ) -> Monitoring:
-    """Instrument ``app`` once; add ``/health``, ``/metrics``, request ids; ``options`` go to configure()."""
+    """Instrument ``app`` once; add ``/health``, ``/metrics``, request ids; ``options`` go to configure().
+
+    Requests are traced by our own hooks (``_flask_native``), or with ``native_http=False`` by the
+    contrib ``FlaskInstrumentor``; under opentelemetry-instrument by the instrumentor it installed.
+    """
     existing = app.extensions.get(_EXTENSION_KEY)
     if isinstance(existing, Monitoring):
         return existing
@@ -54,12 +60,15 @@ def setup_monitoring(
             *excluded_url_patterns((health_path, metrics_path)),
             *excluded_urls,
         ]
-        FlaskInstrumentor.instrument_app(  # type: ignore[no-untyped-call]
-            app,
-            tracer_provider=telemetry.tracer_provider,
-            meter_provider=telemetry.meter_provider,
-            excluded_urls=",".join(patterns),
-        )
+        if native_http:
+            instrument(app, telemetry, patterns)
+        else:
+            FlaskInstrumentor.instrument_app(  # type: ignore[no-untyped-call]
+                app,
+                tracer_provider=telemetry.tracer_provider,
+                meter_provider=telemetry.meter_provider,
+                excluded_urls=",".join(patterns),
+            )
     # Registered after the instrumentor's hooks: the server span exists when ours run.
     app.before_request(_enter_request)
     app.after_request(_add_header)

@@ -195,11 +195,14 @@ def test_respawned_worker_after_master_exported(tmp_path: Path, receiver: Receiv
         OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
         OTEL_METRIC_EXPORT_INTERVAL="300",
         OTEL_AGENTS_SHUTDOWN_TIMEOUT="2",
+        # Process metrics: something for every process to export while no request comes, the master too.
+        OTEL_AGENTS_SYSTEM_METRICS="true",
     )
     server = servers(_argv("gunicorn-sync-preload", port), env, port).start()
     assert server.proc is not None
-    # The master's periodic reader has exported (its connection is pooled) before the respawn.
-    wait_for(lambda: len(receiver.metrics) >= 2 * (WORKERS + 1))
+    # The master's periodic reader has exported (its connection is pooled) before the respawn: one
+    # process more than the workers has sent its metrics.
+    wait_for(lambda: len(receiver.metric_instance_ids("process.cpu.time")) >= WORKERS + 1)
     originals = set(_children(server.proc.pid))
     for pid in originals:
         os.kill(pid, signal.SIGKILL)

@@ -11,7 +11,7 @@ from typing import Any, Final
 from opentelemetry import context as otel_context
 from opentelemetry.metrics import CallbackOptions, Counter, Meter, Observation
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
@@ -34,6 +34,8 @@ _BUCKETS: Final = {
     semconv.OP_INVOKE_AGENT: AGENT_DURATION_BUCKETS,
     semconv.OP_EXECUTE_TOOL: DURATION_BUCKETS,
 }
+# The boundaries the HTTP conventions advise for http.server.request.duration.
+HTTP_DURATION_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 TOKEN_BUCKETS: Final = (
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 )  # fmt: skip
@@ -81,6 +83,16 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
 )
 _SERIES_FIELDS: Final = _WANTED.index(semconv.DUPLICATE_OF)
+# What an HTTP server span of ours (integrations/_flask_native.py) records under, all chosen by
+# the server: the method is "_OTHER" unless HTTP defines it, the route is a template.
+_HTTP_WANTED: Final[tuple[str, ...]] = (
+    semconv.HTTP_REQUEST_METHOD,
+    semconv.URL_SCHEME,
+    semconv.HTTP_ROUTE,
+    semconv.HTTP_RESPONSE_STATUS_CODE,
+    semconv.NETWORK_PROTOCOL_VERSION,
+    semconv.ERROR_TYPE,
+)
 # Where _record finds each value it reads in a pending record's values.
 _I_OPERATION: Final = _WANTED.index(semconv.GEN_AI_OPERATION_NAME)
 _I_INPUT_TOKENS: Final = _WANTED.index(semconv.GEN_AI_USAGE_INPUT_TOKENS)
@@ -102,11 +114,13 @@ _DURATION_METRIC: Final = {
 
 # One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, whether
 # it failed, and whether the span's library records gen_ai.client.token.usage and
-# .operation.duration itself. Only atoms (no Status object): the collector untracks such tuples, so
+# .operation.duration itself (``_HTTP`` instead, and values for ``_HTTP_WANTED``, for one of our
+# HTTP server spans). Only atoms (no Status object): the collector untracks such tuples, so
 # a full collection does not walk the thousands that wait for the next drain (16,384 records that
 # held a Status added 5 ms to each full collection here).
-_Pending = tuple[tuple[Any, ...], int | None, int | None, bool, tuple[bool, bool]]
+_Pending = tuple[tuple[Any, ...], int | None, int | None, bool, tuple[bool, bool] | None]
 _OURS: Final = (False, False)
+_HTTP: Final = None
 # Records a drain works through between two hand-overs of the GIL (a record costs a few us).
 _DRAIN_YIELD_EVERY: Final = 32
 # Records of one kind recorded together at most (about 0.3 us each).
@@ -182,6 +196,7 @@ class SpanMetricsProcessor(SpanProcessor):
         self._first_chunk = histogram(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, "s", DURATION_BUCKETS)
         self._client_duration = histogram(semconv.METRIC_CLIENT_OPERATION_DURATION, "s", DURATION_BUCKETS)
         self._tokens = histogram(semconv.METRIC_CLIENT_TOKEN_USAGE, "{token}", TOKEN_BUCKETS)
+        self._http_duration = histogram(semconv.METRIC_HTTP_SERVER_DURATION, "s", HTTP_DURATION_BUCKETS)
         self._calls = meter.create_counter(semconv.METRIC_CALLS, unit="{call}")
         self._errors = meter.create_counter(semconv.METRIC_ERRORS, unit="{error}")
         self._routes = meter.create_counter(semconv.METRIC_ROUTE_DECISIONS, unit="{decision}")
@@ -212,6 +227,9 @@ class SpanMetricsProcessor(SpanProcessor):
             and semconv.ROUTE_SOURCE not in attrs
             and semconv.LEGACY_ROUTE_SOURCE not in attrs
         ):
+            scope = span._instrumentation_scope
+            if scope is not None and scope.name == semconv.FLASK_SCOPE_NAME and span._kind is SpanKind.SERVER:
+                self._note_request(span, attrs)
             return
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
@@ -224,6 +242,14 @@ class SpanMetricsProcessor(SpanProcessor):
         upstream = _OURS if name == semconv.SCOPE_NAME else upstream_client_metrics(name)
         failed = span._status.status_code is StatusCode.ERROR
         self._pending.append((values, span._start_time, span._end_time, failed, upstream))
+
+    def _note_request(self, span: ReadableSpan, attrs: Mapping[str, Any]) -> None:
+        """Queue the duration of one of our HTTP server spans and the labels it records under."""
+        if len(self._pending) >= self._max_pending:
+            stats.count_drop("metrics.pending_full")
+            return
+        values = tuple(map(attrs.get, _HTTP_WANTED))
+        self._pending.append((values, span._start_time, span._end_time, False, _HTTP))
 
     def drain_if_many(self) -> None:
         """Record the queued spans now if there are many (the chain's thread calls it after a batch)."""
@@ -252,10 +278,13 @@ class SpanMetricsProcessor(SpanProcessor):
                     pacer.step()
                 n += 1
                 values = record[0]
-                if values[_SERIES_FIELDS] is not None:
+                if record[4] is _HTTP:
+                    key: tuple[Any, ...] = (values, False, _HTTP)
+                elif values[_SERIES_FIELDS] is not None:
                     # Another span describes the same model call and is counted instead.
                     continue
-                key = (values[:_SERIES_FIELDS], record[3], record[4])
+                else:
+                    key = (values[:_SERIES_FIELDS], record[3], record[4])
                 try:
                     group = alike.get(key)
                 except TypeError:  # an unhashable foreign value: a kind of its own
@@ -283,10 +312,23 @@ class SpanMetricsProcessor(SpanProcessor):
 
     def _guarded(self, records: list[_Pending], sums: _Sums, gathered: _Gathered) -> None:
         try:
-            self._record(records, sums, gathered)
+            if records[0][4] is _HTTP:
+                self._record_requests(records, gathered)
+            else:
+                self._record(records, sums, gathered)
         except Exception as exc:  # the guard's body: a context manager per kind costs more
             if not contained("processor.metrics.record", exc):
                 raise
+
+    def _record_requests(self, records: list[_Pending], gathered: _Gathered) -> None:
+        """Record the durations of HTTP server spans that share their labels."""
+        values = records[0][0]
+        labels = tuple(
+            (key, value) for key, value in zip(_HTTP_WANTED, values, strict=True) if value is not None
+        )
+        labels = self._cardinality.labels(semconv.METRIC_HTTP_SERVER_DURATION, labels, len(records))
+        durations = [max((end_ns or 0) - (start_ns or 0), 0) / 1e9 for _, start_ns, end_ns, _, _ in records]
+        _gather(gathered, self._http_duration, labels, durations)
 
     def _add(
         self, sums: _Sums, counter: Counter, metric: str, labels: Labels, amounts: Sequence[float]
@@ -300,8 +342,11 @@ class SpanMetricsProcessor(SpanProcessor):
 
     def _record(self, records: list[_Pending], sums: _Sums, gathered: _Gathered) -> None:
         """Record ``records``, which share every value that decides a series."""
+        values, _, _, failed, upstream = records[0]
+        assert upstream is not _HTTP  # _guarded sends those to _record_requests
+        durations = [max((end_ns or 0) - (start_ns or 0), 0) / 1e9 for _, start_ns, end_ns, _, _ in records]
         # Values are read by their index in _WANTED: no dict of the span's values per record.
-        values, _, _, failed, (upstream_tokens, upstream_duration) = records[0]
+        upstream_tokens, upstream_duration = upstream
         ones = [1] * len(records)
         card = self._cardinality.labels
         source = values[_I_ROUTE_SOURCE]
@@ -330,7 +375,6 @@ class SpanMetricsProcessor(SpanProcessor):
             with_error = (*base, (semconv.ERROR_TYPE, str(error) if error is not None else "_OTHER"))
         else:
             with_error = base
-        durations = [max((end_ns or 0) - (start_ns or 0), 0) / 1e9 for _, start_ns, end_ns, _, _ in records]
         histogram = self._durations.get(op)
         if histogram is not None:
             _gather(gathered, histogram, card(op, with_error, len(records)), durations)
