@@ -24,7 +24,9 @@ from otel_agents.api._guard import contained
 from otel_agents.api._version import __version__
 from otel_agents.sdk._configure import Telemetry
 
-_G_KEY: Final = "_otel_agents_server_span"
+# Where a request's span and context token wait for its teardown: in its WSGI environ, which is
+# the request's own (``flask.g`` is the app context's, shared by a request made inside another).
+_ENVIRON_KEY: Final = "otel_agents.server_span"
 # The methods HTTP defines (RFC 9110, RFC 5789, the QUERY draft); any other is "_OTHER", as the
 # conventions ask: a client must not mint span names or metric series.
 _METHODS: Final = frozenset(
@@ -67,7 +69,9 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
             environ = flask.request.environ
             if skip is not None and skip.search(_url(environ)) is not None:
                 return
-            parent = propagate.extract(environ, getter=_GETTER)
+            # On top of the current context: a server thread's is empty, and a request the app
+            # makes to itself inside a view is the child of the view's span.
+            parent = propagate.extract(environ, context=otel_context.get_current(), getter=_GETTER)
             rule = flask.request.url_rule
             route = rule.rule if rule is not None else None
             attributes, method = _request_attributes(environ, route)
@@ -76,14 +80,14 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
             )
             span = tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
             token = otel_context.attach(trace.set_span_in_context(span, parent))
-            setattr(flask.g, _G_KEY, (span, token))
+            environ[_ENVIRON_KEY] = (span, token)
         except Exception as exc:
             if not contained("integrations.flask.request_start", exc):
                 raise
 
     def note_response(response: flask.Response) -> flask.Response:
         try:
-            bound = getattr(flask.g, _G_KEY, None)
+            bound = flask.request.environ.get(_ENVIRON_KEY)
             if bound is not None:
                 _set_status(bound[0], response.status_code)
         except Exception as exc:
@@ -93,10 +97,9 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
 
     def end_span(exc: BaseException | None) -> None:
         try:
-            bound = getattr(flask.g, _G_KEY, None)
+            bound = flask.request.environ.pop(_ENVIRON_KEY, None)
             if bound is None:
                 return
-            delattr(flask.g, _G_KEY)
             span, token = bound
             if exc is not None:
                 span.record_exception(exc)

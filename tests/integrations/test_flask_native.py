@@ -164,3 +164,26 @@ def test_hostile_request_lines_and_headers_never_break_a_request(make_pipeline: 
     assert not stats.errors()
     ports = {s.attributes.get(semconv.SERVER_PORT) for s in servers}
     assert ports <= {None, 8080}
+
+
+def test_a_hook_that_answers_first_and_a_request_inside_a_request_are_each_traced(make_pipeline: Any) -> None:
+    """A before-request hook of the app that answers by itself still gets its request's span ended,
+    and a request the app makes to itself inside a view gets a span of its own, a child of the first."""
+    app, captured = _app(make_pipeline)
+
+    @app.before_request
+    def deny() -> Any:
+        return ("no", 401) if flask.request.path == "/items/7" else None
+
+    @app.get("/outer")
+    def outer() -> str:
+        return app.test_client().get("/items/3").get_data(as_text=True)
+
+    client = app.test_client()
+    assert client.get("/items/7").status_code == 401
+    assert client.get("/outer").status_code == 200
+    spans = {s.attributes[semconv.URL_PATH]: s for s in _server_spans(captured)}
+    assert spans["/items/7"].attributes[semconv.HTTP_RESPONSE_STATUS_CODE] == 401
+    assert spans["/items/3"].parent.span_id == spans["/outer"].context.span_id
+    assert spans["/outer"].attributes[semconv.HTTP_RESPONSE_STATUS_CODE] == 200
+    assert not stats.errors()
