@@ -317,6 +317,8 @@ DEFAULT_OPT_IN: Final = f"{OPT_IN_HTTP},{OPT_IN_GEN_AI_LATEST}"
 SCOPE_NAME: Final = "otel_agents"
 # Our Flask request spans: a scope of their own, so the chain stamps them as it does other libraries'.
 FLASK_SCOPE_NAME: Final = "otel_agents.flask"
+# FastAPI's own request spans (FastAPI 0.165+ telemetry).
+FASTAPI_SCOPE_NAME: Final = "fastapi"
 # The last core semantic-conventions release that defines GenAI (semantic-conventions-genai
 # refers to it for server.*, error.*); the GenAI repository publishes no schema of its own.
 SCHEMA_URL: Final = _Schemas.V1_41_1.value

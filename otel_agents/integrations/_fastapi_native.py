@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
+from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.sdk._configure import Telemetry
 
@@ -39,6 +40,11 @@ def use_native(
     config["logger_provider"] = telemetry.logger_provider
     config["operation_spans"] = operation_spans
     config["exclude"] = _excluder(excluded, config.get("exclude"))
+    if telemetry.span_metrics is not None:
+        # Its request duration comes from its SERVER span, with the span-derived metrics, instead
+        # of two instruments recorded per request (http.server.active_requests goes with them).
+        config["metrics"] = False
+        telemetry.span_metrics.derive_http_from(semconv.FASTAPI_SCOPE_NAME)
 
 
 def _excluder(

@@ -63,6 +63,8 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
         semconv.FLASK_SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL
     )
     skip = re.compile("|".join(excluded)) if excluded else None
+    if telemetry.span_metrics is not None:
+        telemetry.span_metrics.derive_http_from(semconv.FLASK_SCOPE_NAME)
 
     def start_span() -> None:
         try:

@@ -85,3 +85,27 @@ def test_native_http_false_uses_contrib(pipeline: Any) -> None:
     server = [s for s in spans if s.kind.name == "SERVER"]
     assert len(server) == 1
     assert server[0].instrumentation_scope.name == "opentelemetry.instrumentation.fastapi"
+
+
+def test_the_request_duration_comes_from_the_span_not_from_instruments_per_request(pipeline: Any) -> None:
+    """FastAPI's own per-request instruments are off: http.server.request.duration is derived from
+    its SERVER spans (failures under error.type), once per request, and http.server.active_requests
+    is not recorded; an app that makes no agent span still has the duration."""
+    app = FastAPI()
+
+    @app.get("/ping/{n}")
+    async def ping(n: int) -> dict[str, int]:
+        if n == 0:
+            raise RuntimeError("boom")
+        return {"n": n}
+
+    setup_monitoring(app)
+    assert app._telemetry["metrics"] is False  # type: ignore[attr-defined]
+    _requests(pipeline, app, *[f"/ping/{i % 3}" for i in range(30)])
+    points = pipeline.metric_points("http.server.request.duration")
+    assert sum(p.count for p in points) == 30
+    by_status = {p.attributes["http.response.status_code"]: p for p in points}
+    assert by_status[200].count == 20 and by_status[200].attributes["http.route"] == "/ping/{n}"
+    assert by_status[500].count == 10 and by_status[500].attributes["error.type"] == "RuntimeError"
+    assert all(p.attributes["url.scheme"] == "http" for p in points)
+    assert not pipeline.metric_points("http.server.active_requests")

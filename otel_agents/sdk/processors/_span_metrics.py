@@ -177,11 +177,16 @@ class SpanMetricsProcessor(SpanProcessor):
         # GIL hand-overs while draining (under the lock: one drain at a time).
         self._pacer = Pacer(_DRAIN_YIELD_EVERY)
         self._cardinality = _Cardinality(max_series)
+        # Scopes whose SERVER spans give http.server.request.duration: ours, and a framework's whose
+        # own per-request instruments an integration switched off (see derive_http_from).
+        self._http_scopes: frozenset[str] = frozenset()
 
         # Histograms go to ``histograms`` when configure() gives it (every exporter takes the points
         # it makes, see _span_histograms), else into the SDK's instruments.
-        def histogram(name: str, unit: str, bounds: tuple[float, ...]) -> _Record:
-            if histograms is not None:
+        def histogram(
+            name: str, unit: str, bounds: tuple[float, ...], *, pre_aggregated: bool = True
+        ) -> _Record:
+            if histograms is not None and pre_aggregated:
                 return partial(histograms.record, HistogramSpec(name, unit, bounds))
             instrument = meter.create_histogram(name, unit=unit, explicit_bucket_boundaries_advisory=bounds)
 
@@ -196,7 +201,11 @@ class SpanMetricsProcessor(SpanProcessor):
         self._first_chunk = histogram(semconv.METRIC_CLIENT_TIME_TO_FIRST_CHUNK, "s", DURATION_BUCKETS)
         self._client_duration = histogram(semconv.METRIC_CLIENT_OPERATION_DURATION, "s", DURATION_BUCKETS)
         self._tokens = histogram(semconv.METRIC_CLIENT_TOKEN_USAGE, "{token}", TOKEN_BUCKETS)
-        self._http_duration = histogram(semconv.METRIC_HTTP_SERVER_DURATION, "s", HTTP_DURATION_BUCKETS)
+        # Always an SDK instrument: pre-aggregated points reach a reader only beside some SDK point,
+        # and a server that makes no agent span has none but this one.
+        self._http_duration = histogram(
+            semconv.METRIC_HTTP_SERVER_DURATION, "s", HTTP_DURATION_BUCKETS, pre_aggregated=False
+        )
         self._calls = meter.create_counter(semconv.METRIC_CALLS, unit="{call}")
         self._errors = meter.create_counter(semconv.METRIC_ERRORS, unit="{error}")
         self._routes = meter.create_counter(semconv.METRIC_ROUTE_DECISIONS, unit="{decision}")
@@ -211,6 +220,11 @@ class SpanMetricsProcessor(SpanProcessor):
         meter.create_observable_counter(
             semconv.METRIC_REDACTIONS, callbacks=[self._observe_redactions], unit="{value}"
         )
+
+    def derive_http_from(self, scope_name: str) -> None:
+        """Derive http.server.request.duration from the SERVER spans of ``scope_name`` from now on:
+        for a server that records no such metric itself (ours, or a framework told not to)."""
+        self._http_scopes = self._http_scopes | {scope_name}
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         return None
@@ -228,7 +242,12 @@ class SpanMetricsProcessor(SpanProcessor):
             and semconv.LEGACY_ROUTE_SOURCE not in attrs
         ):
             scope = span._instrumentation_scope
-            if scope is not None and scope.name == semconv.FLASK_SCOPE_NAME and span._kind is SpanKind.SERVER:
+            if (
+                scope is not None
+                and scope.name in self._http_scopes
+                and span._kind is SpanKind.SERVER
+                and semconv.HTTP_REQUEST_METHOD in attrs  # a websocket's has none, and no duration
+            ):
                 self._note_request(span, attrs)
             return
         if len(self._pending) >= self._max_pending:
