@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -65,19 +65,16 @@ def run_context(
     merged: dict[str, str] = {}
     ctx_token = None
     try:
-        ctx = otel_context.get_current()
-        # Ids inherited from an outer block or incoming baggage are already in the baggage.
-        for key, raw in (
-            (semconv.RUN_ID, run_id),
-            (semconv.SESSION_ID, session_id),
-            (semconv.USER_ID, user_id),
-            (semconv.REQUEST_ID, request_id),
-            (semconv.GEN_AI_CONVERSATION_ID, conversation_id),
-        ):
-            value = _clean(raw)
-            if value is not None:
-                ctx = baggage.set_baggage(key, value, ctx)
-        ctx = with_stamp(ctx)
+        ctx = with_ids(
+            otel_context.get_current(),
+            (
+                (semconv.RUN_ID, run_id),
+                (semconv.SESSION_ID, session_id),
+                (semconv.USER_ID, user_id),
+                (semconv.REQUEST_ID, request_id),
+                (semconv.GEN_AI_CONVERSATION_ID, conversation_id),
+            ),
+        )
         merged = dict(current_ids(ctx))
         ctx_token = otel_context.attach(ctx)
     except Exception as exc:  # the block runs either way, without the ids it could not bind
@@ -94,6 +91,16 @@ def run_context(
     finally:
         if ctx_token is not None:
             otel_context.detach(ctx_token)
+
+
+def with_ids(ctx: otel_context.Context, ids: Iterable[tuple[str, object]]) -> otel_context.Context:
+    """``ctx`` with the (key, value) run-context ids set in its baggage as ``run_context`` sets them
+    (cleaned, None skipped) and its stamp computed; ids already in the baggage stay unless given."""
+    for key, raw in ids:
+        value = _clean(raw)
+        if value is not None:
+            ctx = baggage.set_baggage(key, value, ctx)
+    return with_stamp(ctx)
 
 
 def _compute_stamp(ctx: otel_context.Context | None) -> Mapping[str, str]:

@@ -21,7 +21,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import contained
+from otel_agents.api._run_context import with_ids
 from otel_agents.api._version import __version__
+from otel_agents.integrations._request import HEADER, request_id_from
 from otel_agents.sdk._configure import Telemetry
 
 # Where a request's span and context token wait for its teardown: in its WSGI environ, which is
@@ -33,6 +35,7 @@ _METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
 )
 _OTHER: Final = semconv.HTTP_METHOD_OTHER
+_REQUEST_ID_KEY: Final = "HTTP_" + HEADER.upper().replace("-", "_")
 _PROTOCOLS: Final = {"HTTP/1.0": "1.0", "HTTP/1.1": "1.1", "HTTP/2": "2", "HTTP/2.0": "2", "HTTP/3": "3"}
 _SERVER_ERROR: Final = 500
 
@@ -54,10 +57,12 @@ _GETTER: Final = _EnvironGetter()
 
 
 def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) -> None:
-    """Trace ``app``'s requests into ``telemetry``, except those whose URL one of ``excluded`` finds.
+    """Trace ``app``'s requests into ``telemetry``, except those whose URL one of ``excluded`` finds,
+    and bind each request's id (``X-Request-ID``, see ``_request``) to its span, to every span and
+    log record below and to its response, excluded ones included.
 
     The hooks go first among the app's before-request hooks and last among its teardown hooks, so
-    the span covers the others; the request-id hooks registered after them run inside it.
+    the span covers the others.
     """
     tracer = telemetry.tracer_provider.get_tracer(
         semconv.FLASK_SCOPE_NAME, __version__, schema_url=semconv.SCHEMA_URL
@@ -69,20 +74,19 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
     def start_span() -> None:
         try:
             environ = flask.request.environ
-            if skip is not None and skip.search(_url(environ)) is not None:
-                return
+            request_id = request_id_from(environ.get(_REQUEST_ID_KEY))
             # On top of the current context: a server thread's is empty, and a request the app
             # makes to itself inside a view is the child of the view's span.
-            parent = propagate.extract(environ, context=otel_context.get_current(), getter=_GETTER)
-            rule = flask.request.url_rule
-            route = rule.rule if rule is not None else None
-            attributes, method = _request_attributes(environ, route)
-            name = (
-                semconv.HTTP_SPAN_NAME_OTHER if method == _OTHER else f"{method} {route}" if route else method
-            )
-            span = tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
-            token = otel_context.attach(trace.set_span_in_context(span, parent))
-            environ[_ENVIRON_KEY] = (span, token)
+            ctx = otel_context.get_current()
+            span = None
+            if skip is None or skip.search(_url(environ)) is None:
+                parent = propagate.extract(environ, context=ctx, getter=_GETTER)
+                span = _start(tracer, environ, parent, request_id)
+                ctx = trace.set_span_in_context(span, parent)
+            # The request id for every span below and every log record, bound as request_context
+            # binds it, in the one context attached for the request.
+            token = otel_context.attach(with_ids(ctx, ((semconv.REQUEST_ID, request_id),)))
+            environ[_ENVIRON_KEY] = (span, token, request_id)
         except Exception as exc:
             if not contained("integrations.flask.request_start", exc):
                 raise
@@ -91,7 +95,11 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
         try:
             bound = flask.request.environ.get(_ENVIRON_KEY)
             if bound is not None:
-                _set_status(bound[0], response.status_code)
+                span, _, request_id = bound
+                if span is not None:
+                    _set_status(span, response.status_code)
+                if HEADER not in response.headers:
+                    response.headers[HEADER] = request_id
         except Exception as exc:
             if not contained("integrations.flask.response", exc):
                 raise
@@ -102,12 +110,13 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
             bound = flask.request.environ.pop(_ENVIRON_KEY, None)
             if bound is None:
                 return
-            span, token = bound
-            if exc is not None:
-                span.record_exception(exc)
-                span.set_attribute(semconv.ERROR_TYPE, type(exc).__qualname__)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
-            span.end()
+            span, token, _ = bound
+            if span is not None:
+                if exc is not None:
+                    span.record_exception(exc)
+                    span.set_attribute(semconv.ERROR_TYPE, type(exc).__qualname__)
+                    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
+                span.end()
             otel_context.detach(token)
         except Exception as error:
             if not contained("integrations.flask.request_end", error):
@@ -117,6 +126,16 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
     app.after_request(note_response)
     # Teardown hooks run in reverse order of registration: ours, first in the list, runs last.
     app.teardown_request_funcs.setdefault(None, []).insert(0, end_span)
+
+
+def _start(tracer: trace.Tracer, environ: Any, parent: otel_context.Context, request_id: str) -> trace.Span:
+    """The request's SERVER span, named by its route."""
+    rule = flask.request.url_rule
+    route = rule.rule if rule is not None else None
+    attributes, method = _request_attributes(environ, route)
+    attributes[semconv.REQUEST_ID] = request_id
+    name = semconv.HTTP_SPAN_NAME_OTHER if method == _OTHER else f"{method} {route}" if route else method
+    return tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
 
 
 def _request_attributes(environ: Any, route: str | None) -> tuple[dict[str, Any], str]:

@@ -61,6 +61,7 @@ def setup_monitoring(
             *excluded_urls,
         ]
         if native_http:
+            # Our hooks bind the request ids too, in the one context they attach for the span.
             instrument(app, telemetry, patterns)
         else:
             FlaskInstrumentor.instrument_app(  # type: ignore[no-untyped-call]
@@ -69,10 +70,9 @@ def setup_monitoring(
                 meter_provider=telemetry.meter_provider,
                 excluded_urls=",".join(patterns),
             )
-    # Registered after the instrumentor's hooks: the server span exists when ours run.
-    app.before_request(_enter_request)
-    app.after_request(_add_header)
-    app.teardown_request(_exit_request)
+            _bind_request_ids(app)
+    else:
+        _bind_request_ids(app)
     if health_path is not None:
         app.add_url_rule(health_path, "otel_agents_health", _health_view(registry), methods=["GET"])
     if metrics_path is not None:
@@ -80,6 +80,14 @@ def setup_monitoring(
     monitoring = Monitoring(telemetry=telemetry, health=registry)
     app.extensions[_EXTENSION_KEY] = monitoring
     return monitoring
+
+
+def _bind_request_ids(app: flask.Flask) -> None:
+    """Request ids beside the contrib instrumentor's spans: registered after its hooks, so the
+    server span exists when ours run."""
+    app.before_request(_enter_request)
+    app.after_request(_add_header)
+    app.teardown_request(_exit_request)
 
 
 def _enter_request() -> None:

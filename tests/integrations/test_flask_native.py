@@ -187,3 +187,33 @@ def test_a_hook_that_answers_first_and_a_request_inside_a_request_are_each_trace
     assert spans["/items/3"].parent.span_id == spans["/outer"].context.span_id
     assert spans["/outer"].attributes[semconv.HTTP_RESPONSE_STATUS_CODE] == 200
     assert not stats.errors()
+
+
+def test_request_ids_reach_the_response_the_spans_and_the_logs_excluded_paths_included(
+    make_pipeline: Any,
+) -> None:
+    """A well-formed X-Request-ID is kept and a hostile one replaced; the id is on the response, on
+    the server span, on the spans below and on a log record of the view, and /health answers with
+    one too, though it is not traced."""
+    import logging
+    import re
+
+    app, captured = _app(make_pipeline)
+
+    @app.get("/log")
+    def log() -> str:
+        logging.getLogger("tests.flask_native").warning("inside the view")
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/log", headers={"X-Request-ID": "req-log"}).headers["X-Request-ID"] == "req-log"
+    hostile = client.get("/items/3", headers={"X-Request-ID": "bad id <x>"}).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", hostile)
+    health = client.get("/health")
+    assert health.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", health.headers["X-Request-ID"])
+    by_path = {s.attributes[semconv.URL_PATH]: s for s in _server_spans(captured)}
+    assert set(by_path) == {"/log", "/items/3"}
+    assert by_path["/log"].attributes[semconv.REQUEST_ID] == "req-log"
+    assert captured.span("execute_tool lookup").attributes[semconv.REQUEST_ID] == hostile
+    [record] = [r for r in captured.logs() if r.log_record.body == "inside the view"]
+    assert record.log_record.attributes[semconv.REQUEST_ID] == "req-log"
