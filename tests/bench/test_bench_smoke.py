@@ -77,7 +77,7 @@ def test_web_bench_flask_with_the_python_load_generator(tmp_path: Path) -> None:
     """bench-web, one short round of the Flask configurations, writes throughput lost and p99 per config."""
     out = tmp_path / "web.json"
     stdout = _run("-m", "bench.web_bench", "--frameworks", "flask", "--load", "python", "--rounds", "1",
-                  "--seconds", "0.4", "--connections", "2", "--json", str(out))  # fmt: skip
+                  "--seconds", "0.4", "--p99-seconds", "0.2", "--connections", "2", "--json", str(out))  # fmt: skip
     assert "load generator: python" in stdout
     flask = _read(out, "web")["flask"]
     assert set(flask) == {"bare", "contrib", "distro"}
