@@ -75,18 +75,9 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
         try:
             environ = flask.request.environ
             request_id = request_id_from(environ.get(_REQUEST_ID_KEY))
-            # On top of the current context: a server thread's is empty, and a request the app
-            # makes to itself inside a view is the child of the view's span.
-            ctx = otel_context.get_current()
-            span = None
-            if skip is None or skip.search(_url(environ)) is None:
-                parent = propagate.extract(environ, context=ctx, getter=_GETTER)
-                span = _start(tracer, environ, parent, request_id)
-                ctx = trace.set_span_in_context(span, parent)
-            # The request id for every span below and every log record, bound as request_context
-            # binds it, in the one context attached for the request.
-            token = otel_context.attach(with_ids(ctx, ((semconv.REQUEST_ID, request_id),)))
-            environ[_ENVIRON_KEY] = (span, token, request_id)
+            traced = skip is None or skip.search(_url(environ)) is None
+            span, ctx = _request_context(tracer if traced else None, environ, request_id)
+            environ[_ENVIRON_KEY] = (span, otel_context.attach(ctx), request_id)
         except Exception as exc:
             if not contained("integrations.flask.request_start", exc):
                 raise
@@ -128,12 +119,29 @@ def instrument(app: flask.Flask, telemetry: Telemetry, excluded: Sequence[str]) 
     app.teardown_request_funcs.setdefault(None, []).insert(0, end_span)
 
 
-def _start(tracer: trace.Tracer, environ: Any, parent: otel_context.Context, request_id: str) -> trace.Span:
+def _request_context(
+    tracer: trace.Tracer | None, environ: Any, request_id: str
+) -> tuple[trace.Span | None, otel_context.Context]:
+    """The request's span (none when ``tracer`` is None: an excluded URL) and its context."""
+    # On top of the current context: a server thread's is empty, and a request the app makes to
+    # itself inside a view is the child of the view's span.
+    ctx = otel_context.get_current()
+    if tracer is not None:
+        ctx = propagate.extract(environ, context=ctx, getter=_GETTER)
+    # The request id, bound as request_context binds it, over any a caller's baggage sent: the
+    # run-context stamp puts it on the server span, every span below and every log record.
+    ctx = with_ids(ctx, ((semconv.REQUEST_ID, request_id),))
+    if tracer is None:
+        return None, ctx
+    span = _start(tracer, environ, ctx)
+    return span, trace.set_span_in_context(span, ctx)
+
+
+def _start(tracer: trace.Tracer, environ: Any, parent: otel_context.Context) -> trace.Span:
     """The request's SERVER span, named by its route."""
     rule = flask.request.url_rule
     route = rule.rule if rule is not None else None
     attributes, method = _request_attributes(environ, route)
-    attributes[semconv.REQUEST_ID] = request_id
     name = semconv.HTTP_SPAN_NAME_OTHER if method == _OTHER else f"{method} {route}" if route else method
     return tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
 

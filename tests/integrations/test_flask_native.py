@@ -217,3 +217,16 @@ def test_request_ids_reach_the_response_the_spans_and_the_logs_excluded_paths_in
     assert captured.span("execute_tool lookup").attributes[semconv.REQUEST_ID] == hostile
     [record] = [r for r in captured.logs() if r.log_record.body == "inside the view"]
     assert record.log_record.attributes[semconv.REQUEST_ID] == "req-log"
+
+
+def test_the_request_id_wins_over_one_in_the_callers_baggage(make_pipeline: Any) -> None:
+    """A request id a caller slips into its baggage names neither the server span nor the spans
+    below it: the request's own id (its X-Request-ID, or a new one) does."""
+    app, captured = _app(make_pipeline)
+    headers = {"X-Request-ID": "req-own", "baggage": f"{semconv.REQUEST_ID}=forged,user.id=u-1"}
+    assert app.test_client().get("/items/3", headers=headers).headers["X-Request-ID"] == "req-own"
+    (server,) = _server_spans(captured)
+    tool = captured.span("execute_tool lookup")
+    for span in (server, tool):
+        assert span.attributes[semconv.REQUEST_ID] == "req-own", span.name
+        assert span.attributes[semconv.USER_ID] == "u-1", span.name
