@@ -83,8 +83,9 @@ _WANTED: Final[tuple[str, ...]] = (
     semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
 )
 _SERIES_FIELDS: Final = _WANTED.index(semconv.DUPLICATE_OF)
-# What an HTTP server span of ours (integrations/_flask_native.py) records under, all chosen by
-# the server: the method is "_OTHER" unless HTTP defines it, the route is a template.
+# What an HTTP server span whose duration is derived (our Flask hooks', FastAPI's own, see
+# derive_http_from) records under, all chosen by the server: the method is "_OTHER" unless HTTP
+# defines it, the route is a template.
 _HTTP_WANTED: Final[tuple[str, ...]] = (
     semconv.HTTP_REQUEST_METHOD,
     semconv.URL_SCHEME,
@@ -114,10 +115,10 @@ _DURATION_METRIC: Final = {
 
 # One pending record: the span's values for ``_WANTED`` (None if absent), start and end ns, whether
 # it failed, and whether the span's library records gen_ai.client.token.usage and
-# .operation.duration itself (``_HTTP`` instead, and values for ``_HTTP_WANTED``, for one of our
-# HTTP server spans). Only atoms (no Status object): the collector untracks such tuples, so
-# a full collection does not walk the thousands that wait for the next drain (16,384 records that
-# held a Status added 5 ms to each full collection here).
+# .operation.duration itself (``_HTTP`` instead, and values for ``_HTTP_WANTED``, for an HTTP
+# server span whose duration is derived). Only atoms (no Status object): the collector untracks
+# such tuples, so a full collection does not walk the thousands that wait for the next drain
+# (16,384 records that held a Status added 5 ms to each full collection here).
 _Pending = tuple[tuple[Any, ...], int | None, int | None, bool, tuple[bool, bool] | None]
 _OURS: Final = (False, False)
 _HTTP: Final = None
@@ -237,39 +238,33 @@ class SpanMetricsProcessor(SpanProcessor):
     def note(self, span: ReadableSpan) -> None:
         """Queue what the metrics need from ``span``; unguarded: callers guard it."""
         attrs = span_attributes(span)
-        if (
-            semconv.GEN_AI_OPERATION_NAME not in attrs
-            and semconv.ROUTE_SOURCE not in attrs
-            and semconv.LEGACY_ROUTE_SOURCE not in attrs
+        # The fields, not the properties: this runs for every span.
+        scope = span._instrumentation_scope
+        name = scope.name if scope is not None else None
+        genai = (
+            semconv.GEN_AI_OPERATION_NAME in attrs
+            or semconv.ROUTE_SOURCE in attrs
+            or semconv.LEGACY_ROUTE_SOURCE in attrs
+        )
+        if not genai and not (
+            name in self._http_scopes
+            and span._kind is SpanKind.SERVER
+            and semconv.HTTP_REQUEST_METHOD in attrs  # a websocket's has none, and no duration
         ):
-            scope = span._instrumentation_scope
-            if (
-                scope is not None
-                and scope.name in self._http_scopes
-                and span._kind is SpanKind.SERVER
-                and semconv.HTTP_REQUEST_METHOD in attrs  # a websocket's has none, and no duration
-            ):
-                self._note_request(span, attrs)
             return
         if len(self._pending) >= self._max_pending:
             stats.count_drop("metrics.pending_full")
+            return
+        if not genai:
+            # An HTTP server span whose duration is derived: its labels' values only.
+            values = tuple(map(attrs.get, _HTTP_WANTED))
+            self._pending.append((values, span._start_time, span._end_time, False, _HTTP))
             return
         # Only the few values metrics use, fetched in C; labels are built at collection time.
         values = tuple(map(attrs.get, _WANTED))
-        # The fields, not the properties: this runs for every GenAI span.
-        scope = span._instrumentation_scope
-        name = scope.name if scope is not None else None
         upstream = _OURS if name == semconv.SCOPE_NAME else upstream_client_metrics(name)
         failed = span._status.status_code is StatusCode.ERROR
         self._pending.append((values, span._start_time, span._end_time, failed, upstream))
-
-    def _note_request(self, span: ReadableSpan, attrs: Mapping[str, Any]) -> None:
-        """Queue the duration of one of our HTTP server spans and the labels it records under."""
-        if len(self._pending) >= self._max_pending:
-            stats.count_drop("metrics.pending_full")
-            return
-        values = tuple(map(attrs.get, _HTTP_WANTED))
-        self._pending.append((values, span._start_time, span._end_time, False, _HTTP))
 
     def drain_if_many(self) -> None:
         """Record the queued spans now if there are many (the chain's thread calls it after a batch)."""
@@ -280,7 +275,7 @@ class SpanMetricsProcessor(SpanProcessor):
         """Record every queued span into the instruments; returns how many were recorded."""
         # Each SDK record costs ~10 us: counter increments are summed per series first and added
         # once per series; histogram values are gathered per series and handed over in one call.
-        sums: dict[tuple[Counter, Labels], float] = {}
+        sums: _Sums = {}
         gathered: _Gathered = {}
         # Records by what decides their series: the labels are built and looked up once per kind
         # of span in a drain, not once per span (a tool span's record: about 6 us, now 1-2 us).
