@@ -194,8 +194,11 @@ class SpanMetricsProcessor(SpanProcessor):
 
             def record(labels: Labels, values: Sequence[float]) -> None:
                 attributes = dict(labels)
+                # About 10 us a value: paced like the drain's own loop (under its lock).
+                step = self._pacer.step
                 for value in values:
                     instrument.record(value, attributes)
+                    step()
 
             return record
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import types
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ from otel_agents.api import _threads
 from otel_agents.api._threads import YIELD_EVERY
 from otel_agents.sdk._batching import SpanExportQueue
 from otel_agents.sdk.processors import _chain, _span_metrics
-from otel_agents.sdk.processors._chain import SpanChain
+from otel_agents.sdk.processors._chain import WAKE_EVERY, SpanChain
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._truncation import Truncator
 
@@ -231,7 +232,8 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
     make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The chain's thread lets waiting threads run every YIELD_EVERY spans of a batch, and the
-    span metrics' drain every few dozen records, so a request never waits out a whole batch."""
+    span metrics' drain every few dozen records or SDK histogram values, so a request never waits
+    out a whole batch."""
     captured = make_pipeline(schedule_delay=30)
     chain = captured.telemetry.tracer_provider._active_span_processor
     metrics = chain._metrics
@@ -253,7 +255,10 @@ def test_the_chain_hands_the_gil_over_while_it_works_through_a_batch(
     assert len(yields) == 9
     yields.clear()
     metrics.drain()
-    assert len(yields) == (10 * YIELD_EVERY - 1) // _span_metrics._DRAIN_YIELD_EVERY
+    # A step per record after the first, and one per value the SDK's histogram records (this
+    # pipeline's reader is the application's: the durations go through the SDK instrument).
+    steps = (10 * YIELD_EVERY - 1) + 10 * YIELD_EVERY
+    assert len(yields) == steps // _span_metrics._DRAIN_YIELD_EVERY
 
 
 def test_the_gil_is_handed_over_less_often_to_a_thread_that_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,3 +324,31 @@ def test_the_gil_is_handed_over_only_after_a_slice_of_work(monkeypatch: pytest.M
         clock.now += 1e-6
         pacer.step()
     assert calls == []
+
+
+def _wait_for(condition: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_pipeline: Any) -> None:
+    """WAKE_EVERY ended spans wake the chain's thread, though an export batch holds 512 and the
+    schedule delay is 30 s: it works in short runs that a request seldom waits behind."""
+    captured = make_pipeline(schedule_delay=30)
+    stage = captured.telemetry.tracer_provider._active_span_processor._stage
+    with oa.tool("first"):
+        pass
+    # The thread starts on the first span and takes what is queued then.
+    assert _wait_for(lambda: not stage._queue)
+    for i in range(WAKE_EVERY - 1):
+        with oa.tool("lookup", call_id=f"call-{i}"):
+            pass
+    time.sleep(0.3)
+    assert len(stage._queue) == WAKE_EVERY - 1
+    with oa.tool("lookup", call_id="the-last"):
+        pass
+    assert _wait_for(lambda: not stage._queue, 2.0)
