@@ -24,6 +24,7 @@ import pytest
 
 from tests.support.genai import DISABLE_GENAI_INSTRUMENTORS
 from tests.support.otlp_receiver import Receiver, Span
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -63,18 +64,6 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     r.close()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
-    """Poll until ``predicate()`` is truthy; return its value or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 @dataclass

@@ -69,7 +69,8 @@ class SpanChain(SynchronousMultiSpanProcessor):
             max_queue_size=max_queue_size,
             # Woken every few spans, not every export batch: a run of 512 spans held a core for
             # tens of milliseconds, and the requests that arrived meanwhile were the p99 at one
-            # connection. The exporters' queues still export full batches.
+            # connection. Each exporter's queue is woken by what a run hands on and exports what
+            # it holds then: a few spans at a time at low load, bigger batches as load grows.
             max_batch_size=min(max_batch_size, WAKE_EVERY),
             schedule_delay=schedule_delay,
             # Spans wait here before truncation: bounded in bytes, not only in spans.

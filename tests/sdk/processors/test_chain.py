@@ -22,6 +22,7 @@ from otel_agents.sdk.processors import _chain, _span_metrics
 from otel_agents.sdk.processors._chain import WAKE_EVERY, SpanChain
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._truncation import Truncator
+from tests.support.waiting import wait_for
 
 REDACTED = "[REDACTED:secret_key]"
 
@@ -326,15 +327,6 @@ def test_the_gil_is_handed_over_only_after_a_slice_of_work(monkeypatch: pytest.M
     assert calls == []
 
 
-def _wait_for(condition: Any, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_pipeline: Any) -> None:
     """WAKE_EVERY ended spans wake the chain's thread, though an export batch holds 512 and the
     schedule delay is 30 s: it works in short runs that a request seldom waits behind."""
@@ -343,7 +335,7 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     with oa.tool("first"):
         pass
     # The thread starts on the first span and takes what is queued then.
-    assert _wait_for(lambda: not stage._queue)
+    wait_for(lambda: not stage._queue, timeout=5.0, interval=0.005)
     for i in range(WAKE_EVERY - 1):
         with oa.tool("lookup", call_id=f"call-{i}"):
             pass
@@ -351,4 +343,4 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     assert len(stage._queue) == WAKE_EVERY - 1
     with oa.tool("lookup", call_id="the-last"):
         pass
-    assert _wait_for(lambda: not stage._queue, 2.0)
+    wait_for(lambda: not stage._queue, timeout=2.0, interval=0.005)
