@@ -98,10 +98,13 @@ def test_chain_queue_is_bounded_in_bytes(make_pipeline: Any) -> None:
     for i in range(40):
         with oa.tool(f"t{i}") as t:
             t.set_attribute("blob", "x" * 60_000)
-    drops = stats.drops().get("spans.chain.queue_bytes_full", 0)
-    assert drops >= 30
+    assert stats.drops().get("spans.chain.queue_bytes_full", 0) >= 30
     gate.set()
-    assert len(captured.spans()) + drops == 40
+    exported = len(captured.spans())
+    # The exporter's queue has the same byte budget: a span the chain hands on faster than the
+    # exporter's thread takes the one before is dropped there, and counted there.
+    drops = sum(n for reason, n in stats.drops().items() if reason.endswith(".queue_bytes_full"))
+    assert exported + drops == 40
 
 
 def test_spans_holding_much_text_are_cut_before_they_queue(make_pipeline: Any) -> None:
