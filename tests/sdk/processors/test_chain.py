@@ -344,3 +344,28 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     with oa.tool("lookup", call_id="the-last"):
         pass
     wait_for(lambda: not stage._queue, timeout=2.0, interval=0.005)
+
+
+def test_rewritten_and_mapped_spans_keep_the_sdks_drop_counts(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A span over the SDK's limits that redaction or the normaliser rebuilds still says what was dropped."""
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
+    pipeline = make_pipeline()
+    tracer = pipeline.telemetry.tracer_provider.get_tracer("opentelemetry.instrumentation.openai")
+    with tracer.start_as_current_span("redacted") as span:
+        span.set_attributes({f"k{i}": i for i in range(8)})
+        span.set_attribute("password", "hunter2")
+        for i in range(4):
+            span.add_event(f"e{i}")
+    with tracer.start_as_current_span("chat gpt-4o-mini") as span:
+        span.set_attributes({f"k{i}": i for i in range(8)})
+        span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"})
+        span.set_attributes({"gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5})
+    by_name = {s.name: s for s in pipeline.spans()}
+    redacted, mapped = by_name["redacted"], by_name["chat gpt-4o-mini"]
+    assert redacted.attributes["password"] == REDACTED
+    assert (redacted.dropped_attributes, redacted.dropped_events) == (3, 2)
+    assert "otel_agents.cost.usd" in mapped.attributes  # the normaliser rebuilt it
+    assert mapped.dropped_attributes == 6
