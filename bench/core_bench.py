@@ -12,7 +12,10 @@ window ("all in"). Rows, as in issue 13's table:
    exporter;
 2. the same with a fresh ``call_id`` on every call (a value the redaction memory never saw);
 3. a whole workflow (workflow > agent > tool + LLM with usage, fresh trace, call and response
-   ids), the one ``bench/peers/workflow.py`` runs, vs the same spans through the plain SDK;
+   ids), the one ``bench/peers/workflow.py`` runs, vs the same spans through the plain SDK; beside it,
+   the same plain spans carrying the final attributes of ours (all set at each span's start, the
+   cheapest way the SDK takes them), vs the plain workflow: the share of the ratio that is the SDK's
+   own handling of the attributes otel-agents adds;
 4. span-derived metrics per span: recording them into the instruments at collection, against the
    plain span of row 1;
 5. an unsampled span (``OTEL_TRACES_SAMPLER=traceidratio``, ratio 0) vs a plain sampled span, with
@@ -55,13 +58,18 @@ from otel_agents.sdk.processors._stamping import RunContextProcessor
 
 TOOL_ARGUMENTS = {"q": "acme", "limit": 10}
 CALL_ID = "gen_ai.tool.call.id"
+RESPONSE_ID = "gen_ai.response.id"
 _QUEUE = 1_000_000
 
 
 class Discard(SpanExporter):
-    """Accepts every batch and keeps nothing: the exporter both sides share."""
+    """Accepts every batch and keeps only the last one's reference: the exporter both sides share."""
+
+    def __init__(self) -> None:
+        self.last: Sequence[ReadableSpan] = ()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.last = spans
         return SpanExportResult.SUCCESS
 
 
@@ -161,6 +169,34 @@ def fresh_call_id_spans(
     return baseline, ours
 
 
+def _final_workflow_attributes(sink: Discard, flush_ours: Callable[[], object]) -> dict[str, tuple[str, Any]]:
+    """Each span of one ``oa_workflow()`` by its operation: its name and final attributes."""
+    oa_workflow()()
+    flush_ours()
+    spans = {}
+    for span in sink.last:
+        attrs = dict(span.attributes or {})
+        spans[str(attrs["gen_ai.operation.name"])] = (span.name, attrs)
+    return spans
+
+
+def floor_workflow(plain_tracer: Tracer, final: dict[str, tuple[str, Any]]) -> Callable[[], None]:
+    """The workflow through the plain SDK with the final attributes of otel-agents' spans, each set
+    in the one call that starts its span (the cheapest way the SDK takes them), fresh ids included."""
+    (wf_name, wf), (agent_name, agent) = final["invoke_workflow"], final["invoke_agent"]
+    (tool_name, tool), (llm_name, llm) = final["execute_tool"], final["chat"]
+    start = plain_tracer.start_as_current_span
+
+    def run() -> None:
+        with start(wf_name, attributes=wf), start(agent_name, attributes=agent):
+            with start(tool_name, attributes={**tool, CALL_ID: uuid.uuid4().hex}):
+                pass
+            with start(llm_name, attributes={**llm, RESPONSE_ID: uuid.uuid4().hex}):
+                pass
+
+    return run
+
+
 def _rounds(
     label: str,
     baseline: tuple[Callable[[], None], Callable[[], None]],
@@ -200,9 +236,10 @@ def _deferred_metrics_us(
 def _main_rows(rounds: int, n: int, workflows: int) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Rows 1-4 and 7, in this process, with ``configure()``'s pipeline installed; and the tool
     span's final attributes."""
+    sink = Discard()
     telemetry = oa.configure(
         exporter="none",
-        span_exporters=[Discard()],
+        span_exporters=[sink],
         logs=False,
         # A push exporter, as the store and OTLP are: the span histograms are aggregated for it.
         metric_exporters=[DiscardMetrics()],
@@ -275,6 +312,17 @@ def _main_rows(rounds: int, n: int, workflows: int) -> tuple[dict[str, dict[str,
             workflows,
         )
     )
+    # What of that ratio the SDK's handling of our spans' attributes alone costs.
+    final = _final_workflow_attributes(sink, flush_ours)
+    rows["workflow_floor"] = _row(
+        _rounds(
+            "  plain SDK with otel-agents' final attributes (floor)",
+            (plain_workflow(plain_tracer), flush_plain),
+            (floor_workflow(plain_tracer, final), flush_plain),
+            rounds,
+            workflows,
+        )
+    )
     telemetry.shutdown()
     plain.shutdown()
     stamped.shutdown()
@@ -333,6 +381,7 @@ ROWS = (
     ("tool_all_in", "tool span, all in (headline)"),
     ("tool_fresh_call_id", "tool span with a fresh call_id, all in"),
     ("workflow_all_in", "whole workflow, all in"),
+    ("workflow_floor", "  the plain SDK with our final attributes"),
     ("span_metrics", "span-derived metrics per span, vs a plain span"),
     ("unsampled", "unsampled span (ratio 0), vs a plain sampled span"),
     ("sdk_unsampled", "  the SDK's own unsampled span, same baseline"),

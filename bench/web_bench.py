@@ -10,14 +10,17 @@ interleave the configurations; figures are medians of per-round figures.
 
 FastAPI (``bench/web_app.py``):
 - ``bare``: no SDK (the ``oa`` calls are API no-ops);
+- ``sdk-floor``: the least any SDK-based instrumentation does here: the same three spans (a SERVER
+  span from a minimal ASGI wrapper, the agent's, the tool's) through the plain SDK's batch
+  processor, no metrics, no request context;
 - ``contrib``: ``FastAPIInstrumentor`` with its defaults (three spans per request, ASGI ``receive``
   and ``send`` included) + plain SDK (BatchSpanProcessor, one Prometheus reader);
 - ``contrib-lean``: the same with ``exclude_spans=["receive", "send"]``, which ``setup_monitoring``
   also uses: the like-for-like baseline;
 - ``distro``: ``setup_monitoring`` (the otel-agents pipeline, request ids, one Prometheus reader).
 
-Flask (``bench/web_flask_app.py``): ``bare``, ``contrib`` (``FlaskInstrumentor`` + plain SDK, as
-above) and ``distro`` (``setup_monitoring``).
+Flask (``bench/web_flask_app.py``): ``bare``, ``sdk-floor`` (a minimal WSGI wrapper), ``contrib``
+(``FlaskInstrumentor`` + plain SDK, as above) and ``distro`` (``setup_monitoring``).
 
 Reported per configuration: requests/s at ``--connections`` connections, the throughput lost
 against the bare app, p99 latency at one connection, and that p99 against contrib's. Every
@@ -247,6 +250,8 @@ def _print(framework: str, figures: dict[str, dict[str, float]]) -> None:
         baselines.append(('contrib, exclude_spans=["receive","send"]', "contrib-lean"))
     lost = "; ".join(f"{label}: {figures[m]['lost_vs_bare']:.1%}" for label, m in baselines)
     print(f"otel-agents throughput lost against bare: {ours['lost_vs_bare']:.1%} ({lost})")
+    if "sdk-floor" in figures:
+        print(f"the plain SDK's same three spans alone lose: {figures['sdk-floor']['lost_vs_bare']:.1%}")
     p99 = "; ".join(f"{label}: {figures[m]['p99_ms']:.2f} ms" for label, m in baselines)
     print(
         f"otel-agents p99 at 1 connection: {ours['p99_ms']:.2f} ms, {ours['p99_vs_contrib']:.2f}x contrib's ({p99})"

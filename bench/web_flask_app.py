@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask
 
 import otel_agents as oa
 from bench._discard import Discard
 
-MODES = ("bare", "contrib", "distro")
+MODES = ("bare", "sdk-floor", "contrib", "distro")
 
 app = Flask(__name__)
 
@@ -40,6 +41,28 @@ def _contrib() -> None:
     FlaskInstrumentor.instrument_app(app, tracer_provider=tracer_provider, meter_provider=meter_provider)
 
 
+def _sdk_floor() -> None:
+    """The least any SDK-based instrumentation of these requests does: the same three spans
+    (a SERVER span from a minimal WSGI wrapper, the agent's and the tool's), the plain SDK's batch
+    processor, no metrics: what the target rows lose at the very least."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.trace import SpanKind
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(Discard()))
+    trace.set_tracer_provider(tracer_provider)
+    tracer = tracer_provider.get_tracer("bench.floor")
+    inner = app.wsgi_app
+
+    def traced(environ: Any, start_response: Any) -> Any:
+        with tracer.start_as_current_span("GET /run", kind=SpanKind.SERVER):
+            return inner(environ, start_response)
+
+    app.wsgi_app = traced  # type: ignore[method-assign]
+
+
 def _distro() -> None:
     from otel_agents.integrations.flask import setup_monitoring
 
@@ -51,5 +74,7 @@ if MODE not in MODES:
     raise SystemExit(f"BENCH_MODE must be one of {', '.join(MODES)}")
 if MODE == "contrib":
     _contrib()
+elif MODE == "sdk-floor":
+    _sdk_floor()
 elif MODE == "distro":
     _distro()

@@ -37,9 +37,9 @@ def test_core_bench_writes_every_row(tmp_path: Path) -> None:
     rows = _read(out, "core")
     for key in ("tool_all_in", "tool_fresh_call_id", "workflow_all_in", "span_metrics", "unsampled"):
         assert rows[key]["ratio"] > 0, key
-    for key in ("sdk_unsampled", "noconfig", "stamping"):
+    for key in ("sdk_unsampled", "noconfig", "stamping", "workflow_floor"):
         assert rows[key]["ratio"] > 0, key
-    assert set(rows["normaliser"]) == {"http_us", "openai_v2_us", "openinference_us"}
+    assert set(rows["normaliser"]) == {"http_us", "openai_v2_us", "openinference_us", "floor_us"}
 
 
 def test_peers_bench_measures_otel_agents_on_loopback(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_web_bench_flask_with_the_python_load_generator(tmp_path: Path) -> None:
                   "--seconds", "0.4", "--p99-seconds", "0.2", "--connections", "2", "--json", str(out))  # fmt: skip
     assert "load generator: python" in stdout
     flask = _read(out, "web")["flask"]
-    assert set(flask) == {"bare", "contrib", "distro"}
+    assert set(flask) == {"bare", "sdk-floor", "contrib", "distro"}
     assert flask["bare"]["lost_vs_bare"] == 0
     assert all(f["rps"] > 0 and f["p99_ms"] > 0 for f in flask.values())
 

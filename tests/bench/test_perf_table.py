@@ -110,3 +110,26 @@ def test_a_partial_reliability_run_fills_only_what_it_measured(tmp_path: Path) -
     rows = _rows(tmp_path)
     assert rows[CHAIN] == "0.1% dropped at 200/s (1,999 spans, OTLP/HTTP)"
     assert rows[EXPORT] == "not measured by `make bench-all`"
+
+
+def test_the_floors_are_shown_beside_the_rows_they_bound(tmp_path: Path) -> None:
+    """The plain SDK's floors (web spans alone, workflow with our attributes) appear in their rows."""
+    web = {
+        "rps": 1.0,
+        "p99_ms": 1.0,
+        "p99_vs_contrib": 1.0,
+    }
+    flask = {
+        mode: {**web, "lost_vs_bare": lost}
+        for mode, lost in (("bare", 0.0), ("sdk-floor", 0.324), ("contrib", 0.561), ("distro", 0.501))
+    }
+    _write(tmp_path, "web", {"flask": flask})
+    core = {"workflow_all_in": {"ratio": 2.11}, "workflow_floor": {"ratio": 1.25}}
+    _write(tmp_path, "core", core)
+    rows = _rows(tmp_path)
+    assert "the plain SDK's same three spans alone: 32.4%" in rows["Flask the same, gunicorn sync workers"]
+    workflow = next(now for path, now in rows.items() if path.startswith("a whole workflow"))
+    assert workflow == "2.11x (the plain SDK with our spans' final attributes: 1.25x)"
+    _write(tmp_path, "core", {"workflow_all_in": {"ratio": 2.11}})  # an older run, without the floor
+    workflow = next(now for path, now in _rows(tmp_path).items() if path.startswith("a whole workflow"))
+    assert workflow == "2.11x"
