@@ -19,7 +19,8 @@ window ("all in"). Rows, as in issue 13's table:
 4. span-derived metrics per span: recording them into the instruments at collection, against the
    plain span of row 1;
 5. an unsampled span (``OTEL_TRACES_SAMPLER=traceidratio``, ratio 0) vs a plain sampled span, with
-   the SDK's own unsampled span beside it (own process);
+   the SDK's own unsampled span beside it (own process), and the same with ``record_unsampled=False``
+   (the SDK's behaviour: dropped at its start; own process);
 6. ``oa.tool()`` with no ``configure()`` vs the OTel NoOp tracer's span (own process);
 7. a plain span from another tracer with run-context and agent stamping vs without;
 
@@ -384,6 +385,7 @@ ROWS = (
     ("workflow_floor", "  the plain SDK with our final attributes"),
     ("span_metrics", "span-derived metrics per span, vs a plain span"),
     ("unsampled", "unsampled span (ratio 0), vs a plain sampled span"),
+    ("unsampled_not_recorded", "  the same with record_unsampled=False"),
     ("sdk_unsampled", "  the SDK's own unsampled span, same baseline"),
     ("noconfig", "oa.tool() with no configure(), vs the NoOp tracer's span"),
     ("stamping", "plain span + run_context/agent stamping"),
@@ -407,16 +409,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows, tool_attrs = _main_rows(args.rounds, args.spans, args.workflows)
     # The unsampled process's own spans record nothing: its plain span gets these attributes.
-    rows |= _in_own_process(
-        "unsampled",
-        args.rounds,
-        args.spans,
-        {
-            "OTEL_TRACES_SAMPLER": "traceidratio",
-            "OTEL_TRACES_SAMPLER_ARG": "0",
-            "BENCH_TOOL_ATTRS": json.dumps(tool_attrs),
-        },
+    unsampled_env = {
+        "OTEL_TRACES_SAMPLER": "traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0",
+        "BENCH_TOOL_ATTRS": json.dumps(tool_attrs),
+    }
+    rows |= _in_own_process("unsampled", args.rounds, args.spans, unsampled_env)
+    # The same with the SDK's behaviour (unsampled spans dropped at their start, not recorded).
+    dropped = _in_own_process(
+        "unsampled", args.rounds, args.spans, {**unsampled_env, "OTEL_AGENTS_RECORD_UNSAMPLED": "false"}
     )
+    rows["unsampled_not_recorded"] = dropped["unsampled"]
     rows |= _in_own_process("noconfig", args.rounds, args.spans, {})
     print(f"\n| {'path':<58} | ratio  |")
     print(f"|{'-' * 60}|--------|")

@@ -37,7 +37,7 @@ def test_core_bench_writes_every_row(tmp_path: Path) -> None:
     rows = _read(out, "core")
     for key in ("tool_all_in", "tool_fresh_call_id", "workflow_all_in", "span_metrics", "unsampled"):
         assert rows[key]["ratio"] > 0, key
-    for key in ("sdk_unsampled", "noconfig", "stamping", "workflow_floor"):
+    for key in ("sdk_unsampled", "unsampled_not_recorded", "noconfig", "stamping", "workflow_floor"):
         assert rows[key]["ratio"] > 0, key
     assert set(rows["normaliser"]) == {"http_us", "openai_v2_us", "openinference_us", "floor_us"}
 

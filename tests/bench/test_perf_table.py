@@ -113,7 +113,8 @@ def test_a_partial_reliability_run_fills_only_what_it_measured(tmp_path: Path) -
 
 
 def test_the_floors_are_shown_beside_the_rows_they_bound(tmp_path: Path) -> None:
-    """The plain SDK's floors (web spans alone, workflow with our attributes) appear in their rows."""
+    """The floors and variants measured beside a row (web spans alone, the workflow with our
+    attributes, unsampled spans not recorded) appear in it."""
     web = {
         "rps": 1.0,
         "p99_ms": 1.0,
@@ -124,12 +125,20 @@ def test_the_floors_are_shown_beside_the_rows_they_bound(tmp_path: Path) -> None
         for mode, lost in (("bare", 0.0), ("sdk-floor", 0.324), ("contrib", 0.561), ("distro", 0.501))
     }
     _write(tmp_path, "web", {"flask": flask})
-    core = {"workflow_all_in": {"ratio": 2.11}, "workflow_floor": {"ratio": 1.25}}
+    core = {
+        "workflow_all_in": {"ratio": 2.11},
+        "workflow_floor": {"ratio": 1.25},
+        "unsampled": {"ratio": 1.8},
+        "unsampled_not_recorded": {"ratio": 0.45},
+        "sdk_unsampled": {"ratio": 0.3},
+    }
     _write(tmp_path, "core", core)
     rows = _rows(tmp_path)
     assert "the plain SDK's same three spans alone: 32.4%" in rows["Flask the same, gunicorn sync workers"]
     workflow = next(now for path, now in rows.items() if path.startswith("a whole workflow"))
     assert workflow == "2.11x (the plain SDK with our spans' final attributes: 1.25x)"
+    unsampled = rows["unsampled span (ratio 0), against a plain sampled span"]
+    assert unsampled == "1.80x (with `record_unsampled=False`: 0.45x; the SDK's own unsampled span: 0.30x)"
     _write(tmp_path, "core", {"workflow_all_in": {"ratio": 2.11}})  # an older run, without the floor
     workflow = next(now for path, now in _rows(tmp_path).items() if path.startswith("a whole workflow"))
     assert workflow == "2.11x"
