@@ -10,11 +10,13 @@ interleave the configurations; figures are medians of per-round figures.
 
 FastAPI (``bench/web_app.py``):
 - ``bare``: no SDK (the ``oa`` calls are API no-ops);
-- ``sdk-floor``: the least any SDK-based instrumentation does here: the same three spans (a SERVER
-  span from a minimal ASGI wrapper, the agent's, the tool's) through the plain SDK's batch
+- ``sdk-floor``: the least any SDK-based instrumentation does here: the same three spans (the
+  request's SERVER span, FastAPI's own without its per-operation spans and metrics, or on an older
+  FastAPI a minimal ASGI wrapper's; the agent's; the tool's) through the plain SDK's batch
   processor, no metrics, no request context;
 - ``contrib``: ``FastAPIInstrumentor`` with its defaults (three spans per request, ASGI ``receive``
-  and ``send`` included) + plain SDK (BatchSpanProcessor, one Prometheus reader);
+  and ``send`` included) + plain SDK (BatchSpanProcessor, one Prometheus reader), FastAPI's own
+  telemetry (0.165+) off, so that contrib's middleware alone is measured;
 - ``contrib-lean``: the same with ``exclude_spans=["receive", "send"]``, which ``setup_monitoring``
   also uses: the like-for-like baseline;
 - ``distro``: ``setup_monitoring`` (the otel-agents pipeline, request ids, one Prometheus reader).
