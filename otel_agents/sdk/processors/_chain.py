@@ -15,6 +15,7 @@ from otel_agents.api._guard import attempt, contained
 from otel_agents.api._threads import Pacer
 from otel_agents.sdk._batching import BatchWorker, SpanExportQueue, span_text_bytes
 from otel_agents.sdk.processors._fanout import flush_all, shutdown_all
+from otel_agents.sdk.processors._limits import count_limit_drops
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._rewrite import Rewriter, Unchanged, rewrite_or_strip
 from otel_agents.sdk.processors._settle import settle
@@ -177,6 +178,11 @@ class SpanChain(SynchronousMultiSpanProcessor):
             if pacer is not None and i:
                 pacer.step()
             span = ended
+            try:
+                count_limit_drops(ended)
+            except Exception as exc:
+                if not contained("chain.limits", exc):
+                    raise
             if pricing.has_deferred():
                 try:
                     span = settle(ended)

@@ -8,6 +8,7 @@ import types
 from typing import Any, cast
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -369,3 +370,33 @@ def test_rewritten_and_mapped_spans_keep_the_sdks_drop_counts(
     assert (redacted.dropped_attributes, redacted.dropped_events) == (3, 2)
     assert "otel_agents.cost.usd" in mapped.attributes  # the normaliser rebuilt it
     assert mapped.dropped_attributes == 6
+
+
+def test_what_the_sdk_drops_at_span_limits_is_counted_once(
+    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attributes, events and links the SDK drops at its limits are counted by reason, once per span."""
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
+    monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "1")
+    pipeline = make_pipeline()
+    tracer = pipeline.telemetry.tracer_provider.get_tracer("some.library")
+    with tracer.start_as_current_span("within") as parent:
+        parent.set_attributes({f"k{i}": i for i in range(6)})
+        link = trace.Link(parent.get_span_context())
+    with tracer.start_as_current_span("over", links=[link, link, link]) as span:
+        span.set_attributes({f"k{i}": i for i in range(8)})
+        span.set_attribute("password", "hunter2")  # rebuilt by redaction, counted once all the same
+        for i in range(5):
+            span.add_event(f"e{i}")
+    with oa.tool("search") as tool:
+        for i in range(9):
+            tool.set_attribute(f"k{i}", i)
+    assert len(pipeline.spans()) == 3
+    drops = stats.drops()
+    # Three on the foreign span (nine keys, six kept), and the tool span's keys beyond six.
+    tool_span = next(s for s in pipeline.spans() if s.name == "execute_tool search")
+    assert drops["spans.attributes_over_limit"] == 3 + tool_span.dropped_attributes
+    assert tool_span.dropped_attributes > 0
+    assert drops["spans.events_over_limit"] == 3
+    assert drops["spans.links_over_limit"] == 2
