@@ -5,6 +5,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+# Drop reasons ending so count attributes, events or links the SDK dropped at a span's limits,
+# not whole records.
+OVER_LIMIT = "_over_limit"
+
 _lock = threading.Lock()
 _errors: Counter[str] = Counter()
 _drops: Counter[str] = Counter()

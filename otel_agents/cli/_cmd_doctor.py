@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from otel_agents.api._counters import OVER_LIMIT
 from otel_agents.api._version import __version__
 from otel_agents.cli._common import add_home, fmt_bytes, fmt_time, home_of, json_text, progress, safe
 from otel_agents.cli._endpoint import configured_traces_endpoint, masked, reachable, traces_url
@@ -132,9 +133,13 @@ def _store_health(home: Path, full: bool, problems: list[str]) -> dict[str, Any]
         ).fetchone()
         health["spans_from"], health["spans_to"] = fmt_time(first), fmt_time(last)
         health["counters"] = queries.counters(conn)
-        drops = sum(c["count"] for c in health["counters"] if c["kind"] == "drop")
+        dropped = [c for c in health["counters"] if c["kind"] == "drop"]
+        parts = sum(c["count"] for c in dropped if str(c["reason"]).endswith(OVER_LIMIT))
+        drops = sum(c["count"] for c in dropped) - parts
         if drops:
             problems.append(f"{drops} record(s) dropped (see counters)")
+        if parts:
+            problems.append(f"{parts} attribute(s), event(s) or link(s) over the span limits (see counters)")
         health["bytes"] = retention.store_bytes(conn, home)
     except (sqlite3.Error, schema.SchemaTooNew) as exc:
         problems.append(f"cannot read the store database: {exc}")

@@ -327,3 +327,21 @@ def test_doctor_shows_drops_an_app_process_counted(demo_copy: Path, cli: Cli) ->
     result = cli("doctor", home=demo_copy)
     assert result.returncode == 1
     assert "drop  queue_full: 42" in result.stdout and "42 record(s) dropped" in result.stdout
+
+
+def test_doctor_tells_span_limit_drops_from_dropped_records(demo_copy: Path, cli: Cli) -> None:
+    """Attributes the SDK dropped at its span limits are shown apart from dropped records."""
+    from otel_agents.api import _counters as stats
+    from otel_agents.store import open_store
+
+    stats.reset()
+    store = open_store(demo_copy)
+    stats.count_drop("queue_full", 2)
+    stats.count_drop("spans.attributes" + stats.OVER_LIMIT, 5)
+    store.close()
+    stats.reset()
+    result = cli("doctor", home=demo_copy)
+    assert result.returncode == 1
+    assert "drop  spans.attributes_over_limit: 5" in result.stdout
+    assert "2 record(s) dropped" in result.stdout
+    assert "5 attribute(s), event(s) or link(s) over the span limits" in result.stdout
