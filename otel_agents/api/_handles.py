@@ -15,7 +15,7 @@ from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._switches import switches
 from otel_agents.api._values import fit_span_value, preview_source, summarize, to_attribute, to_json
-from otel_agents.api._walk import safe_str
+from otel_agents.api._walk import INT64_MAX, safe_str
 
 # The most items read from any sequence argument (route candidates, finish reasons).
 MAX_SEQUENCE = 64
@@ -364,13 +364,15 @@ class RetrievalHandle(SpanHandle):
 
 
 def _count(value: object) -> int:
-    """A token count from user input: non-negative int, anything else counts as 0."""
+    """A token count from user input: an int from 0 to int64's largest, anything else counts as 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0
     try:
-        return max(int(value), 0)
+        number = int(value)
     except (OverflowError, ValueError):
         return 0
+    # Past int64 no exporter could carry it, and it would be priced at trillions of dollars.
+    return number if 0 <= number <= INT64_MAX else 0
 
 
 def _finite(value: object) -> float | None:

@@ -318,6 +318,19 @@ def test_hostile_input_never_raises(pipeline: Any) -> None:
     assert wf.attributes["bytes"] == "<bytes len=2>"
 
 
+def test_token_counts_past_int64_count_as_zero_and_are_not_priced(pipeline: Any) -> None:
+    """A token count no exporter could carry (past int64) is recorded as 0, not priced at trillions."""
+    with oa.agent("a"):
+        with oa.llm("gpt-4o-mini", provider="openai") as call:
+            call.record_usage(input_tokens=2**70, output_tokens=1_000_000)
+    llm = next(s for s in pipeline.spans() if s.name.startswith("chat"))
+    agent = next(s for s in pipeline.spans() if s.name.startswith("invoke_agent"))
+    assert llm.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 0
+    assert llm.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 1_000_000
+    assert 0 < llm.attributes[semconv.COST_USD] < 10  # a million output tokens of gpt-4o-mini
+    assert agent.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 0
+
+
 def test_failures_while_finishing_or_ending_a_span_never_reach_the_caller(
     pipeline: Any, lenient: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

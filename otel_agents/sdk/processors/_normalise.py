@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, cast
@@ -17,6 +16,7 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import Totals
 from otel_agents.api._run_context import offer_outer_rollups, rollup_chain, stamp
+from otel_agents.api._walk import INT64_MAX
 from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 from otel_agents.sdk.processors._stamping import set_all, stamped_attributes
@@ -245,6 +245,9 @@ _START_KEYS: Final = frozenset(
 )
 _ALL_PREFIXES: Final = tuple(prefix for prefix, _ in _NAME_PREFIXES)
 _MAX_NAME: Final = 256
+# A token count past int64 is malformed: no OTLP exporter or SQLite column could carry it, and it
+# would price a call at trillions of dollars.
+_MAX_TOKENS: Final = INT64_MAX
 _PLAN_CACHE_MAX: Final = 4096
 _SEEN_MAX: Final = 4096
 _PRICERS_MAX: Final = 512
@@ -310,7 +313,7 @@ def _reader(fields: tuple[tuple[str, int, int], ...]) -> Callable[[Mapping[str, 
     lines = ["def read(attrs):"]
     for field, sources in sorted(by_field.items()):
         if field in _TOKEN_FIELDS:
-            malformed = "v.__class__ is not int or v < 0"
+            malformed = f"v.__class__ is not int or not 0 <= v <= {_MAX_TOKENS}"
         else:
             malformed = f"v.__class__ is not str or not 0 < len(v) <= {_MAX_NAME}"
         indent = "    "
@@ -371,9 +374,9 @@ def _valid(field: int, value: Any) -> Any:
     """``value`` as the field's type, or None (counted) when it is malformed."""
     if field in _TOKEN_FIELDS:
         if value.__class__ is int:
-            if value >= 0:
+            if 0 <= value <= _MAX_TOKENS:
                 return value
-        elif isinstance(value, float) and math.isfinite(value) and value >= 0 and value.is_integer():
+        elif isinstance(value, float) and 0 <= value <= _MAX_TOKENS and value.is_integer():
             return int(value)
         _count_malformed(field)
         return None

@@ -108,6 +108,8 @@ def test_content_kept_when_capture_is_on(make_pipeline: Any) -> None:
         {semconv.OI_TOKENS_PROMPT: -5},
         {semconv.OI_TOKENS_PROMPT: math.nan},
         {semconv.OI_TOKENS_PROMPT: True},
+        {semconv.OI_TOKENS_PROMPT: 2**70},
+        {semconv.OI_TOKENS_PROMPT: 1e30},
         {semconv.OI_MODEL_NAME: ["gpt-4o", "gpt-4o-mini"]},
         {semconv.OI_SPAN_KIND: ""},
     ],
