@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, cast
@@ -705,14 +706,12 @@ class Normaliser:
         if state is not None and state.parent is not None and state.parent.llm_child is None:
             state.parent.llm_child = span_id
         ins, outs = values[_IN], values[_OUT]
-        cost = None
-        if semconv.COST_USD in plan.has:
-            cost = attrs[semconv.COST_USD]
-            if not isinstance(cost, (int, float)) or isinstance(cost, bool):
-                cost = None
+        cost, bad_cost = _own_cost(attrs) if semconv.COST_USD in plan.has else (None, False)
+        if bad_cost:
+            add[semconv.COST_UNKNOWN] = True
         model = values[_MODEL]
         priced: float | pricing.PriceRequest | None = cost
-        if cost is None and model is not None and (ins is not None or outs is not None):
+        if cost is None and not bad_cost and model is not None and (ins is not None or outs is not None):
             # Once loaded, the table stays loaded: no need to ask again on every span.
             if self._table_loaded or not pricing.loading():
                 self._table_loaded = True
@@ -757,6 +756,18 @@ class Normaliser:
                 kept = {k: v for k, v in attrs.items() if not is_content_key(k)}
                 out[i] = Event(event.name, kept, event.timestamp)
         return events if out is None else tuple(out)
+
+
+def _own_cost(attrs: Mapping[str, Any]) -> tuple[float | None, bool]:
+    """A span's own cost: (it, False) when well formed; (None, True), counted, when it is not.
+
+    A negative, NaN or infinite cost would corrupt every roll-up above the span: the span keeps its
+    own value, and the call's cost is unknown."""
+    cost = attrs[semconv.COST_USD]
+    if cost.__class__ in (int, float) and math.isfinite(cost) and cost >= 0:
+        return cost, False
+    stats.count_drop("normalise.malformed_value")
+    return None, True
 
 
 def _sdk_span_id(span: object) -> int | None:

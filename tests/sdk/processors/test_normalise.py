@@ -130,6 +130,33 @@ def test_malformed_foreign_values_are_counted_never_raised(make_pipeline: Any, b
     assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in out
 
 
+@pytest.mark.parametrize("bad", [-5.0, math.nan, math.inf, "0.01", True])
+def test_a_malformed_cost_of_its_own_is_unknown_and_rolls_up_nothing(pipeline: Any, bad: object) -> None:
+    """A foreign LLM span's own negative, NaN, infinite or non-number cost is kept on it, counted,
+    and neither priced over nor added to the enclosing workflow's cost."""
+    attrs = {
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+        semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: 5,
+        semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
+        semconv.COST_USD: bad,
+    }
+    with oa.workflow("w"), _tracer("opentelemetry.instrumentation.openai").start_as_current_span(
+        "chat gpt-4o-mini", attributes=attrs
+    ):
+        pass
+    llm = pipeline.span("chat gpt-4o-mini").attributes
+    workflow = pipeline.span("invoke_workflow w").attributes
+    own = llm[semconv.COST_USD]
+    assert own == bad or (isinstance(bad, float) and math.isnan(own))
+    assert llm[semconv.COST_UNKNOWN] is True
+    assert workflow[semconv.COST_UNKNOWN_CALLS] == 1
+    assert semconv.COST_USD not in workflow
+    assert workflow[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 5
+    assert stats.drops()["normalise.malformed_value"] == 1
+    assert stats.errors() == {}
+
+
 def test_content_key_classification() -> None:
     """Indexed prompt and message families are content except their structural keys."""
     assert is_content_key("llm.input_messages.3.message.content")
