@@ -320,9 +320,8 @@ def test_hostile_input_never_raises(pipeline: Any) -> None:
 
 def test_token_counts_past_int64_count_as_zero_and_are_not_priced(pipeline: Any) -> None:
     """A token count no exporter could carry (past int64) is recorded as 0, not priced at trillions."""
-    with oa.agent("a"):
-        with oa.llm("gpt-4o-mini", provider="openai") as call:
-            call.record_usage(input_tokens=2**70, output_tokens=1_000_000)
+    with oa.agent("a"), oa.llm("gpt-4o-mini", provider="openai") as call:
+        call.record_usage(input_tokens=2**70, output_tokens=1_000_000)
     llm = next(s for s in pipeline.spans() if s.name.startswith("chat"))
     agent = next(s for s in pipeline.spans() if s.name.startswith("invoke_agent"))
     assert llm.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 0

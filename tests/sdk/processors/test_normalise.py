@@ -141,8 +141,11 @@ def test_a_malformed_cost_of_its_own_is_unknown_and_rolls_up_nothing(pipeline: A
         semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 10,
         semconv.COST_USD: bad,
     }
-    with oa.workflow("w"), _tracer("opentelemetry.instrumentation.openai").start_as_current_span(
-        "chat gpt-4o-mini", attributes=attrs
+    with (
+        oa.workflow("w"),
+        _tracer("opentelemetry.instrumentation.openai").start_as_current_span(
+            "chat gpt-4o-mini", attributes=attrs
+        ),
     ):
         pass
     llm = pipeline.span("chat gpt-4o-mini").attributes
