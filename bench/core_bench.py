@@ -64,13 +64,14 @@ _QUEUE = 1_000_000
 
 
 class Discard(SpanExporter):
-    """Accepts every batch and keeps only the last one's reference: the exporter both sides share."""
+    """Accepts every batch and keeps nothing (unless ``kept`` is a list): the exporter both sides share."""
 
     def __init__(self) -> None:
-        self.last: Sequence[ReadableSpan] = ()
+        self.kept: list[ReadableSpan] | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.last = spans
+        if self.kept is not None:
+            self.kept.extend(spans)
         return SpanExportResult.SUCCESS
 
 
@@ -172,10 +173,12 @@ def fresh_call_id_spans(
 
 def _final_workflow_attributes(sink: Discard, flush_ours: Callable[[], object]) -> dict[str, tuple[str, Any]]:
     """Each span of one ``oa_workflow()`` by its operation: its name and final attributes."""
+    sink.kept = []
     oa_workflow()()
     flush_ours()
+    kept, sink.kept = sink.kept, None
     spans = {}
-    for span in sink.last:
+    for span in kept:
         attrs = dict(span.attributes or {})
         spans[str(attrs["gen_ai.operation.name"])] = (span.name, attrs)
     return spans
