@@ -347,19 +347,30 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     wait_for(lambda: not stage._queue, timeout=2.0, interval=0.005)
 
 
+def _limited_pipeline(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A pipeline whose spans keep six attributes, two events and one link."""
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
+    monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "1")
+    return make_pipeline()
+
+
+def _over_the_limits(tracer: Any, name: str, *, events: int, links: Any = ()) -> None:
+    """A span with nine attributes (a password among them), ``events`` events and ``links``."""
+    with tracer.start_as_current_span(name, links=list(links)) as span:
+        span.set_attributes({f"k{i}": i for i in range(8)})
+        span.set_attribute("password", "hunter2")
+        for i in range(events):
+            span.add_event(f"e{i}")
+
+
 def test_rewritten_and_mapped_spans_keep_the_sdks_drop_counts(
     make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A span over the SDK's limits that redaction or the normaliser rebuilds still says what was dropped."""
-    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
-    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
-    pipeline = make_pipeline()
+    pipeline = _limited_pipeline(make_pipeline, monkeypatch)
     tracer = pipeline.telemetry.tracer_provider.get_tracer("opentelemetry.instrumentation.openai")
-    with tracer.start_as_current_span("redacted") as span:
-        span.set_attributes({f"k{i}": i for i in range(8)})
-        span.set_attribute("password", "hunter2")
-        for i in range(4):
-            span.add_event(f"e{i}")
+    _over_the_limits(tracer, "redacted", events=4)
     with tracer.start_as_current_span("chat gpt-4o-mini") as span:
         span.set_attributes({f"k{i}": i for i in range(8)})
         span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"})
@@ -376,19 +387,13 @@ def test_what_the_sdk_drops_at_span_limits_is_counted_once(
     make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Attributes, events and links the SDK drops at its limits are counted by reason, once per span."""
-    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
-    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
-    monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "1")
-    pipeline = make_pipeline()
+    pipeline = _limited_pipeline(make_pipeline, monkeypatch)
     tracer = pipeline.telemetry.tracer_provider.get_tracer("some.library")
     with tracer.start_as_current_span("within") as parent:
         parent.set_attributes({f"k{i}": i for i in range(6)})
         link = trace.Link(parent.get_span_context())
-    with tracer.start_as_current_span("over", links=[link, link, link]) as span:
-        span.set_attributes({f"k{i}": i for i in range(8)})
-        span.set_attribute("password", "hunter2")  # rebuilt by redaction, counted once all the same
-        for i in range(5):
-            span.add_event(f"e{i}")
+    # Rebuilt by redaction (its password), counted once all the same.
+    _over_the_limits(tracer, "over", events=5, links=[link, link, link])
     with oa.tool("search") as tool:
         for i in range(9):
             tool.set_attribute(f"k{i}", i)
