@@ -713,25 +713,21 @@ class Normaliser:
         priced: float | pricing.PriceRequest | None = cost
         if cost is None and not bad_cost and model is not None and (ins is not None or outs is not None):
             # Once loaded, the table stays loaded: no need to ask again on every span.
-            if self._table_loaded or not pricing.loading():
-                self._table_loaded = True
-                spelt = values[_PROVIDER]
-                price = self._pricers.get((model, spelt)) or self._pricer(model, spelt)
-                priced = price(ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0)
-                if priced is None:
-                    add[semconv.COST_UNKNOWN] = True
-                else:
-                    add[semconv.COST_USD] = priced
-            else:
+            if not self._table_loaded and pricing.loading():
                 provider = (values[_PROVIDER] or "").lower() or None
                 request = pricing.PriceRequest(
                     model, provider, ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0
                 )
                 priced = pricing.price_or_defer(request, span_id if context is not None else None)
-                if priced is None:
-                    add[semconv.COST_UNKNOWN] = True
-                elif not isinstance(priced, pricing.PriceRequest):
-                    add[semconv.COST_USD] = priced
+            else:
+                self._table_loaded = True
+                spelt = values[_PROVIDER]
+                price = self._pricers.get((model, spelt)) or self._pricer(model, spelt)
+                priced = price(ins or 0, outs or 0, values[_CACHE_READ] or 0, values[_CACHE_WRITE] or 0)
+            if priced is None:
+                add[semconv.COST_UNKNOWN] = True
+            elif not isinstance(priced, pricing.PriceRequest):
+                add[semconv.COST_USD] = priced
         if state is not None and (state.parent is not None or state.chain):
             for totals in _targets(state, state.chain):
                 totals.add_llm(ins or 0, outs or 0, priced)
