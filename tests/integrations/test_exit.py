@@ -63,7 +63,7 @@ def test_spans_queued_at_sigterm_are_exported(
         time.sleep(0.5)
         ids = [f"{case}-{i}" for i in range(REQUESTS)]
         list(pool.map(send, ids))
-    # The chain hands spans on every WAKE_EVERY (16) spans whatever the delay, so a round of
+    # The chain hands spans on every WAKE_EVERY spans whatever the delay, so a round of
     # requests can go out whole; one more request at a time then leaves its spans queued.
     for extra in range(10):
         time.sleep(0.3)  # what was handed on has reached the receiver
