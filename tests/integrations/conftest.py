@@ -132,6 +132,11 @@ class Server:
         wait_for(ready, timeout=timeout, interval=0.1)
         return self
 
+    def wait_apps_started(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until ``count`` ASGI workers have started their app: a SIGTERM a uvicorn worker
+        gets while it is still booting is lost, and it then serves until gunicorn's 30 s timeout."""
+        wait_for(lambda: self.output().count("Application startup complete") >= count, timeout=timeout)
+
     def stop(self, timeout: float = 20.0) -> float:
         assert self.proc is not None
         started = time.monotonic()

@@ -145,6 +145,7 @@ def test_exit_is_bounded_when_the_collector_never_answers(
         OTEL_AGENTS_EXPORT_TIMEOUT="30",
     )
     server = servers(_argv("gunicorn-uvicorn-preload", port), env, port).start()
+    server.wait_apps_started(WORKERS)
     _load(server.url, "hole", 0, 16)
     wait_for(lambda: black_hole.held)
     assert server.stop() < MAX_EXIT_SECONDS, server.output()
