@@ -18,7 +18,10 @@ medians of per-round ratios of spans per CPU second, ours over stock):
     process, through ``configure(exporter="otlp")`` against a stock ``TracerProvider`` +
     ``BatchSpanProcessor`` + ``OTLPSpanExporter``; CPU of every thread of the process from the first
     span until ``force_flush`` returned, and the collector must have accepted every span (both
-    sides' queues are sized to hold them all; the other settings are the defaults).
+    sides' queues are sized to hold them all; the other settings are the defaults);
+  - steady load: the same, with the workflows started at a fixed rate (``--per-second``, 250 by
+    default: 1,000 spans/s) instead of as fast as possible, and the OTLP requests each side made a
+    second (a request has a fixed cost, on both ends, that small batches pay many times over).
 """
 
 from __future__ import annotations
@@ -112,9 +115,41 @@ def workflows(tracer: Any, count: int, offset: int = 0) -> None:
                     tool.set_attribute("otel_agents.tool.call.arguments_summary", "x" * 200)
 
 
-def pipeline_child(side: str, endpoint: str, spans: int) -> dict[str, float]:
-    """In this (fresh) process: CPU seconds to make and export ``spans`` spans through ``side``."""
+def paced_workflows(tracer: Any, count: int, per_second: float, offset: int = 0) -> None:
+    """``count`` workflows (as ``workflows``), started ``per_second`` apart on a fixed schedule."""
+    step = 1 / per_second
+    due = time.perf_counter()
+    for i in range(offset, offset + count):
+        workflows(tracer, 1, offset=i)
+        due += step
+        wait = due - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+
+
+def count_requests() -> list[int]:
+    """From now on, every OTLP/HTTP trace request this process sends adds one to the list's item
+    (counted at the stock exporters' shared HTTP client, which both sides send through)."""
+    from opentelemetry.exporter.otlp.common.http import _OTLPHTTPClient
+
+    calls = [0]
+    export = _OTLPHTTPClient.export
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_kind", "spans") == "spans":
+            calls[0] += 1
+        return export(self, *args, **kwargs)
+
+    _OTLPHTTPClient.export = counted  # type: ignore[method-assign]
+    return calls
+
+
+def pipeline_child(side: str, endpoint: str, spans: int, per_second: float = 0.0) -> dict[str, float]:
+    """In this (fresh) process: CPU seconds to make and export ``spans`` spans through ``side``, as
+    fast as it can or, given ``per_second``, that many workflows a second (steady load)."""
     from opentelemetry.sdk.trace import TracerProvider
+
+    calls = count_requests()
 
     # Queues long enough for every span on both sides: the figure is the CPU cost of a delivered
     # span, not how much a default-sized queue sheds when the producer outruns the exporter.
@@ -145,15 +180,26 @@ def pipeline_child(side: str, endpoint: str, spans: int) -> dict[str, float]:
     tracer = provider.get_tracer("bench")
     workflows(tracer, 250)  # warm-up: connections, code paths, caches
     flush(30)
+    requests0 = calls[0]
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    workflows(tracer, spans // 4, offset=250)
+    if per_second:
+        paced_workflows(tracer, spans // 4, per_second, offset=250)
+    else:
+        workflows(tracer, spans // 4, offset=250)
     if flush(120) is False:
         raise RuntimeError(f"{side}: force_flush timed out")
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"spans": spans // 4 * 4, "warm_up_spans": 1000, "cpu_s": cpu, "wall_s": wall}
+    return {
+        "spans": spans // 4 * 4,
+        "warm_up_spans": 1000,
+        "cpu_s": cpu,
+        "wall_s": wall,
+        # Our pipeline's metric exports go through the same client, as kind "metrics": not counted.
+        "requests": calls[0] - requests0,
+    }
 
 
-def measure_pipeline(side: str, col: dict[str, Any], spans: int) -> dict[str, float]:
+def measure_pipeline(side: str, col: dict[str, Any], spans: int, per_second: float = 0.0) -> dict[str, float]:
     accepted0 = accepted_spans(col["telemetry"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["OTEL_AGENTS_HOME"] = tempfile.mkdtemp(prefix="collector-bench-home-")
@@ -168,6 +214,8 @@ def measure_pipeline(side: str, col: dict[str, Any], spans: int) -> dict[str, fl
             col["http"],
             "--spans",
             str(spans),
+            "--per-second",
+            str(per_second),
         ],
         capture_output=True,
         text=True,
@@ -182,10 +230,13 @@ def measure_pipeline(side: str, col: dict[str, Any], spans: int) -> dict[str, fl
     # Our pipeline also sends the collector its span-derived metrics; only spans count here.
     result["accepted"] = accepted_spans(col["telemetry"]) - accepted0 - result["warm_up_spans"]
     result["spans_per_core_s"] = result["spans"] / result["cpu_s"]
+    result["requests_per_s"] = result["requests"] / result["wall_s"]
     return result
 
 
-def compare(col: dict[str, Any], spans: list[Any], batch: int, rounds: int) -> dict[str, Any]:
+def compare(
+    col: dict[str, Any], spans: list[Any], batch: int, rounds: int, per_second: float, paced_spans: int
+) -> dict[str, Any]:
     """otel-agents' exporter and whole pipeline against the stock SDK's, ``rounds`` interleaved rounds."""
     from otel_agents.sdk._exporter_setup import otlp_exporter
     from otel_agents.sdk._options import resolve
@@ -193,6 +244,7 @@ def compare(col: dict[str, Any], spans: list[Any], batch: int, rounds: int) -> d
     ours_exporter = otlp_exporter(resolve(otlp_endpoint=col["http"].rsplit("/v1/", 1)[0]), "traces")
     exporter_rounds: list[dict[str, float]] = []
     pipeline_rounds: list[dict[str, Any]] = []
+    paced_rounds: list[dict[str, Any]] = []
     for r in range(rounds):
         order = ("stock", "ours") if r % 2 == 0 else ("ours", "stock")
         one: dict[str, Any] = {}
@@ -205,6 +257,12 @@ def compare(col: dict[str, Any], spans: list[Any], batch: int, rounds: int) -> d
             if one[side]["accepted"] < one[side]["spans"]:
                 raise RuntimeError(f"pipeline {side}: the collector accepted {one[side]}")
         pipeline_rounds.append(one)
+        one = {}
+        for side in order:
+            one[side] = measure_pipeline(side, col, paced_spans, per_second)
+            if one[side]["accepted"] < one[side]["spans"]:
+                raise RuntimeError(f"steady pipeline {side}: the collector accepted {one[side]}")
+        paced_rounds.append(one)
     ours_exporter.shutdown()
 
     def ratios(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -216,9 +274,15 @@ def compare(col: dict[str, Any], spans: list[Any], batch: int, rounds: int) -> d
             "stock_spans_per_core_s": statistics.median(row["stock"][key] for row in rows),
         }
 
+    steady = ratios(paced_rounds, "spans_per_core_s")
+    for side in ("ours", "stock"):
+        steady[f"{side}_requests_per_s"] = statistics.median(
+            row[side]["requests_per_s"] for row in paced_rounds
+        )
     return {
         "exporter": ratios(exporter_rounds, "python_spans_per_core_s"),
         "pipeline": ratios(pipeline_rounds, "spans_per_core_s"),
+        "steady": {**steady, "workflows_per_s": per_second, "spans": paced_spans},
         "rounds": rounds,
         "spans": len(spans),
         "protocol": "http/protobuf",
@@ -326,12 +390,19 @@ def main() -> int:
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds against the stock SDK")
+    parser.add_argument(
+        "--per-second",
+        type=float,
+        default=250.0,
+        help="workflows a second in the steady-load pipeline rounds",
+    )
+    parser.add_argument("--paced-spans", type=int, default=8_000, help="spans per steady-load pipeline round")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", choices=("ours", "stock"), help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(pipeline_child(args.child, args.endpoint, args.spans)))
+        print(json.dumps(pipeline_child(args.child, args.endpoint, args.spans, args.per_second)))
         return 0
 
     if shutil.which("taskset") is None or len(os.sched_getaffinity(0)) < 2:
@@ -353,7 +424,7 @@ def main() -> int:
         with collector(binary, Path(tmp)) as col:
             for protocol in ("http", "grpc"):
                 results[protocol] = measure(protocol, col, spans, args.batch)
-            vs_stock = compare(col, spans, args.batch, args.rounds)
+            vs_stock = compare(col, spans, args.batch, args.rounds, args.per_second, args.paced_spans)
         log = (Path(tmp) / "collector.log").read_text()
     noisy = [line for line in log.splitlines() if re.search(r"\t(warn|error)\t", line)]
 
@@ -376,6 +447,12 @@ def main() -> int:
             f"  {label:<16} ours {r['ours_spans_per_core_s']:>9,.0f}  stock {r['stock_spans_per_core_s']:>9,.0f}"
             f"  {r['ratio']:.2f}x   (target >= 1.5x)"
         )
+    r = vs_stock["steady"]
+    print(
+        f"  {'steady load':<16} ours {r['ours_spans_per_core_s']:>9,.0f}  stock {r['stock_spans_per_core_s']:>9,.0f}"
+        f"  {r['ratio']:.2f}x   ({args.per_second:g} workflows/s; OTLP requests/s: ours "
+        f"{r['ours_requests_per_s']:.1f}, stock {r['stock_requests_per_s']:.1f})"
+    )
     if noisy:
         print("\ncollector warnings/errors during the run:\n" + "\n".join(noisy[:10]))
     sys.path.insert(0, str(ROOT))

@@ -146,6 +146,16 @@ def _export(results: Results) -> str | None:
         f"{pipeline['stock_spans_per_core_s']:,.0f} spans/s per core); exporter {exporter['ratio']:.2f}x "
         f"({exporter['ours_spans_per_core_s']:,.0f} vs {exporter['stock_spans_per_core_s']:,.0f}); "
         f"OTLP/HTTP to the collector, {vs['rounds']} rounds"
+    ) + _steady(vs)
+
+
+def _steady(vs: dict[str, Any]) -> str:
+    steady = vs.get("steady")
+    if steady is None:
+        return ""
+    return (
+        f"; at a steady {steady['workflows_per_s'] * 4:,.0f} spans/s, whole pipeline {steady['ratio']:.2f}x "
+        f"with {steady['ours_requests_per_s']:.1f} OTLP requests/s (stock {steady['stock_requests_per_s']:.1f})"
     )
 
 

@@ -94,8 +94,14 @@ class BatchWorker(Generic[T]):
         max_queue_bytes: int | None = None,
         size: Callable[[T], int] | None = None,
         export_sizes: Callable[[Sequence[T], Sequence[int]], bool] | None = None,
+        hold_partial: bool = True,
     ) -> None:
         self.name = name
+        # A partial batch waits until ``schedule_delay`` has passed since the last export, as the
+        # SDK's batch processors space theirs: each export has a fixed cost (an OTLP request, a
+        # store commit) that a few items at a time would pay many times over. False: everything
+        # queued is worked through as soon as the worker wakes (the chain's own stage).
+        self._hold_partial = hold_partial
         self._export = export
         # Given, it exports instead, with each item's size as measured when it was queued.
         self._export_sizes = export_sizes
@@ -131,6 +137,8 @@ class BatchWorker(Generic[T]):
         self._flush_requests = 0
         self._closed = False
         self._thread: threading.Thread | None = None
+        # When the last batch was taken (monotonic); none yet: the first partial batch is due.
+        self._last_export = -float("inf")
 
     def put(self, item: T, size: int | None = None) -> None:
         """Queue ``item`` (of ``size`` bytes, if the caller measured it already); when the queue is
@@ -154,11 +162,13 @@ class BatchWorker(Generic[T]):
             self._bytes = before + n
             # Half the byte budget is as good a reason to start exporting as a full batch.
             wake = before <= self._max_bytes // 2 < before + n
+        was_empty = not queue
         queue.append((item, n))
         if self._thread is None:
             self._start()
-        # Wake the worker once, when a batch fills: it drains until empty, so later puts need not.
-        if wake or len(queue) == self._max_batch:
+        # Wake the worker once, when a batch fills (it drains until empty, so later puts need not),
+        # or when the first item after an export is due already (a quiet spell since the last one).
+        if wake or len(queue) == self._max_batch or (was_empty and self._due_by_time()):
             with self._cond:
                 self._cond.notify()
 
@@ -171,6 +181,7 @@ class BatchWorker(Generic[T]):
             stats.count_drop(f"{self.name}.after_shutdown", len(items))
             return
         queue = self._queue
+        was_empty = not queue
         room = max(self._max_queue - len(queue), 0)
         if room < len(items):
             stats.count_drop(f"{self.name}.queue_full", len(items) - room)
@@ -181,8 +192,9 @@ class BatchWorker(Generic[T]):
             queue.extend((item, 0) for item in items)
         if self._thread is None:
             self._start()
-        with self._cond:
-            self._cond.notify()
+        if not self._hold_partial or self._full() or (was_empty and self._due_by_time()):
+            with self._cond:
+                self._cond.notify()
 
     def _fit_bytes(self, items: Sequence[T], sizes: Sequence[int | None] | None) -> list[tuple[T, int]]:
         """The leading ``items`` that fit the byte budget (counted in) with their sizes; the rest
@@ -207,11 +219,32 @@ class BatchWorker(Generic[T]):
             if self._thread is None:
                 self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
 
+    def _full(self) -> bool:
+        """A whole batch is queued, or half the byte budget: worth an export now."""
+        return len(self._queue) >= self._max_batch or (
+            self._max_bytes is not None and self._bytes > self._max_bytes // 2
+        )
+
+    def _due_by_time(self) -> bool:
+        return time.monotonic() - self._last_export >= self._delay
+
+    def _due(self) -> bool:
+        """Whether what is queued goes now; called under the lock."""
+        if self._closed or self._flush_requests or not self._hold_partial:
+            return True
+        return bool(self._queue) and (self._full() or self._due_by_time())
+
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not self._queue and not self._closed and not self._flush_requests:
-                    self._cond.wait(self._delay)
+                if not self._hold_partial:
+                    if not self._queue and not self._closed and not self._flush_requests:
+                        self._cond.wait(self._delay)
+                else:
+                    while not self._due():
+                        left = self._last_export + self._delay - time.monotonic()
+                        # Nothing queued: a put that finds the batch due wakes it (or this timeout).
+                        self._cond.wait(max(left, 0.001) if self._queue else self._delay)
                 closing = self._closed
             self._drain()
             if closing and not self._queue:
@@ -220,7 +253,11 @@ class BatchWorker(Generic[T]):
     def _drain(self) -> None:
         while True:
             with self._cond:
+                if self._queue and not self._due():
+                    return  # a partial batch after a full one: it waits for its time
                 batch, sizes = self._take()
+                if batch:
+                    self._last_export = time.monotonic()
                 self._inflight = len(batch)
                 if not batch:
                     self._bytes = 0

@@ -495,7 +495,10 @@ class Options:
             env=("OTEL_BSP_SCHEDULE_DELAY",),
             parse=_positive(float),
             default_doc="`1.0` s",
-            doc="longest wait before a partial batch is exported",
+            doc=(
+                "least time between two exports of a partial batch (a full one goes at once); a span "
+                "reaches its exporter within about twice this"
+            ),
         ),
     )
     log_max_queue_size: int | None = field(
@@ -522,7 +525,7 @@ class Options:
             env=("OTEL_BLRP_SCHEDULE_DELAY",),
             parse=_positive(float),
             default_doc="`schedule_delay`",
-            doc="longest wait before a partial batch of log records is exported",
+            doc="least time between two exports of a partial batch of log records (a full one goes at once)",
         ),
     )
     metric_export_interval: float = field(

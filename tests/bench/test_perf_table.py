@@ -142,3 +142,18 @@ def test_the_floors_are_shown_beside_the_rows_they_bound(tmp_path: Path) -> None
     _write(tmp_path, "core", {"workflow_all_in": {"ratio": 2.11}})  # an older run, without the floor
     workflow = next(now for path, now in _rows(tmp_path).items() if path.startswith("a whole workflow"))
     assert workflow == "2.11x"
+
+
+def test_the_export_row_shows_the_steady_load_figures_when_measured(tmp_path: Path) -> None:
+    """A collector run with steady-load rounds adds their ratio and both sides' OTLP requests a second."""
+    figures = json.loads(json.dumps(SAMPLES["collector"]))
+    figures["vs_stock"]["steady"] = {
+        "ratio": 1.21,
+        "workflows_per_s": 250.0,
+        "ours_requests_per_s": 1.9,
+        "stock_requests_per_s": 2.1,
+    }
+    _write(tmp_path, "collector", figures)
+    assert _rows(tmp_path)[EXPORT].endswith(
+        "; at a steady 1,000 spans/s, whole pipeline 1.21x with 1.9 OTLP requests/s (stock 2.1)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -237,3 +238,72 @@ def test_each_item_is_measured_once_and_its_size_reaches_the_export() -> None:
     ]
     assert worker._bytes == 0
     assert worker.shutdown(5)
+
+
+class _Timed:
+    """An export that keeps each batch's size and the time it arrived."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[float, int]] = []
+
+    def __call__(self, batch: Sequence[int]) -> bool:
+        self.batches.append((time.monotonic(), len(batch)))
+        return True
+
+
+def test_partial_batches_handed_on_a_few_at_a_time_are_exported_once_per_schedule_delay() -> None:
+    """Items arriving a few at a time (as the chain hands them on) leave in one export per
+    ``schedule_delay``, not one per handful: each export has a fixed cost."""
+    export = _Timed()
+    worker: BatchWorker[int] = BatchWorker("spaced", export, max_batch_size=10_000, schedule_delay=0.3)
+    start = time.monotonic()
+    sent = 0
+    while time.monotonic() - start < 1.0:
+        worker.put_many([sent, sent + 1])
+        sent += 2
+        time.sleep(0.01)
+    assert worker.flush(5)
+    assert sum(n for _, n in export.batches) == sent
+    # One right away (nothing had gone for longer than the delay), then one per 0.3 s, and the flush.
+    assert len(export.batches) <= 6, export.batches
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(export.batches[:-1])]  # the flush's is shorter
+    assert all(gap >= 0.25 for gap in gaps), gaps
+    assert worker.shutdown(2)
+
+
+def test_a_full_batch_goes_at_once_and_a_partial_one_waits_for_its_time() -> None:
+    """A whole batch is exported without waiting for ``schedule_delay``; the partial rest waits for it."""
+    export = _Timed()
+    worker: BatchWorker[int] = BatchWorker("full", export, max_batch_size=8, schedule_delay=30)
+    worker.put(0)  # the first item after a quiet spell goes at once
+    deadline = time.monotonic() + 5
+    while not export.batches and time.monotonic() < deadline:
+        time.sleep(0.005)
+    worker.put_many(list(range(1, 12)))
+    deadline = time.monotonic() + 5
+    while len(export.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.1)
+    assert [n for _, n in export.batches] == [1, 8]
+    assert worker.flush(5)
+    assert [n for _, n in export.batches] == [1, 8, 3]
+    assert worker.shutdown(2)
+
+
+def test_the_first_item_after_a_quiet_spell_is_exported_without_waiting() -> None:
+    """An item queued when nothing has been exported for ``schedule_delay`` goes at once; the next one
+    waits until the delay since that export has passed."""
+    export = _Timed()
+    worker: BatchWorker[int] = BatchWorker("quiet", export, max_batch_size=512, schedule_delay=0.5)
+    put_at = time.monotonic()
+    worker.put(1)
+    deadline = put_at + 5
+    while not export.batches and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert export.batches and export.batches[0][0] - put_at < 0.2
+    worker.put(2)
+    while len(export.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert len(export.batches) == 2
+    assert 0.45 <= export.batches[1][0] - export.batches[0][0] < 1.5
+    assert worker.shutdown(2)

@@ -70,14 +70,17 @@ class SpanChain(SynchronousMultiSpanProcessor):
             max_queue_size=max_queue_size,
             # Woken every few spans, not every export batch: a run of 512 spans held a core for
             # tens of milliseconds, and the requests that arrived meanwhile were the p99 at one
-            # connection. Each exporter's queue is woken by what a run hands on and exports what
-            # it holds then: a few spans at a time at low load, bigger batches as load grows.
+            # connection. Each exporter's queue exports a whole batch at once and a partial one
+            # once ``schedule_delay`` has passed since its last export.
             max_batch_size=min(max_batch_size, WAKE_EVERY),
             schedule_delay=schedule_delay,
             # Spans wait here before truncation: bounded in bytes, not only in spans.
             max_queue_bytes=max_queue_bytes,
             size=span_text_bytes,
             export_sizes=self._process,
+            # Everything queued is worked through once the thread wakes; the exporters' queues
+            # space their exports.
+            hold_partial=False,
         )
         self._shutdown_timeout = shutdown_timeout
         # The chain's thread's GIL hand-overs, paced across its batches.

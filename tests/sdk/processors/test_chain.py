@@ -347,6 +347,32 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     wait_for(lambda: not stage._queue, timeout=2.0, interval=0.005)
 
 
+def test_the_chains_short_runs_reach_each_exporter_once_per_schedule_delay(make_pipeline: Any) -> None:
+    """The chain hands spans on every few, but an exporter gets them in one call per
+    ``schedule_delay`` (an OTLP request or a store commit each), not one per run of the chain."""
+    captured = make_pipeline(schedule_delay=0.4)
+    calls: list[int] = []
+    keep = captured.spans_exporter.export
+
+    def export(spans: Any) -> Any:
+        calls.append(len(spans))
+        return keep(spans)
+
+    captured.spans_exporter.export = export
+    start = time.monotonic()
+    ended = 0
+    while time.monotonic() - start < 1.0:
+        for _ in range(WAKE_EVERY):
+            with oa.tool("lookup"):
+                pass
+        ended += WAKE_EVERY
+        time.sleep(0.02)
+    assert captured.telemetry.force_flush(5)
+    assert sum(calls) == ended == len(captured.spans_exporter.get_finished_spans())
+    # About 40 runs of the chain: one export at once, one per 0.4 s, and the flush's.
+    assert len(calls) <= 6, calls
+
+
 def _limited_pipeline(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A pipeline whose spans keep six attributes, two events and one link."""
     monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")
