@@ -14,9 +14,14 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents.api import _counters as stats
 from otel_agents.api._guard import contained, never_raise
+from otel_agents.api._threads import let_others_run
 from otel_agents.store._writer import DROP_SQLITE, StoreWriter
 
 SITE = "store.export"
+# Spans written (rows built, one transaction) between two hand-overs of the GIL: a whole export
+# batch of 512 held it for about 12 ms, which a request arriving meanwhile waited out; 64 take
+# about 1.6 ms, at 5% more CPU per span than 512 (16 at a time cost 40% more).
+SLICE_SPANS = 64
 
 
 class _Flushing:
@@ -62,10 +67,13 @@ class StoreSpanExporter(_Flushing, SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
             return SpanExportResult.SUCCESS
-        ok = self._write(
-            functools.partial(self._writer.write_spans, unsampled_counts_only=self.unsampled_counts_only),
-            spans,
-        )
+        write = functools.partial(self._writer.write_spans, unsampled_counts_only=self.unsampled_counts_only)
+        ok = True
+        for start in range(0, len(spans), SLICE_SPANS):
+            if start:
+                let_others_run()
+            # Each slice's losses are counted by the writer: a failed one does not stop the rest.
+            ok = self._write(write, spans[start : start + SLICE_SPANS]) and ok
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
 
