@@ -21,7 +21,8 @@ _log = logging.getLogger("otel_agents")
 
 _SIGNAL_PATHS: Final = {"traces": "v1/traces", "metrics": "v1/metrics", "logs": "v1/logs"}
 _HTTP_MODULES: Final = {
-    "traces": ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
+    # The stock exporter sending our encoder's bytes (same name, same drop reasons).
+    "traces": (f"{__package__}._otlp_span_exporter", "OTLPSpanExporter"),
     "metrics": ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
     "logs": ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
 }
