@@ -31,7 +31,10 @@ _LINK_FLAGS_REMOTE: Final = b"\x35" + _FIXED32(0x300)
 # An empty Status, as the stock encoder always sets one.
 _STATUS_UNSET: Final = b"\x7a\x00"
 # Encoded span attribute pairs kept for reuse; emptied when full (values like call ids never recur).
-_PAIRS_MAX: Final = 8192
+# Only short values are kept (the ones that recur: names, models, ids), so that the memory is
+# bounded in bytes too: at most about 4,096 x (256 + the pair's two strings) bytes.
+_PAIRS_MAX: Final = 4096
+_PAIR_CHARS: Final = 256
 
 
 def _varint(n: int) -> bytes:
@@ -237,7 +240,7 @@ class TraceRequestEncoder:
         pairs = self._pairs
         append = parts.append
         for key, value in items.items():
-            if value.__class__ is str:
+            if value.__class__ is str and len(value) <= _PAIR_CHARS:
                 pair = (key, value)
                 field = pairs.get(pair)
                 if field is None:

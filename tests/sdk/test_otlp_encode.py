@@ -192,3 +192,15 @@ def test_the_memory_of_encoded_pairs_is_bounded_and_forgetting_changes_nothing(
 def test_an_empty_batch_is_an_empty_request() -> None:
     """No spans: an empty request, as the stock encoder's."""
     assert TraceRequestEncoder().encode([]) == b"" == encode_spans([]).SerializeToString()
+
+
+def test_long_values_are_encoded_every_time_and_never_kept() -> None:
+    """A value longer than the kept pairs' bound is not remembered (the memory is bounded in bytes),
+    and still encoded as stock."""
+    provider, exporter = _provider()
+    with provider.get_tracer("t").start_as_current_span("s", attributes={"long": LONG, "short": "chat"}):
+        pass
+    encoder = TraceRequestEncoder()
+    spans = exporter.get_finished_spans()
+    assert _decoded(encoder.encode(spans)) == encode_spans(spans)
+    assert list(encoder._pairs) == [("short", "chat")]
