@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
         print("nothing to replay in that range")
         return 0
 
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from otel_agents.sdk._otlp_span_exporter import OTLPSpanExporter
 
     # The exporter logs a traceback per failed request; our one summary line is enough.
     logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
