@@ -377,6 +377,10 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
         # The local store takes recorded-but-unsampled spans too, for its run rows and stats only.
         self._unsampled = unsampled
         options.setdefault("size", span_text_bytes)
+        # An exporter may cap its batches (the store: what it writes while holding the GIL).
+        cap = getattr(exporter, "max_export_batch_size", None)
+        if isinstance(cap, int) and 0 < cap < options.get("max_batch_size", 512):
+            options["max_batch_size"] = cap
         self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableSpan]) -> bool:

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from otel_agents.api import _counters as stats
 from otel_agents.sdk._batching import BatchWorker, run_bounded
@@ -307,3 +308,36 @@ def test_the_first_item_after_a_quiet_spell_is_exported_without_waiting() -> Non
     assert len(export.batches) == 2
     assert 0.45 <= export.batches[1][0] - export.batches[0][0] < 1.5
     assert worker.shutdown(2)
+
+
+def test_an_exporter_can_cap_the_batches_its_queue_hands_it() -> None:
+    """An exporter with ``max_export_batch_size`` (the store) never gets more spans in one export,
+    whatever the configured batch size."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from otel_agents.sdk._batching import SpanExportQueue
+
+    class Capped(SpanExporter):
+        max_export_batch_size = 8
+
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+
+        def export(self, spans: Sequence[Any]) -> SpanExportResult:
+            self.sizes.append(len(spans))
+            return SpanExportResult.SUCCESS
+
+    made = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(made))
+    for i in range(20):
+        with provider.get_tracer("t").start_as_current_span(f"s{i}"):
+            pass
+    capped = Capped()
+    queue = SpanExportQueue(capped, max_batch_size=512, schedule_delay=30)
+    queue.accept_many(made.get_finished_spans())
+    assert queue.force_flush(5000)
+    assert sum(capped.sizes) == 20 and max(capped.sizes) <= 8
+    queue.shutdown(2)
