@@ -95,6 +95,7 @@ class BatchWorker(Generic[T]):
         size: Callable[[T], int] | None = None,
         export_sizes: Callable[[Sequence[T], Sequence[int]], bool] | None = None,
         hold_partial: bool = True,
+        small_batch_size: int | None = None,
     ) -> None:
         self.name = name
         # A partial batch waits until ``schedule_delay`` has passed since the last export, as the
@@ -110,6 +111,9 @@ class BatchWorker(Generic[T]):
         self._max_bytes = max_queue_bytes if size is not None else None
         self._size = size
         self._max_batch = max_batch_size
+        # Given, batches of this many while the worker keeps up; a backlog of four of them goes in
+        # batches up to ``max_batch_size`` (each export's fixed cost then paid less often).
+        self._small_batch = min(small_batch_size, max_batch_size) if small_batch_size else max_batch_size
         # A batch stops at an eighth of the byte budget too: with huge values, what one export
         # builds from a batch (the store's rows and line, an OTLP request) is several times its text.
         self._max_batch_bytes = max(self._max_bytes // 8, 1) if self._max_bytes is not None else None
@@ -168,7 +172,7 @@ class BatchWorker(Generic[T]):
             self._start()
         # Wake the worker once, when a batch fills (it drains until empty, so later puts need not),
         # or when the first item after an export is due already (a quiet spell since the last one).
-        if wake or len(queue) == self._max_batch or (was_empty and self._due_by_time()):
+        if wake or len(queue) == self._small_batch or (was_empty and self._due_by_time()):
             with self._cond:
                 self._cond.notify()
 
@@ -221,7 +225,7 @@ class BatchWorker(Generic[T]):
 
     def _full(self) -> bool:
         """A whole batch is queued, or half the byte budget: worth an export now."""
-        return len(self._queue) >= self._max_batch or (
+        return len(self._queue) >= self._small_batch or (
             self._max_bytes is not None and self._bytes > self._max_bytes // 2
         )
 
@@ -292,6 +296,10 @@ class BatchWorker(Generic[T]):
             if error is not None and strict():
                 raise error  # under the test suite a bug here must fail the test, worker or not
 
+    def _batch_size(self) -> int:
+        small = self._small_batch
+        return small if len(self._queue) < 4 * small else self._max_batch
+
     def _take(self) -> tuple[list[T], list[int]]:
         """The next batch (up to ``max_batch_size`` items and about an eighth of the byte budget)
         and the items' sizes; called under the lock."""
@@ -299,11 +307,12 @@ class BatchWorker(Generic[T]):
         limit = self._max_batch_bytes
         if limit is None or self._bytes <= limit:
             # All that is queued fits the byte cap: no need to add the sizes up while taking.
-            pairs = [queue.popleft() for _ in range(min(self._max_batch, len(queue)))]
+            pairs = [queue.popleft() for _ in range(min(self._batch_size(), len(queue)))]
         else:
             pairs = []
             total = 0
-            while queue and len(pairs) < self._max_batch and total < limit:
+            size = self._batch_size()
+            while queue and len(pairs) < size and total < limit:
                 pair = queue.popleft()
                 total += pair[1]
                 pairs.append(pair)
@@ -377,10 +386,10 @@ class SpanExportQueue(_Batching[ReadableSpan], SpanProcessor):
         # The local store takes recorded-but-unsampled spans too, for its run rows and stats only.
         self._unsampled = unsampled
         options.setdefault("size", span_text_bytes)
-        # An exporter may cap its batches (the store: what it writes while holding the GIL).
-        cap = getattr(exporter, "max_export_batch_size", None)
-        if isinstance(cap, int) and 0 < cap < options.get("max_batch_size", 512):
-            options["max_batch_size"] = cap
+        # An exporter may ask for small batches while it keeps up (the store: a write holds the GIL).
+        small = getattr(exporter, "small_batch_size", None)
+        if isinstance(small, int) and small > 0:
+            options.setdefault("small_batch_size", small)
         self._worker = BatchWorker(name, self._export, **options)
 
     def _export(self, batch: Sequence[ReadableSpan]) -> bool:

@@ -486,7 +486,7 @@ class Options:
         metadata=about(
             env=("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",),
             parse=_positive(int),
-            doc="spans per export call (the local store takes at most 32 at a time)",
+            doc="spans per export call, at most (the local store takes 32 at a time unless it has a backlog)",
         ),
     )
     schedule_delay: float = field(

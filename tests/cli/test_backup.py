@@ -12,7 +12,6 @@ from cli_helpers import Cli
 
 from otel_agents.store import _paths as paths
 from otel_agents.store import read_file
-from otel_agents.store._exporters import SLICE_SPANS
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = ROOT / "tests" / "store" / "writer_proc.py"
@@ -69,12 +68,10 @@ def test_backup_while_a_writer_writes_is_consistent(tmp_path: Path, cli: Cli) ->
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         (in_db,) = conn.execute("SELECT count(*) FROM spans").fetchone()
         conn.close()
-        # Whole slices only (a batch of 50 is written as 32 + 18), and the database holds at least
-        # what the line files held before it.
-        whole = {0, SLICE_SPANS % 50}
-        assert in_db % 50 in whole and in_db >= 250 and in_db >= previous
+        # Whole batches only, and the database holds at least what the line files held before it.
+        assert in_db % 50 == 0 and in_db >= 250 and in_db >= previous
         in_lines = _spans_in_ndjson(target)
-        assert in_lines % 50 in whole and in_db >= in_lines - 50
+        assert in_lines % 50 == 0 and in_db >= in_lines - 50
         previous = in_db
         runs = cli("stats", "--json", home=target)
         assert runs.returncode == 0, runs.stderr

@@ -26,6 +26,13 @@ class _Gated:
         return True
 
 
+def wait_until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)
+
+
 def test_full_queue_drops_and_counts() -> None:
     """Items beyond the queue bound are dropped and counted, never blocking the caller."""
     stats.reset()
@@ -310,34 +317,51 @@ def test_the_first_item_after_a_quiet_spell_is_exported_without_waiting() -> Non
     assert worker.shutdown(2)
 
 
-def test_an_exporter_can_cap_the_batches_its_queue_hands_it() -> None:
-    """An exporter with ``max_export_batch_size`` (the store) never gets more spans in one export,
-    whatever the configured batch size."""
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+def test_small_batches_while_the_worker_keeps_up_and_big_ones_from_a_backlog() -> None:
+    """With ``small_batch_size`` a batch goes as soon as that many are queued, that many at a time;
+    a backlog of four small batches or more goes in batches up to ``max_batch_size``."""
+    sizes: list[int] = []
+    gate = threading.Event()
+    gate.set()
+
+    def export(batch: Sequence[int]) -> bool:
+        gate.wait(5)
+        sizes.append(len(batch))
+        return True
+
+    worker: BatchWorker[int] = BatchWorker(
+        "small", export, max_batch_size=512, small_batch_size=8, schedule_delay=30
+    )
+    worker.put(-1)  # the first item after a quiet spell goes at once
+    wait_until(lambda: sizes == [1])
+    for done in (2, 3, 4):
+        worker.put_many(list(range(8)))
+        wait_until(lambda done=done: len(sizes) == done)
+    assert sizes == [1, 8, 8, 8]
+    gate.clear()  # the exporter stalls: a backlog builds up behind its next batch
+    worker.put_many(list(range(8)))
+    wait_until(lambda: worker._inflight == 8)
+    worker.put_many(list(range(100)))
+    gate.set()
+    assert worker.flush(5)
+    assert sizes == [1, 8, 8, 8, 8, 100]
+    assert worker.shutdown(2)
+
+
+def test_an_exporter_asks_its_queue_for_small_batches() -> None:
+    """An exporter's ``small_batch_size`` (the store's: 32) reaches its queue's worker."""
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
     from otel_agents.sdk._batching import SpanExportQueue
+    from otel_agents.store._exporters import StoreSpanExporter
 
-    class Capped(SpanExporter):
-        max_export_batch_size = 8
-
-        def __init__(self) -> None:
-            self.sizes: list[int] = []
+    class Small(SpanExporter):
+        small_batch_size = 8
 
         def export(self, spans: Sequence[Any]) -> SpanExportResult:
-            self.sizes.append(len(spans))
             return SpanExportResult.SUCCESS
 
-    made = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(made))
-    for i in range(20):
-        with provider.get_tracer("t").start_as_current_span(f"s{i}"):
-            pass
-    capped = Capped()
-    queue = SpanExportQueue(capped, max_batch_size=512, schedule_delay=30)
-    queue.accept_many(made.get_finished_spans())
-    assert queue.force_flush(5000)
-    assert sum(capped.sizes) == 20 and max(capped.sizes) <= 8
-    queue.shutdown(2)
+    queue = SpanExportQueue(Small(), max_batch_size=512)
+    assert (queue._worker._small_batch, queue._worker._max_batch) == (8, 512)
+    assert StoreSpanExporter.small_batch_size == 32
+    queue.shutdown(1)

@@ -33,6 +33,20 @@ def _received(receiver: Receiver) -> list[ExportTraceServiceRequest]:
         return list(receiver.traces)
 
 
+def _sends_the_stock_message_if_encode_raises(
+    exporter: OTLPSpanExporter, error: Exception, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Make our encoder raise ``error``; the export still succeeds with the stock encoder's message."""
+
+    def raising(spans: Any) -> bytes:
+        raise error
+
+    monkeypatch.setattr(exporter._encoder, "encode", raising)
+    spans = _spans()
+    assert exporter.export(spans) is SpanExportResult.SUCCESS
+    assert _received(receiver) == [encode_spans(spans)]
+
+
 def test_configure_sends_spans_our_encoder_wrote_to_a_real_receiver(
     make_pipeline: Any, otlp_receiver: Any
 ) -> None:
@@ -66,14 +80,9 @@ def test_an_exporter_without_the_stock_internals_exports_through_the_stock_code(
     monkeypatch.setattr(_otlp_span_exporter, "_STOCK_PARTS", ("_client", "_not_in_this_version"))
     exporter = OTLPSpanExporter(endpoint=f"{otlp_receiver.endpoint}/v1/traces", timeout=5)
     assert not exporter._fast
-
-    def unused(spans: Any) -> bytes:
-        raise AssertionError("the encoder ran")
-
-    monkeypatch.setattr(exporter._encoder, "encode", unused)
-    spans = _spans()
-    assert exporter.export(spans) is SpanExportResult.SUCCESS
-    assert _received(otlp_receiver) == [encode_spans(spans)]
+    _sends_the_stock_message_if_encode_raises(
+        exporter, AssertionError("the encoder ran"), otlp_receiver, monkeypatch
+    )
 
 
 def test_an_encoder_failure_is_counted_and_the_batch_goes_through_the_stock_encoder(
@@ -82,14 +91,9 @@ def test_an_encoder_failure_is_counted_and_the_batch_goes_through_the_stock_enco
     """A bug in our encoder costs its batch nothing: the stock encoder sends it, and the error is counted."""
     stats.reset()
     exporter = OTLPSpanExporter(endpoint=f"{otlp_receiver.endpoint}/v1/traces", timeout=5)
-
-    def broken(spans: Any) -> bytes:
-        raise RuntimeError("encoder bug")
-
-    monkeypatch.setattr(exporter._encoder, "encode", broken)
-    spans = _spans()
-    assert exporter.export(spans) is SpanExportResult.SUCCESS
-    assert _received(otlp_receiver) == [encode_spans(spans)]
+    _sends_the_stock_message_if_encode_raises(
+        exporter, RuntimeError("encoder bug"), otlp_receiver, monkeypatch
+    )
     assert stats.errors().get("otlp.encode") == 1
 
 

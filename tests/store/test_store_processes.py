@@ -16,7 +16,6 @@ from otel_agents.store import _db as db
 from otel_agents.store import _ndjson as ndjson
 from otel_agents.store import _paths as paths
 from otel_agents.store import _queries as queries
-from otel_agents.store._exporters import SLICE_SPANS
 
 WRITER = Path(__file__).with_name("writer_proc.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,8 +109,8 @@ def test_writer_killed_mid_batch_loses_nothing_acknowledged(home: Path) -> None:
         )
         for b in range(last + 1):
             assert per_batch.get(b) == size, (tag, b, per_batch)
-        # A batch in flight at the kill keeps whole slices or nothing: each slice is one transaction.
-        assert all(n == size or n % SLICE_SPANS == 0 for n in per_batch.values()), per_batch
+        # A batch in flight at the kill is all or nothing: transactions are atomic.
+        assert all(n == size for n in per_batch.values()), per_batch
 
     report = ndjson.ReadReport()
     lines_before = sum(
@@ -128,5 +127,5 @@ def test_writer_killed_mid_batch_loses_nothing_acknowledged(home: Path) -> None:
         1 for f in ndjson.list_files(paths.ndjson_dir(home)) for _ in ndjson.read_file(f, report)
     )
     assert report.torn == torn_before
-    assert lines_after == lines_before + 2 * -(-50 // SLICE_SPANS)  # a line per slice written
+    assert lines_after == lines_before + 2
     assert _count(home, "SELECT count(*) FROM spans WHERE service = 'after'") == 100

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -225,27 +224,3 @@ def test_a_big_metrics_collection_is_split_into_lines_the_collector_accepts(
     lines = path.read_bytes().splitlines()
     assert len(lines) == 10 and all(len(line) <= MAX_LINE_BYTES for line in lines)
     assert query(home, "SELECT count(*) FROM metric_points") == [(3000,)]
-
-
-def test_a_big_batch_is_written_in_slices_with_the_gil_handed_over_between_them(
-    store: LocalStore, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An export of 300 spans is written SLICE_SPANS (32) at a time, other threads let run between
-    slices, and every span lands."""
-    from otel_agents.store import _exporters
-
-    slices: list[int] = []
-    write = store.span_exporter._writer.write_spans
-
-    def recorded(spans: Any, **kwargs: Any) -> bool:
-        slices.append(len(spans))
-        return write(spans, **kwargs)
-
-    handovers: list[int] = []
-    monkeypatch.setattr(store.span_exporter._writer, "write_spans", recorded)
-    monkeypatch.setattr(_exporters, "let_others_run", lambda: handovers.append(len(slices)))
-    tp, mem = provider()
-    plain_spans(tp, 300)
-    assert store.span_exporter.export(finished(mem)) is SpanExportResult.SUCCESS
-    assert slices == [32] * 9 + [12] and handovers == list(range(1, 10))
-    assert query(home, "SELECT count(*) FROM spans") == [(300,)]
