@@ -224,7 +224,7 @@ class BatchWorker(Generic[T]):
                 self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
 
     def _full(self) -> bool:
-        """A whole batch is queued, or half the byte budget: worth an export now."""
+        """A whole (small) batch is queued, or half the byte budget: worth an export now."""
         return len(self._queue) >= self._small_batch or (
             self._max_bytes is not None and self._bytes > self._max_bytes // 2
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -244,9 +244,8 @@ class TraceRequestEncoder:
                 pair = (key, value)
                 field = pairs.get(pair)
                 if field is None:
-                    field = _field(
-                        b"\x4a", _field(b"\x0a", _text(key)) + _field(b"\x12", _field(b"\x0a", _text(value)))
-                    )
+                    field = _key_value(b"\x4a", key, value)
+                    assert field is not None  # a string is always carried
                     if len(pairs) >= _PAIRS_MAX:
                         pairs.clear()
                     pairs[pair] = field
@@ -292,6 +291,3 @@ def _status(status: Any) -> bytes:
     if code:
         body += b"\x18" + _SMALL[code]
     return _field(b"\x7a", body) if body else _STATUS_UNSET
-
-
-Encode = Callable[[Sequence[ReadableSpan]], bytes]
