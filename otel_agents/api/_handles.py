@@ -14,7 +14,14 @@ from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._switches import switches
-from otel_agents.api._values import fit_span_value, preview_source, summarize, to_attribute, to_json
+from otel_agents.api._values import (
+    AttributeValue,
+    fit_span_value,
+    preview_source,
+    summarize,
+    to_attribute,
+    to_json,
+)
 from otel_agents.api._walk import INT64_MAX, safe_str
 
 # The most items read from any sequence argument (route candidates, finish reasons).
@@ -328,15 +335,20 @@ class LLMHandle(SpanHandle):
         finish_reasons: Sequence[str] | None = None,
     ) -> None:
         """Record what the provider answered with: model, response id, finish reasons."""
-        if model is not None:
-            self.set_attribute(semconv.GEN_AI_RESPONSE_MODEL, model)
-        if response_id is not None:
-            self.set_attribute(semconv.GEN_AI_RESPONSE_ID, response_id)
+        attrs: dict[str, AttributeValue] = {}
+        for key, value in ((semconv.GEN_AI_RESPONSE_MODEL, model), (semconv.GEN_AI_RESPONSE_ID, response_id)):
+            coerced = None if value is None else to_attribute(value)
+            if coerced is not None:
+                attrs[key] = fit_span_value(coerced)
         if finish_reasons is not None:
             # Any iterable, even an endless one: at most MAX_SEQUENCE items are read.
             items = (finish_reasons,) if isinstance(finish_reasons, str) else finish_reasons
-            reasons = [safe_str(r, 256) for r in itertools.islice(items, MAX_SEQUENCE)]
-            self.set_attribute(semconv.GEN_AI_RESPONSE_FINISH_REASONS, reasons)
+            reasons = to_attribute([safe_str(r, 256) for r in itertools.islice(items, MAX_SEQUENCE)])
+            if reasons is not None:
+                attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = fit_span_value(reasons)
+        # One SDK call for all three: each takes the span's lock and checks every value again.
+        if attrs:
+            self._span.set_attributes(attrs)
 
     @never_raise("api.set_messages")
     def set_messages(self, *, input: object = None, output: object = None) -> None:

@@ -219,7 +219,14 @@ class _Active(Generic[H]):
         handle = self.handle
         totals = self.totals
         if totals is not None:
-            span.set_attributes(totals.attributes())
+            rolled: dict[str, Any] = totals.attributes()
+            if self.spec.operation == semconv.OP_INVOKE_AGENT and (
+                semconv.GEN_AI_PROVIDER_NAME not in self.spec.attributes
+            ):
+                # Required on invoke_agent: the provider of the agent's first LLM call, if any.
+                rolled[semconv.GEN_AI_PROVIDER_NAME] = totals.provider or semconv.PROVIDER_UNKNOWN
+            # One SDK call: each takes the span's lock and checks every value again.
+            span.set_attributes(rolled)
             # Calls still to price: the pipeline adds the cost off this thread once the table is in.
             if (
                 totals.pending
@@ -228,11 +235,6 @@ class _Active(Generic[H]):
             ):
                 pricing.wait_loaded(pricing.FORK_WAIT_S)
                 span.set_attributes(totals.attributes())
-            if self.spec.operation == semconv.OP_INVOKE_AGENT and (
-                semconv.GEN_AI_PROVIDER_NAME not in self.spec.attributes
-            ):
-                # Required on invoke_agent: the provider of the agent's first LLM call, if any.
-                span.set_attribute(semconv.GEN_AI_PROVIDER_NAME, totals.provider or semconv.PROVIDER_UNKNOWN)
         if isinstance(handle, ToolHandle):
             cost = handle.cost()
             for outer in handle._chain:

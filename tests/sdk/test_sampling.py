@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
 
 import otel_agents as oa
 from otel_agents.api import _semconv as semconv
+from otel_agents.sdk._sampling import RecordUnsampled
 from otel_agents.store import _db as db
 from otel_agents.store import _paths as paths
 from otel_agents.store import _queries as queries
@@ -111,3 +115,40 @@ def test_an_unsampled_parent_from_upstream_is_counted_not_exported(make_pipeline
         context.detach(token)
     assert pipeline.spans() == []
     assert _calls(pipeline, semconv.OP_EXECUTE_TOOL) == 1
+
+
+def _parents() -> list[tuple[str, Any]]:
+    """Every kind of parent context a sampler meets: none, invalid, local and remote, sampled or not,
+    with and without trace state."""
+    state = TraceState([("vendor", "v1")])
+    out: list[tuple[str, Any]] = [("none", None), ("invalid", trace.set_span_in_context(INVALID_SPAN))]
+    for remote in (False, True):
+        for flags in (TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT)):
+            for trace_state in (None, state):
+                ctx = SpanContext(0xABC, 0xDEF, is_remote=remote, trace_flags=flags, trace_state=trace_state)
+                label = f"remote={remote} sampled={flags.sampled} state={trace_state is not None}"
+                out.append((label, trace.set_span_in_context(NonRecordingSpan(ctx))))
+    return out
+
+
+def test_the_default_samplers_one_call_decides_as_the_generic_wrapper_does() -> None:
+    """Wrapping the SDK's default sampler gives, for every kind of parent, the decision, attributes
+    and trace state that wrapping an equal parent-based always-on sampler gives."""
+    fast, generic = (
+        RecordUnsampled(sampling.DEFAULT_ON),
+        RecordUnsampled(sampling.ParentBased(sampling.ALWAYS_ON)),
+    )
+    attrs = {"k": "v"}
+    for label, parent in _parents():
+        a = fast.should_sample(parent, 0xABC, "s", SpanKind.INTERNAL, attrs)
+        b = generic.should_sample(parent, 0xABC, "s", SpanKind.INTERNAL, attrs)
+        assert (a.decision, dict(a.attributes), a.trace_state) == (
+            b.decision,
+            dict(b.attributes),
+            b.trace_state,
+        ), label
+    assert fast.get_description() == generic.get_description()
+    unsampled = [
+        label for label, p in _parents() if fast.should_sample(p, 1, "s").decision is Decision.RECORD_ONLY
+    ]
+    assert len(unsampled) == 4 and all("sampled=False" in label for label in unsampled)
