@@ -113,11 +113,23 @@ def test_spans_holding_much_text_are_cut_before_they_queue(make_pipeline: Any) -
     chain = captured.telemetry.tracer_provider._active_span_processor
     gate = threading.Event()
     real = chain._stage._export_sizes
-    chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
+    taken: list[Any] = []
+
+    def hold(batch: Sequence[Any], sizes: Sequence[int]) -> bool:
+        taken.extend(batch)
+        return gate.wait(10) and bool(real(batch, sizes))
+
+    chain._stage._export_sizes = hold
     with oa.tool("big") as t:
         t.set_attribute("blob", "x" * 60_000)
         t.set_attribute("note", f"key {KEY}")
-    ((queued, _),) = list(chain._stage._queue)
+    # The chain's thread may take the span at once (its first batch is due): look in both places,
+    # the taken ones first, so a span moving between them is seen in one or (then again) neither.
+    deadline = time.monotonic() + 5
+    while not (waiting := list(taken) + [s for s, _ in list(chain._stage._queue)]):
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    (queued,) = waiting
     assert len(queued.attributes["blob"]) < 4096 + 64
     assert KEY in queued.attributes["note"]  # redaction still runs later, off the ending thread
     gate.set()
