@@ -91,7 +91,8 @@ def test_without_user_processors_redaction_runs_off_the_ending_thread(make_pipel
     pipeline = make_pipeline(redact_allow=allow)
     with oa.tool("login") as t:
         t.set_attribute("password", "hunter2")
-    assert seen == []  # nothing ran on this thread while the span ended
+    # The chain's thread may already have run (its first batch is due at once): never this one.
+    assert threading.current_thread().name not in seen
     (span,) = [s for s in pipeline.spans() if s.name == "execute_tool login"]
     assert span.attributes["password"] == REDACTED
     assert seen == ["otel-agents-spans.chain"]
