@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 from opentelemetry import baggage
 from opentelemetry import context as otel_context
@@ -160,15 +160,26 @@ def with_agent(name: str, ctx: otel_context.Context) -> otel_context.Context:
     return with_stamp(otel_context.set_value(_AGENT_KEY, name, ctx))
 
 
+def with_run_state(
+    ctx: otel_context.Context, *, agent: str | None = None, chain: tuple[object, ...] | None = None
+) -> otel_context.Context:
+    """``ctx`` with ``agent`` as the innermost agent (and its stamp, as ``with_agent`` sets them) and
+    ``chain`` as the accumulators LLM and tool calls report to, in one copy: ``set_value`` copies it
+    all each time."""
+    values: dict[str, object] = dict(ctx)
+    if agent is not None:
+        values[_AGENT_KEY] = agent
+        # A Context is a dict: the stamp reads the baggage and the agent from the values as they are.
+        values[_STAMP_KEY] = _compute_stamp(cast(otel_context.Context, values))
+    if chain is not None:
+        values[_ROLLUP_KEY] = chain
+    return otel_context.Context(values)
+
+
 def rollup_chain(ctx: otel_context.Context | None = None) -> tuple[object, ...]:
     """The token/cost accumulators of the enclosing workflows and agents, innermost last."""
     value = otel_context.get_value(_ROLLUP_KEY, ctx)
     return value if isinstance(value, tuple) else ()
-
-
-def with_rollup(chain: tuple[object, ...], ctx: otel_context.Context) -> otel_context.Context:
-    """``ctx`` with ``chain`` as the accumulators that LLM and tool calls report to."""
-    return otel_context.set_value(_ROLLUP_KEY, chain, ctx)
 
 
 # What a framework's agent spans enclosing an oa span add to it, by the oa span's id: the innermost

@@ -38,7 +38,7 @@ from otel_agents.api._run_context import (
     stamp,
     take_outer_rollups,
     with_agent,
-    with_rollup,
+    with_run_state,
 )
 from otel_agents.api._switches import switches
 from otel_agents.api._values import summarize, to_attribute, to_json
@@ -162,19 +162,20 @@ class _Active(Generic[H]):
                 spec.name, context=parent, kind=spec.kind, attributes=attrs, start_time=start_time
             )
             ctx = trace.set_span_in_context(self.span, parent)
-            if spec.agent is not None:
-                ctx = with_agent(spec.agent, ctx)
+            agent = spec.agent
+            below: tuple[Totals, ...] | None = None
             outer = take_outer_rollups(chain, self.span.get_span_context().span_id) if outer_rollups else None
             if outer is not None:
                 # Inside a framework's agent: its roll-up counts this span's calls, its name the spans below.
-                agent, merged = outer
+                outer_agent, merged = outer
                 chain = cast(tuple[Totals, ...], merged)
-                if spec.agent is None and agent is not None:
-                    ctx = with_agent(agent, ctx)
-                if self.totals is None:
-                    ctx = with_rollup(chain, ctx)
+                if agent is None:
+                    agent = outer_agent
+                below = chain
             if self.totals is not None:
-                ctx = with_rollup((*chain, self.totals), ctx)
+                below = (*chain, self.totals)
+            if agent is not None or below is not None:
+                ctx = with_run_state(ctx, agent=agent, chain=below)
             self.ctx = ctx
         except Exception as exc:
             if not contained("api.start", exc):
