@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
 from otel_agents.api._guard import contained, never_raise
+from otel_agents.api._walk import TOO_DEEP, bytes_text, safe_str
 from otel_agents.sdk.processors._copy import copied
 from otel_agents.sdk.processors._snapshot import attributes_of, span_attributes
 
@@ -24,6 +25,8 @@ BODY_KEY = "log.body"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
 _MAX_DEPTH = 8
+# The most of an object's ``str()`` a log body keeps (truncation then cuts it to its own limit).
+OBJECT_TEXT_MAX = 64 * 1024
 
 
 class Rewriter(Protocol):
@@ -101,8 +104,9 @@ class _Pass:
     def value(self, key: str, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self.text(key, value)
-        if depth >= _MAX_DEPTH:
-            return value
+        if isinstance(value, (tuple, list, Mapping)) and depth >= _MAX_DEPTH:
+            # Never read: what it holds would leave unredacted, so it leaves as a marker instead.
+            return self.text(key, TOO_DEEP.format(type(value).__name__))
         if isinstance(value, (tuple, list)) and value:
             items = [self.value(key, v, depth + 1) for v in value]
             if any(new is not old for new, old in zip(items, value, strict=False)):
@@ -112,6 +116,12 @@ class _Pass:
             nested = self.mapping(value, f"{key}.", depth + 1)
             if nested is not None:
                 return nested
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            # Redaction reads text: encoded bytes would pass it unread, so only their size leaves.
+            return self.text(key, bytes_text(value))
+        elif value is not None and not isinstance(value, (bool, int, float, tuple, list)):
+            # An object in a log body: exporters send its str(), so that is what is redacted.
+            return self.text(key, safe_str(value, OBJECT_TEXT_MAX))
         return value
 
     def mapping(
@@ -133,12 +143,13 @@ class _Pass:
             name = key
             if not exact_key or (ATTRIBUTE_KEY, key) not in known:
                 name = self.key(key) if isinstance(key, str) else key
+            new: Any
             if isinstance(value, str):
                 new = self.text(f"{prefix}{name}" if prefix else name, value)
-            elif isinstance(value, (tuple, list, Mapping)):
-                new = self.value(f"{prefix}{name}" if prefix else name, value, depth)
-            else:
+            elif value is None or isinstance(value, (bool, int, float)):
                 new = value
+            else:
+                new = self.value(f"{prefix}{name}" if prefix else name, value, depth)
             if new is not value or name is not key:
                 if out is None:
                     out = dict(attrs)
@@ -295,6 +306,14 @@ def _stripped(span: ReadableSpan) -> ReadableSpan:
     )
 
 
+def _body(run: _Pass, body: Any) -> Any:
+    """A log record's body rewritten, whatever its shape: text, a mapping, a list, bytes (only their
+    size is kept), or an object that exporters would send as its ``str()`` (redacted here first)."""
+    if isinstance(body, Mapping):
+        return run.mapping(body) or body
+    return run.value(BODY_KEY, body)
+
+
 class RewriteLogProcessor(LogRecordProcessor):
     """Rewrites each log record's body and attributes in place, then hands it on."""
 
@@ -307,11 +326,7 @@ class RewriteLogProcessor(LogRecordProcessor):
         record = log_record.log_record
         try:
             run = _Pass(self._rewriters, self._unchanged)
-            body = record.body
-            if isinstance(body, str):
-                record.body = run.text(BODY_KEY, body)
-            elif isinstance(body, Mapping):
-                record.body = run.mapping(body) or body
+            record.body = _body(run, record.body)
             attrs = record.attributes
             new_attrs = run.mapping(attrs)
             if new_attrs is not None and isinstance(attrs, MutableMapping):

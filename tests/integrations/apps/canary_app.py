@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from opentelemetry._logs import LogRecord, get_logger
 
 import otel_agents as oa
 from otel_agents.integrations import prometheus
@@ -60,6 +61,33 @@ NEEDLES = [
 ]
 
 
+class Carrier:
+    """An object logged as a body through the OTel logs API: exporters send its ``str()``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"carrier {self.text}"
+
+
+def structured_bodies(text: str) -> list[object]:
+    """Every shape the OTel logs API takes as a body, each holding ``text``."""
+    deep: object = text
+    for _ in range(12):
+        deep = {"d": deep}
+    return [
+        [text, "ok"],
+        (text,),
+        [{"detail": text}],
+        {"a": [[text]]},
+        Carrier(text),
+        {"err": Carrier(text)},
+        deep,
+        text.encode(),
+    ]
+
+
 def main(ready: Path, metrics_file: Path) -> None:
     # The app's own log output is its business (Python would print it without us too): it goes
     # to its own file, so stderr holds only what otel-agents and the SDK write.
@@ -79,6 +107,7 @@ def main(ready: Path, metrics_file: Path) -> None:
     )
     log = logging.getLogger("canary.app")
     slog = structlog.get_logger("canary.struct")
+    otel_log = get_logger("canary.otel")
     client = TestClient(app)
     for n, text in enumerate(SHAPES):
         with oa.run_context(run_id=text, session_id=text, user_id=text, request_id=text):
@@ -105,6 +134,8 @@ def main(ready: Path, metrics_file: Path) -> None:
                 "message %s", text, extra={"ctx": {"inner": text, "password": PASSWORD}, "flat": text}
             )
             slog.warning(f"struct {text}", detail=text)
+            for body in structured_bodies(text):
+                otel_log.emit(LogRecord(body=body, attributes={"shape": type(body).__name__, "list": [text]}))
         client.get(
             f"/items/{n}",
             params={"q": text, "api_key": SK},
