@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import threading
 import time
@@ -46,6 +47,35 @@ def run_bounded(fn: Callable[[], Any], timeout: float, name: str) -> bool:
     return done.wait(max(timeout, 0.0)) and outcome[0]
 
 
+# Items one size measure reads in a nested value, at most; the rest count 16 bytes each.
+_MEASURED_ITEMS = 10_000
+
+
+def value_text_bytes(value: object) -> int:
+    """What a value other than a plain string holds in text: the lengths of the strings and bytes
+    in it, through tuples, lists and dicts, plus 16 for each item; reads ``_MEASURED_ITEMS`` at
+    most (a cyclic value stops there)."""
+    n = 0
+    left = _MEASURED_ITEMS
+    stack = [value]
+    while stack and left > 0:
+        item = stack.pop()
+        cls = item.__class__
+        left -= 1
+        if cls is str or cls is bytes:
+            n += len(item)  # type: ignore[arg-type]
+        elif cls is tuple or cls is list:
+            # Counted whole now, read only as far as the budget goes.
+            n += 16 * len(item)  # type: ignore[arg-type]
+            stack.extend(itertools.islice(item, left))  # type: ignore[call-overload]
+        elif cls is dict:
+            n += 16 * len(item)  # type: ignore[arg-type]
+            for key, sub in itertools.islice(item.items(), left):  # type: ignore[attr-defined]
+                n += len(key) if key.__class__ is str else 16
+                stack.append(sub)
+    return n
+
+
 def span_text_bytes(span: ReadableSpan) -> int:
     """What a queued span holds in text: its name, string attributes and event attributes (cheap)."""
     n = len(span.name)
@@ -61,22 +91,22 @@ def span_text_bytes(span: ReadableSpan) -> int:
             if value.__class__ is str:
                 n += len(value)
             elif value.__class__ is tuple:
-                n += 16 * len(value)
+                n += value_text_bytes(value)  # a tuple of long strings holds them all
     if span._events:  # the property builds a new tuple: skip it for the common span without events
         for event in span.events:
             n += len(event.name)
             for value in (event.attributes or {}).values():
-                if type(value) is str:
-                    n += len(value)
+                n += len(value) if type(value) is str else value_text_bytes(value)
     return n
 
 
 def log_text_bytes(record: ReadableLogRecord) -> int:
     """What a queued log record holds in text: its body and string attributes (cheap)."""
     body = record.log_record.body
-    n = len(body) if type(body) is str else 64
+    # A structured body (a dict or list, as the OTel logs API allows) holds all its strings.
+    n = len(body) if type(body) is str else 48 + value_text_bytes(body)
     for value in (record.log_record.attributes or {}).values():
-        n += len(value) if type(value) is str else 16
+        n += len(value) if type(value) is str else value_text_bytes(value)
     return n
 
 

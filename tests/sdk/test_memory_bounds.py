@@ -9,12 +9,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from opentelemetry._logs import LogRecord
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._handles import MAX_SEQUENCE
-from otel_agents.sdk._batching import BatchWorker
+from otel_agents.sdk._batching import BatchWorker, log_text_bytes, span_text_bytes, value_text_bytes
 from otel_agents.sdk._configure import HARD_VALUE_CAP
 from otel_agents.sdk.processors._redaction import marker
 
@@ -167,3 +171,41 @@ def test_endless_iterators_are_read_only_up_to_a_bound(pipeline: Any) -> None:
     assert len(pipeline.span("route a").attributes[semconv.ROUTE_CANDIDATES]) == MAX_SEQUENCE
     reasons = pipeline.span("chat m").attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS]
     assert len(reasons) == MAX_SEQUENCE
+
+
+def test_sequence_values_and_structured_bodies_are_measured_by_the_text_they_hold() -> None:
+    """A list of long strings, in a span attribute, an event or a log body, counts every string it holds."""
+    provider = TracerProvider()
+    with provider.get_tracer("t").start_as_current_span("s") as span:
+        span.set_attribute("list", ["x" * 10_000] * 50)
+        span.add_event("e", {"list": ["y" * 10_000] * 50})
+    assert span_text_bytes(span) >= 2 * 50 * 10_000  # type: ignore[arg-type]
+    body = {"items": [{"text": "z" * 10_000}] * 50}
+    record = ReadableLogRecord(
+        LogRecord(body=body, attributes={"list": ("w" * 10_000,) * 50}), resource=Resource.get_empty()
+    )
+    assert log_text_bytes(record) >= 2 * 50 * 10_000
+
+
+def test_a_cyclic_value_is_measured_within_a_bound() -> None:
+    """A list that holds itself is measured in bounded work, never forever."""
+    cyclic: list[object] = ["x" * 100]
+    cyclic.append(cyclic)
+    assert 100 <= value_text_bytes(cyclic) < 10**7
+
+
+def test_spans_with_lists_of_long_strings_are_cut_and_counted_in_bytes(make_pipeline: Any) -> None:
+    """The chain's byte budget counts every string of a list attribute: spans past it are dropped and
+    counted, and the ones queued were cut before they queued."""
+    captured = make_pipeline(max_queue_bytes=512 * 1024, schedule_delay=30)
+    chain = captured.telemetry.tracer_provider._active_span_processor
+    gate = threading.Event()
+    real = chain._stage._export_sizes
+    chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
+    for i in range(40):
+        with oa.tool(f"t{i}") as t:
+            t.set_attribute("list", ["x" * 60_000] * 64)
+    assert stats.drops().get("spans.chain.queue_bytes_full", 0) >= 30
+    gate.set()
+    exported = captured.spans()
+    assert exported and all(len(item) < 4096 + 64 for s in exported for item in s.attributes["list"])
