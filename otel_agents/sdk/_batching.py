@@ -77,7 +77,7 @@ def value_text_bytes(value: object) -> int:
 
 
 def span_text_bytes(span: ReadableSpan) -> int:
-    """What a queued span holds in text: its name, string attributes and event attributes (cheap)."""
+    """What a queued span holds in text: its name and the text in its attributes, events and links."""
     n = len(span.name)
     attributes: Any = span._attributes
     if attributes.__class__ is BoundedAttributes:
@@ -96,6 +96,10 @@ def span_text_bytes(span: ReadableSpan) -> int:
         for event in span.events:
             n += len(event.name)
             for value in (event.attributes or {}).values():
+                n += len(value) if type(value) is str else value_text_bytes(value)
+    if span._links:
+        for link in span.links:
+            for value in (link.attributes or {}).values():
                 n += len(value) if type(value) is str else value_text_bytes(value)
     return n
 

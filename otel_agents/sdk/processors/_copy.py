@@ -8,7 +8,7 @@ from typing import Any
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util import BoundedList
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 
 
 def copied(
@@ -16,17 +16,18 @@ def copied(
     *,
     attributes: Mapping[str, Any],
     events: Sequence[Event] | None = None,
+    links: Sequence[Link] | None = None,
     name: str | None = None,
     status: Status | None = None,
 ) -> ReadableSpan:
-    """``span`` with new attributes and, where given, new events, name or status; the counts of
-    attributes, events and links the SDK dropped at its limits stay with it."""
+    """``span`` with new attributes and, where given, new events, links, name or status; the counts
+    of attributes, events and links the SDK dropped at its limits stay with it."""
     # The fields are read directly, not through the properties, and passed by position (in the
     # order of ReadableSpan's signature): a rebuild is on the hot path of every mapped span, and
     # matching thirteen keywords cost more than the rest of it. Events and links are copied to
     # tuples, as the properties do.
     events_now = span._events if events is None else events
-    links = span._links
+    links = span._links if links is None else links
     events_out: Sequence[Event] = tuple(events_now) if events_now else ()
     links_out: Sequence[Any] = tuple(links) if links else ()
     # A plain dict or tuple says nothing was dropped, which OTLP would then export: a span that hit
@@ -36,8 +37,8 @@ def copied(
         attributes = _bounded_attributes(attributes, old.dropped)
     if span._events.__class__ is BoundedList and span._events.dropped:
         events_out = _bounded_list(events_out, span._events.dropped)
-    if links.__class__ is BoundedList and links.dropped:
-        links_out = _bounded_list(links_out, links.dropped)
+    if span._links.__class__ is BoundedList and span._links.dropped:
+        links_out = _bounded_list(links_out, span._links.dropped)
     return ReadableSpan(
         span._name if name is None else name,
         span._context,

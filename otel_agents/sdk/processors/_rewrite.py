@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 
 from otel_agents.api._guard import contained, never_raise
 from otel_agents.api._walk import TOO_DEEP, bytes_text, safe_str
@@ -175,7 +175,7 @@ def rewrite_span(
     # The property builds a new tuple on every access: only a span that has events pays for it.
     original_events = span.events if span._events else ()
     run: _Pass | None = None
-    if unchanged is not None and not original_events:
+    if unchanged is not None and not original_events and not span._links:
         fresh = _unsettled(span, current, unchanged)
         # Every text seen clean before but a few new values (fresh ids): only those are read, and
         # the span is read in full only when one of them changes (by the same pass, which keeps
@@ -202,6 +202,7 @@ def rewrite_span(
                 attributes_of(event.attributes) if new_attrs is None else new_attrs,
                 event.timestamp,
             )
+    links = _rewritten_links(span, run)
     status = span.status
     if status.description:
         description = run.text(STATUS_KEY, status.description)
@@ -216,8 +217,24 @@ def rewrite_span(
         name=name,
         attributes=final_attrs,
         events=original_events if events is None else events,
+        links=links,
         status=status,
     )
+
+
+def _rewritten_links(span: ReadableSpan, run: _Pass) -> list[Link] | None:
+    """``span``'s links with their attributes rewritten, or None when none changed."""
+    if not span._links:
+        return None
+    original = span.links
+    links: list[Link] | None = None
+    for i, link in enumerate(original):
+        new_attrs = run.mapping(attributes_of(link.attributes))
+        if new_attrs is not None:
+            if links is None:
+                links = list(original)
+            links[i] = Link(link.context, new_attrs)
+    return links
 
 
 def _unsettled(
@@ -302,6 +319,7 @@ def _stripped(span: ReadableSpan) -> ReadableSpan:
         name=span.name.split(" ", 1)[0],
         attributes=attrs,
         events=(),
+        links=[Link(link.context) for link in span.links],
         status=Status(span.status.status_code),
     )
 
@@ -327,6 +345,10 @@ class RewriteLogProcessor(LogRecordProcessor):
         try:
             run = _Pass(self._rewriters, self._unchanged)
             record.body = _body(run, record.body)
+            # The logs API's event name (SDK 1.35+) is text the caller chose, like a span event's.
+            event_name = getattr(record, "event_name", None)
+            if isinstance(event_name, str):
+                record.event_name = run.text(EVENT_NAME_KEY, event_name)
             attrs = record.attributes
             new_attrs = run.mapping(attrs)
             if new_attrs is not None and isinstance(attrs, MutableMapping):
@@ -338,6 +360,8 @@ class RewriteLogProcessor(LogRecordProcessor):
                 raise
             record.body = "[log record dropped: redaction failed]"
             record.attributes = {}
+            if getattr(record, "event_name", None) is not None:
+                record.event_name = None
         with never_raise("processor.rewrite_log.next"):
             self._next.on_emit(log_record)
 

@@ -121,6 +121,7 @@ def main(ready: Path, metrics_file: Path) -> None:
                     t.set_attribute("list", [text, "ok"])
                     t.add_event(f"e {text}", {"detail": text, text: "v"})
                     t.set_result(text)
+                    t.span.add_link(t.span.get_span_context(), {"why": text, "list": [text]})
                 with oa.llm("gpt-4o-mini", provider="openai") as llm:
                     llm.set_messages(input=[{"role": "user", "content": text}], output=text)
                     llm.set_response(response_id=text, finish_reasons=[text])
@@ -136,6 +137,7 @@ def main(ready: Path, metrics_file: Path) -> None:
             slog.warning(f"struct {text}", detail=text)
             for body in structured_bodies(text):
                 otel_log.emit(LogRecord(body=body, attributes={"shape": type(body).__name__, "list": [text]}))
+            otel_log.emit(LogRecord(body="event", event_name=f"event {text}"))
         client.get(
             f"/items/{n}",
             params={"q": text, "api_key": SK},

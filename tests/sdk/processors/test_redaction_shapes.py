@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from opentelemetry._logs import LogRecord
+from opentelemetry.trace import Link
 
 import otel_agents as oa
 from otel_agents.api._values import to_json
@@ -184,3 +185,28 @@ def test_log_bodies_without_secrets_keep_their_value(pipeline: Any, body: object
     pipeline.telemetry.logger_provider.get_logger("app").emit(LogRecord(body=body))
     (record,) = pipeline.logs()
     assert record.log_record.body == body and type(record.log_record.body) is type(body)
+
+
+def test_link_attributes_are_redacted_on_every_span(pipeline: Any) -> None:
+    """A secret in a link's attributes, given at a span's start or added later, ours or a foreign
+    tracer's, is gone before export; the link itself stays."""
+    tracer = pipeline.telemetry.tracer_provider.get_tracer("foreign")
+    with tracer.start_as_current_span("target") as target:
+        pass
+    linked = target.get_span_context()
+    with tracer.start_as_current_span("foreign", links=[Link(linked, {"note": f"key {KEY}"})]) as span:
+        span.add_link(linked, {"list": [KEY, "ok"], "n": 1})
+    with oa.tool("t") as t:
+        t.span.add_link(linked, {"note": KEY})
+    for name in ("foreign", "execute_tool t"):
+        exported = pipeline.span(name)
+        assert [link.context.span_id for link in exported.links] == [linked.span_id] * len(exported.links)
+        assert KEY not in repr([dict(link.attributes or {}) for link in exported.links])
+    assert pipeline.span("foreign").links[1].attributes["n"] == 1
+
+
+def test_a_log_records_event_name_is_redacted(pipeline: Any) -> None:
+    """The logs API's event name is text the caller chose: a secret in it is redacted."""
+    pipeline.telemetry.logger_provider.get_logger("app").emit(LogRecord(body="b", event_name=f"retry {KEY}"))
+    (record,) = pipeline.logs()
+    assert KEY not in record.log_record.event_name and marker("api_key") in record.log_record.event_name
