@@ -50,6 +50,7 @@ from otel_agents.sdk._span_histograms import (
 )
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
+from otel_agents.sdk.processors._metric_rewrite import MetricRewriter, RewritingMetricExporter, then
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._preview import PreviewCutter
 from otel_agents.sdk.processors._redaction import Redactor
@@ -349,9 +350,13 @@ _sdk_attribute_warnings = _OncePerMessage()
 
 
 def _metric_readers(
-    options: Options, metric_exporters: list[MetricExporter | MetricReader], resource: Resource
+    options: Options,
+    metric_exporters: list[MetricExporter | MetricReader],
+    resource: Resource,
+    rewrite: MetricRewriter,
 ) -> tuple[list[MetricReader], SpanHistograms | None]:
-    """The meter provider's readers, and where the span histograms go when not to SDK instruments."""
+    """The meter provider's readers, and where the span histograms go when not to SDK instruments;
+    ``rewrite`` redacts every point's attributes before an exporter or a scrape reads them."""
     # Our Prometheus reader, shut down with an earlier pipeline, is replaced by a new one.
     readers: list[MetricReader] = [_prometheus_reader.current(r) for r in options.metric_readers]
     # A pull reader named by OTEL_METRICS_EXPORTER=prometheus; once, if it was also passed.
@@ -371,7 +376,10 @@ def _metric_readers(
     if scraped:
         # Prometheus reads cumulative points: each scrape adds this pipeline's, or nothing.
         sink = histograms.sink(AggregationTemporality.CUMULATIVE) if histograms is not None else None
-        _prometheus_reader.feed(partial(with_histograms, sink=sink, resource=resource) if sink else None)
+        merge = partial(with_histograms, sink=sink, resource=resource) if sink else None
+        _prometheus_reader.feed(then(merge, rewrite))
+    # Outermost: an instrument's labels (the app's own, a library's) are text like any attribute.
+    push = [RewritingMetricExporter(e, rewrite) for e in push]
     reader_reads_timeout = os.environ.get("OTEL_METRIC_EXPORT_TIMEOUT") and not from_argument(
         options, "export_timeout"
     )
@@ -417,7 +425,7 @@ def _build(options: Options) -> Telemetry:
     }
     rewriters = _rewriters(options)
 
-    readers, histograms = _metric_readers(options, metric_exporters, resource)
+    readers, histograms = _metric_readers(options, metric_exporters, resource, MetricRewriter(rewriters))
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()
     )

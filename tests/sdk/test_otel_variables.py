@@ -697,7 +697,8 @@ def test_metrics_temporality_variable(
     exporters = [
         r._exporter for r in pipeline.telemetry.meter_provider._metric_readers if hasattr(r, "_exporter")
     ]
-    otlp = [e for e in exporters if type(e).__name__ == "OTLPMetricExporter"]
+    # What the reader reads: our rewriting wrapper, which asks for what the OTLP exporter asks for.
+    otlp = [e for e in exporters if type(getattr(e, "exporter", e)).__name__ == "OTLPMetricExporter"]
     assert otlp
     assert all(e._preferred_temporality[Counter] is AggregationTemporality.DELTA for e in otlp)
     assert all(

@@ -53,7 +53,7 @@ class Unchanged:
             self.pairs[(key, value)] = True
 
 
-class _Pass:
+class RewritePass:
     """Applies every rewriter to string values and counts the changes each one made."""
 
     __slots__ = ("changes", "done", "rewriters", "unchanged")
@@ -174,7 +174,7 @@ def rewrite_span(
     current = span_attributes(span)
     # The property builds a new tuple on every access: only a span that has events pays for it.
     original_events = span.events if span._events else ()
-    run: _Pass | None = None
+    run: RewritePass | None = None
     if unchanged is not None and not original_events and not span._links:
         fresh = _unsettled(span, current, unchanged)
         # Every text seen clean before but a few new values (fresh ids): only those are read, and
@@ -183,11 +183,11 @@ def rewrite_span(
         if fresh is not None:
             if not fresh:
                 return span
-            run = _Pass(rewriters, unchanged)
+            run = RewritePass(rewriters, unchanged)
             if _all_clean(fresh, run):
                 return span
     if run is None:
-        run = _Pass(rewriters, unchanged)
+        run = RewritePass(rewriters, unchanged)
     name = run.text(SPAN_NAME_KEY, span.name)
     attrs = run.mapping(current)
     events: list[Event] | None = None
@@ -222,7 +222,7 @@ def rewrite_span(
     )
 
 
-def _rewritten_links(span: ReadableSpan, run: _Pass) -> list[Link] | None:
+def _rewritten_links(span: ReadableSpan, run: RewritePass) -> list[Link] | None:
     """``span``'s links with their attributes rewritten, or None when none changed."""
     if not span._links:
         return None
@@ -269,7 +269,7 @@ def _unsettled(
     return fresh
 
 
-def _all_clean(texts: list[tuple[str, str]], run: _Pass) -> bool:
+def _all_clean(texts: list[tuple[str, str]], run: RewritePass) -> bool:
     """True when no rewriter changes any of ``texts`` (each clean one is remembered as such); the
     first that changes is kept in ``run.done``."""
     for key, value in texts:
@@ -324,7 +324,7 @@ def _stripped(span: ReadableSpan) -> ReadableSpan:
     )
 
 
-def _body(run: _Pass, body: Any) -> Any:
+def _body(run: RewritePass, body: Any) -> Any:
     """A log record's body rewritten, whatever its shape: text, a mapping, a list, bytes (only their
     size is kept), or an object that exporters would send as its ``str()`` (redacted here first)."""
     if isinstance(body, Mapping):
@@ -343,7 +343,7 @@ class RewriteLogProcessor(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         record = log_record.log_record
         try:
-            run = _Pass(self._rewriters, self._unchanged)
+            run = RewritePass(self._rewriters, self._unchanged)
             record.body = _body(run, record.body)
             # The logs API's event name (SDK 1.35+) is text the caller chose, like a span event's.
             event_name = getattr(record, "event_name", None)

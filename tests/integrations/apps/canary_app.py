@@ -15,8 +15,10 @@ import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry._logs import LogRecord, get_logger
+from opentelemetry.metrics import get_meter
 
 import otel_agents as oa
+from otel_agents import metrics as oa_metrics
 from otel_agents.integrations import prometheus
 from otel_agents.integrations.fastapi import setup_monitoring
 from otel_agents.logs import structlog_processor
@@ -108,6 +110,8 @@ def main(ready: Path, metrics_file: Path) -> None:
     log = logging.getLogger("canary.app")
     slog = structlog.get_logger("canary.struct")
     otel_log = get_logger("canary.otel")
+    app_counter = get_meter("canary.meter").create_counter("canary_calls")
+    our_counter = oa_metrics.counter("canary_ours")
     client = TestClient(app)
     for n, text in enumerate(SHAPES):
         with oa.run_context(run_id=text, session_id=text, user_id=text, request_id=text):
@@ -138,6 +142,9 @@ def main(ready: Path, metrics_file: Path) -> None:
             for body in structured_bodies(text):
                 otel_log.emit(LogRecord(body=body, attributes={"shape": type(body).__name__, "list": [text]}))
             otel_log.emit(LogRecord(body="event", event_name=f"event {text}"))
+            # Metric labels are text too: an app's own instrument, and one of ours.
+            app_counter.add(1, {"note": text, "n": n})
+            our_counter.add(1, labels={"note": text})
         client.get(
             f"/items/{n}",
             params={"q": text, "api_key": SK},
