@@ -4,7 +4,12 @@ Loaded only when an application configures (``otel_agents.configure``). It may i
 layer and the store, never the launcher glue, the integrations or the CLI. Its modules are private.
 """
 
-from otel_agents.sdk._env_check import drop_bad_sdk_variables
+from otel_agents.sdk._log_scrub import install as scrub_diagnostics
+
+# First: the check below and the SDK's own imports warn about bad environment values, quoting them.
+scrub_diagnostics()
+
+from otel_agents.sdk._env_check import drop_bad_sdk_variables  # noqa: E402 - after the scrub
 
 # Before any module here imports opentelemetry.sdk, which raises on some bad variables at import.
 drop_bad_sdk_variables()
