@@ -30,7 +30,8 @@ def install() -> None:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
-            if record.name.startswith(PREFIXES):
+            name = getattr(record, "name", None)  # another factory may make records of its own kind
+            if isinstance(name, str) and name.startswith(PREFIXES):
                 scrub(record)
             return record
 
