@@ -92,13 +92,19 @@ def test_a_megabyte_log_message_is_truncated_before_redaction(pipeline: Any) -> 
     assert KEY not in body and marker("api_key") in body
 
 
-def test_chain_queue_is_bounded_in_bytes(make_pipeline: Any) -> None:
-    """While the chain's thread is stalled, spans beyond its byte budget are dropped and counted."""
-    captured = make_pipeline(max_queue_bytes=256 * 1024, schedule_delay=30, max_attribute_length=100_000)
+def _stall_the_chain(captured: Any) -> threading.Event:
+    """Hold the chain's thread at its first batch until the returned event is set."""
     chain = captured.telemetry.tracer_provider._active_span_processor
     gate = threading.Event()
     real = chain._stage._export_sizes
     chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
+    return gate
+
+
+def test_chain_queue_is_bounded_in_bytes(make_pipeline: Any) -> None:
+    """While the chain's thread is stalled, spans beyond its byte budget are dropped and counted."""
+    captured = make_pipeline(max_queue_bytes=256 * 1024, schedule_delay=30, max_attribute_length=100_000)
+    gate = _stall_the_chain(captured)
     for i in range(40):
         with oa.tool(f"t{i}") as t:
             t.set_attribute("blob", "x" * 60_000)
@@ -198,10 +204,7 @@ def test_spans_with_lists_of_long_strings_are_cut_and_counted_in_bytes(make_pipe
     """The chain's byte budget counts every string of a list attribute: spans past it are dropped and
     counted, and the ones queued were cut before they queued."""
     captured = make_pipeline(max_queue_bytes=512 * 1024, schedule_delay=30)
-    chain = captured.telemetry.tracer_provider._active_span_processor
-    gate = threading.Event()
-    real = chain._stage._export_sizes
-    chain._stage._export_sizes = lambda batch, sizes: gate.wait(10) and real(batch, sizes)
+    gate = _stall_the_chain(captured)
     for i in range(40):
         with oa.tool(f"t{i}") as t:
             t.set_attribute("list", ["x" * 60_000] * 64)
