@@ -105,7 +105,7 @@ def span_text_bytes(span: ReadableSpan) -> int:
 
 
 def log_text_bytes(record: ReadableLogRecord) -> int:
-    """What a queued log record holds in text: its body and string attributes (cheap)."""
+    """What a queued log record holds in text: the text in its body and attributes."""
     body = record.log_record.body
     # A structured body (a dict or list, as the OTel logs API allows) holds all its strings.
     n = len(body) if type(body) is str else 48 + value_text_bytes(body)

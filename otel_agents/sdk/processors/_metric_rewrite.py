@@ -23,33 +23,37 @@ class MetricRewriter:
 
     def __call__(self, data: MetricsData) -> MetricsData:
         try:
-            return self._data(data, RewritePass(self._rewriters, self._unchanged))
+            return _data(data, RewritePass(self._rewriters, self._unchanged))
         except Exception as exc:
             if not contained("metrics.rewrite", exc):
                 raise
             # Fail closed: no points at all rather than points that may carry a secret.
             return MetricsData(resource_metrics=[])
 
-    def _data(self, data: MetricsData, run: RewritePass) -> MetricsData:
-        resources = _each(data.resource_metrics, lambda r: self._resource(r, run))
-        return data if resources is None else MetricsData(resource_metrics=resources)
 
-    def _resource(self, resource: Any, run: RewritePass) -> Any:
-        scopes = _each(resource.scope_metrics, lambda s: self._scope(s, run))
-        return resource if scopes is None else dataclasses.replace(resource, scope_metrics=scopes)
+def _data(data: MetricsData, run: RewritePass) -> MetricsData:
+    resources = _each(data.resource_metrics, lambda r: _resource(r, run))
+    return data if resources is None else MetricsData(resource_metrics=resources)
 
-    def _scope(self, scope: Any, run: RewritePass) -> Any:
-        metrics = _each(scope.metrics, lambda m: self._metric(m, run))
-        return scope if metrics is None else dataclasses.replace(scope, metrics=metrics)
 
-    def _metric(self, metric: Any, run: RewritePass) -> Any:
-        points = getattr(metric.data, "data_points", None)
-        if not points:
-            return metric
-        new_points = _each(points, lambda p: _point(p, run))
-        if new_points is None:
-            return metric
-        return dataclasses.replace(metric, data=dataclasses.replace(metric.data, data_points=new_points))
+def _resource(resource: Any, run: RewritePass) -> Any:
+    scopes = _each(resource.scope_metrics, lambda s: _scope(s, run))
+    return resource if scopes is None else dataclasses.replace(resource, scope_metrics=scopes)
+
+
+def _scope(scope: Any, run: RewritePass) -> Any:
+    metrics = _each(scope.metrics, lambda m: _metric(m, run))
+    return scope if metrics is None else dataclasses.replace(scope, metrics=metrics)
+
+
+def _metric(metric: Any, run: RewritePass) -> Any:
+    points = getattr(metric.data, "data_points", None)
+    if not points:
+        return metric
+    new_points = _each(points, lambda p: _point(p, run))
+    if new_points is None:
+        return metric
+    return dataclasses.replace(metric, data=dataclasses.replace(metric.data, data_points=new_points))
 
 
 def _point(point: Any, run: RewritePass) -> Any:
