@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 
+from otel_agents.api import _counters as stats
 from otel_agents.api._guard import contained
 from otel_agents.sdk.processors._rewrite import RewritePass, Rewriter, Unchanged
+
+DROP_REWRITE_FAILED: Final = "metrics.rewrite_failed"
 
 
 class MetricRewriter:
@@ -28,7 +31,21 @@ class MetricRewriter:
             if not contained("metrics.rewrite", exc):
                 raise
             # Fail closed: no points at all rather than points that may carry a secret.
+            stats.count_drop(DROP_REWRITE_FAILED, _count_points(data))
             return MetricsData(resource_metrics=[])
+
+
+def _count_points(data: MetricsData) -> int:
+    """How many data points ``data`` holds (1 when it cannot be read: at least one was lost)."""
+    try:
+        return sum(
+            len(getattr(metric.data, "data_points", ()))
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+        )
+    except Exception:  # noqa: BLE001 - the same broken data the rewrite failed on
+        return 1
 
 
 def _data(data: MetricsData, run: RewritePass) -> MetricsData:

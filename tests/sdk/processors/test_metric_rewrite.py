@@ -18,8 +18,9 @@ from opentelemetry.sdk.metrics.export import (
 
 import otel_agents as oa
 from otel_agents import metrics as oa_metrics
+from otel_agents.api import _counters as stats
 from otel_agents.sdk._configure import Telemetry
-from otel_agents.sdk.processors._metric_rewrite import MetricRewriter
+from otel_agents.sdk.processors._metric_rewrite import DROP_REWRITE_FAILED, MetricRewriter
 from otel_agents.sdk.processors._redaction import Redactor, marker
 from tests.conftest import reset_otel_globals
 
@@ -92,7 +93,7 @@ def test_points_with_nothing_to_redact_come_back_as_the_same_objects() -> None:
 
 
 def test_a_rewriter_that_raises_exports_no_points(lenient: None) -> None:
-    """When rewriting fails, the points are dropped rather than sent unread (fail closed)."""
+    """When rewriting fails, the points are dropped and counted rather than sent unread (fail closed)."""
 
     def broken(key: str, value: str) -> str:
         raise RuntimeError("broken rewriter")
@@ -102,4 +103,6 @@ def test_a_rewriter_that_raises_exports_no_points(lenient: None) -> None:
     provider.get_meter("m").create_counter("c").add(1, {"note": KEY})
     data = reader.get_metrics_data()
     assert data is not None
+    stats.reset()
     assert MetricRewriter([broken])(data).resource_metrics == []
+    assert stats.drops()[DROP_REWRITE_FAILED] == 1  # the one point, counted as lost
