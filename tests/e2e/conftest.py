@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 # A cold build of the collector and Jaeger takes minutes on 2 cores.
@@ -93,12 +95,6 @@ def promtool() -> Path:
         found = shutil.which("promtool")
     assert found is not None
     return Path(found)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:

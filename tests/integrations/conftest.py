@@ -7,7 +7,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 
 from tests.support.genai import DISABLE_GENAI_INSTRUMENTORS
 from tests.support.otlp_receiver import Receiver, Span
+from tests.support.ports import free_port as free_port  # noqa: PLC0414 - re-exported: the suites here import it
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +31,6 @@ EXAMPLES = ROOT / "examples"
 APPS = Path(__file__).resolve().parent / "apps"
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
