@@ -22,6 +22,7 @@ EVENT_NAME_KEY = "event.name"
 # (key, value) is only ever remembered once its key was found clean, so the fast paths stay safe.
 ATTRIBUTE_KEY = "attribute.key"
 BODY_KEY = "log.body"
+SEVERITY_KEY = "log.severity_text"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
 _MAX_DEPTH = 8
@@ -332,6 +333,23 @@ def _body(run: RewritePass, body: Any) -> Any:
     return run.value(BODY_KEY, body)
 
 
+def _replace_attributes(record: Any, new_attrs: dict[str, Any] | None) -> None:
+    """Give ``record`` the rewritten attributes: in place, so the SDK's limits and drop count stay,
+    with every renamed key's old spelling removed (it is the secret), else as a new mapping."""
+    if new_attrs is None:
+        return
+    attrs = record.attributes
+    if not isinstance(attrs, MutableMapping):
+        record.attributes = new_attrs
+        return
+    # Stale keys first: a full bounded mapping would otherwise evict a kept key for a renamed one.
+    for key in [k for k in attrs if k not in new_attrs]:
+        del attrs[key]
+    for key, value in new_attrs.items():
+        if key not in attrs or value is not attrs[key]:
+            attrs[key] = value
+
+
 class RewriteLogProcessor(LogRecordProcessor):
     """Rewrites each log record's body and attributes in place, then hands it on."""
 
@@ -349,17 +367,16 @@ class RewriteLogProcessor(LogRecordProcessor):
             event_name = getattr(record, "event_name", None)
             if isinstance(event_name, str):
                 record.event_name = run.text(EVENT_NAME_KEY, event_name)
-            attrs = record.attributes
-            new_attrs = run.mapping(attrs)
-            if new_attrs is not None and isinstance(attrs, MutableMapping):
-                for key, value in new_attrs.items():
-                    if value is not attrs.get(key):
-                        attrs[key] = value
+            # Free text too: the logs API takes any severity text, and exporters send it as it is.
+            if isinstance(record.severity_text, str):
+                record.severity_text = run.text(SEVERITY_KEY, record.severity_text)
+            _replace_attributes(record, run.mapping(record.attributes))
         except Exception as exc:
             if not contained("processor.rewrite_log.on_emit", exc):
                 raise
             record.body = "[log record dropped: redaction failed]"
             record.attributes = {}
+            record.severity_text = None
             if getattr(record, "event_name", None) is not None:
                 record.event_name = None
         with never_raise("processor.rewrite_log.next"):

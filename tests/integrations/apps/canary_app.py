@@ -136,12 +136,15 @@ def main(ready: Path, metrics_file: Path) -> None:
                 except ValueError:
                     pass
             log.warning(
-                "message %s", text, extra={"ctx": {"inner": text, "password": PASSWORD}, "flat": text}
+                "message %s",
+                text,
+                extra={"ctx": {"inner": text, "password": PASSWORD}, "flat": text, f"k {text}": 1},
             )
             slog.warning(f"struct {text}", detail=text)
             for body in structured_bodies(text):
                 otel_log.emit(LogRecord(body=body, attributes={"shape": type(body).__name__, "list": [text]}))
             otel_log.emit(LogRecord(body="event", event_name=f"event {text}"))
+            otel_log.emit(LogRecord(body="keys", severity_text=f"sev {text}", attributes={f"k {text}": 1}))
             # Metric labels are text too: an app's own instrument, and one of ours.
             app_counter.add(1, {"note": text, "n": n})
             our_counter.add(1, labels={"note": text})

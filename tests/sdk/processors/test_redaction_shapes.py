@@ -210,3 +210,29 @@ def test_a_log_records_event_name_is_redacted(pipeline: Any) -> None:
     pipeline.telemetry.logger_provider.get_logger("app").emit(LogRecord(body="b", event_name=f"retry {KEY}"))
     (record,) = pipeline.logs()
     assert KEY not in record.log_record.event_name and marker("api_key") in record.log_record.event_name
+
+
+def test_a_log_records_severity_text_is_redacted(pipeline: Any) -> None:
+    """The logs API takes any severity text: a secret in it is redacted like any other text."""
+    logger = pipeline.telemetry.logger_provider.get_logger("app")
+    logger.emit(LogRecord(body="b", severity_text=f"WARN {KEY}"))
+    (record,) = pipeline.logs()
+    assert record.log_record.severity_text == f"WARN {marker('api_key')}"
+
+
+@pytest.mark.parametrize("source", ["otel", "logging"])
+def test_a_secret_in_a_log_attribute_key_leaves_no_trace_of_its_old_spelling(
+    pipeline: Any, source: str
+) -> None:
+    """A log attribute key holding a secret is renamed, and the old key is gone, not kept beside it."""
+    if source == "otel":
+        pipeline.telemetry.logger_provider.get_logger("app").emit(
+            LogRecord(body="b", attributes={f"k {KEY}": 1, "kept": "v"})
+        )
+    else:
+        logging.getLogger("app.keys").warning("b", extra={f"k {KEY}": 1, "kept": "v"})
+    (record,) = pipeline.logs()
+    attrs = dict(record.log_record.attributes)
+    assert not _leaks(repr(attrs))
+    assert attrs[f"k {marker('api_key')}"] == 1
+    assert attrs["kept"] == "v"
