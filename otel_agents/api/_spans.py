@@ -625,9 +625,12 @@ def tool(
                 extra[semconv.GEN_AI_TOOL_CALL_ARGUMENTS] = to_json(arguments)
             else:
                 extra[semconv.TOOL_ARGUMENTS_SUMMARY] = summarize(arguments)
-    # Only plain strings are cached: a user object's __hash__ or __eq__ may raise, or lie.
+    # Only plain strings are cached: a user object's __hash__ or __eq__ may raise, or lie. Cut to
+    # what the span keeps first, so the cache holds at most 1024 short names, never a huge one.
     if type(name) is str and type(tool_type) is str and (description is None or type(description) is str):
-        spec = _tool_spec(name, tool_type, description)
+        spec = _tool_spec(
+            name[:MAX_NAME], tool_type[:MAX_NAME], None if description is None else description[:MAX_NAME]
+        )
     else:
         spec = _tool_spec.__wrapped__(name, tool_type, description)
     return Scope(spec, extra)

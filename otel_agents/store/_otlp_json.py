@@ -103,16 +103,19 @@ _CACHED_VALUE_CHARS: Final = 256
 def _prefix(key: str) -> bytes:
     prefix = _KEY_PREFIX.get(key)
     if prefix is None:
-        if len(_KEY_PREFIX) >= _CACHE_LIMIT:
-            _KEY_PREFIX.clear()
-        prefix = _KEY_PREFIX[key] = b'{"key":' + orjson.dumps(key) + b',"value":'
+        prefix = b'{"key":' + orjson.dumps(key) + b',"value":'
+        # Only short keys are kept: the cache is bounded in bytes, not only in entries.
+        if len(key) <= _CACHED_VALUE_CHARS:
+            if len(_KEY_PREFIX) >= _CACHE_LIMIT:
+                _KEY_PREFIX.clear()
+            _KEY_PREFIX[key] = prefix
     return prefix
 
 
 def _string_key_value(key: str, value: str) -> bytes:
     """The encoded KeyValue of a string attribute, cached unless the value is long."""
     kv = _prefix(key) + b'{"stringValue":' + orjson.dumps(cap(value)) + b"}}"
-    if len(value) <= _CACHED_VALUE_CHARS:
+    if len(value) <= _CACHED_VALUE_CHARS and len(key) <= _CACHED_VALUE_CHARS:
         if _kv_entries[0] >= _CACHE_LIMIT:
             _KV_CACHE.clear()
             _kv_entries[0] = 0

@@ -49,6 +49,7 @@ INSERT_EVENT: Final = (
 _STATUS_NAMES: Final = {0: "ok", 1: "ok", 2: "error"}
 _NAME_JSON: dict[str, bytes] = {}
 _NAME_CACHE_LIMIT: Final = 4096
+_NAME_CACHE_CHARS: Final = 256
 # An OTLP/JSON ``Span`` without trace state, events, links or drops (span_json covers the rest);
 # the optional parent id and attributes come pre-formatted, keys in span_json's order.
 _SPAN_JSON: Final = (
@@ -379,11 +380,13 @@ def _floats(values: list[Any]) -> list[Any]:
 
 
 def _name_json(name: str) -> bytes:
-    # Span names are few (OpenTelemetry asks for low-cardinality names): encode each once.
+    # Span names are few (OpenTelemetry asks for low-cardinality names): encode each once. Only
+    # short ones are kept, so the cache stays small in bytes whatever names arrive.
     text = dumps(name)
-    if len(_NAME_JSON) >= _NAME_CACHE_LIMIT:
-        _NAME_JSON.clear()
-    _NAME_JSON[name] = text
+    if len(name) <= _NAME_CACHE_CHARS:
+        if len(_NAME_JSON) >= _NAME_CACHE_LIMIT:
+            _NAME_JSON.clear()
+        _NAME_JSON[name] = text
     return text
 
 

@@ -250,6 +250,10 @@ _MAX_NAME: Final = 256
 # would price a call at trillions of dollars.
 _MAX_TOKENS: Final = INT64_MAX
 _PLAN_CACHE_MAX: Final = 4096
+# The plans' keys hold every attribute key of a layout: the cache is also bounded by their length.
+_PLAN_CACHE_CHARS: Final = 4 * 1024 * 1024
+# Longer scope names (none real) are not remembered: each entry stays small.
+_REMEMBERED_CHARS: Final = 256
 _SEEN_MAX: Final = 4096
 _PRICERS_MAX: Final = 512
 _MISSING: Final = object()
@@ -463,6 +467,7 @@ class Normaliser:
         self.capture_content = capture_content
         # (span name, *attribute keys) -> plan.
         self._plans: dict[tuple[str, ...], _Plan | None] = {}
+        self._plan_chars = 0
         # Response id -> span id of the first span seen with it (0: a span without a context).
         self._seen: dict[str, tuple[int]] = {}
         self._pricers: dict[tuple[str, str | None], Callable[[int, int, int, int], float | None]] = {}
@@ -477,13 +482,14 @@ class Normaliser:
         name = scope.name if scope is not None else ""
         known = self._scopes.get(name)
         if known is None:
-            if len(self._scopes) >= _PLAN_CACHE_MAX:
-                self._scopes.clear()
             if name == OI_LANGCHAIN_SCOPE:
                 known = _LANGCHAIN
             else:
                 known = _GENAI if any(word in name.lower() for word in GENAI_SCOPE_WORDS) else 0
-            self._scopes[name] = known
+            if len(name) <= _REMEMBERED_CHARS:
+                if len(self._scopes) >= _PLAN_CACHE_MAX:
+                    self._scopes.clear()
+                self._scopes[name] = known
         return known
 
     # --- start -----------------------------------------------------------------------------
@@ -577,9 +583,13 @@ class Normaliser:
 
     def _new_plan(self, key: tuple[str, ...]) -> _Plan | None:
         plan = _make_plan(key[0], key[1:])
-        if len(self._plans) >= _PLAN_CACHE_MAX:
+        chars = sum(map(len, key))
+        if len(self._plans) >= _PLAN_CACHE_MAX or self._plan_chars + chars > _PLAN_CACHE_CHARS:
             self._plans.clear()
-        self._plans[key] = plan
+            self._plan_chars = 0
+        if chars <= _PLAN_CACHE_CHARS:
+            self._plans[key] = plan
+            self._plan_chars += chars
         return plan
 
     def end(self, span: ReadableSpan) -> ReadableSpan:

@@ -48,7 +48,8 @@ class Unchanged:
         self.pairs: dict[tuple[str, str], bool] = {}
 
     def remember(self, key: str, value: str) -> None:
-        if len(value) <= _CACHE_VALUE_MAX:
+        # Both short: a long key (a secret's or a payload's) would make the memory big in bytes.
+        if len(value) <= _CACHE_VALUE_MAX and len(key) <= _CACHE_VALUE_MAX:
             if len(self.pairs) >= _CACHE_MAX:
                 self.pairs.clear()
             self.pairs[(key, value)] = True
