@@ -221,17 +221,21 @@ class StoreWriter:
         ``records`` lost to the line files only (``lines_ok`` False) are counted as such once the
         database has them; lost to both, they are counted once, as a database loss.
         """
+        # Lost to the line files only: counted (and persisted) with the rows that made it, so a
+        # transaction that fails counts each record once, as a database loss, never under both.
+        pending = {("drop", DROP_NDJSON): records} if not lines_ok else None
         for _ in range(2):
             try:
                 with db.write_transaction(conn):
-                    if not lines_ok:
-                        stats.count_drop(DROP_NDJSON, records)
                     for sql, rows in work:
                         if rows:
                             conn.executemany(sql, rows)
                     if rollup is not None:
                         rollup.write(conn)
-                    self._persist_counters(conn)
+                    persisted = self._persist_counters(conn, pending)
+                if not lines_ok:
+                    stats.count_drop(DROP_NDJSON, records)
+                self._persisted = persisted
                 return True
             except UnicodeEncodeError:
                 # A lone surrogate somewhere: SQLite stores UTF-8 only. Rare, so fix on retry.
@@ -284,9 +288,16 @@ class StoreWriter:
         self._resources[id(resource)] = (resource, int(row[0]), service_s)
         return int(row[0]), service_s
 
-    def _persist_counters(self, conn: sqlite3.Connection) -> None:
+    def _persist_counters(
+        self, conn: sqlite3.Connection, pending: dict[tuple[str, str], int] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Write what the counters gained since they were last persisted (and ``pending``, counted
+        once this transaction commits); the counts persisted then, for the caller to keep only
+        after the commit: a commit that fails (a full disk) leaves them to the next write."""
         now = time.time_ns()
         current = _counter_snapshot()
+        for key, n in (pending or {}).items():
+            current[key] = current.get(key, 0) + n
         changes = [
             (kind, reason, n - self._persisted.get((kind, reason), 0), now)
             for (kind, reason), n in current.items()
@@ -299,7 +310,7 @@ class StoreWriter:
                 " updated_ns = excluded.updated_ns",
                 changes,
             )
-            self._persisted = current
+        return current
 
     # --- logs -----------------------------------------------------------------------------------
 
@@ -310,37 +321,26 @@ class StoreWriter:
                 self._lost_after_close(len(records))
                 return False
             conn = self._connection()
+            try:
+                services, _ = self._resources_of(conn, list(records))
+            except sqlite3.Error:
+                # The database refuses writes (read-only, full, corrupt): the batch is lost, once.
+                stats.count_drop(DROP_SQLITE, len(records))
+                return False
             encoded: list[dict[str, Any]] = []
             kept: list[Any] = []
             rows: list[tuple[Any, ...]] = []
             guard = never_raise("store.export.log")
-            for r in records:
+            for r, service in zip(records, services, strict=True):
                 with guard:
                     enc = log_json(r)
-                    rows.append(self._log_row(conn, r))
+                    rows.append(_log_row(r, service))
                     encoded.append(enc)
                     kept.append(r)
             if len(kept) < len(records):
                 stats.count_drop(DROP_UNENCODABLE, len(records) - len(kept))
             lines_ok = self._append("logs", kept, encoded, logs_request)
             return self._commit(conn, [(INSERT_LOG, rows)], len(rows), None, lines_ok)
-
-    def _log_row(self, conn: sqlite3.Connection, r: Any) -> tuple[Any, ...]:
-        rec = r.log_record
-        _, service = self._resource(conn, r.resource)
-        body = rec.body
-        return (
-            rec.timestamp or rec.observed_timestamp or time.time_ns(),
-            rec.observed_timestamp,
-            rec.severity_number.value if rec.severity_number is not None else None,
-            None if rec.severity_text is None else safe_str(rec.severity_text),
-            None if body is None else (cap(body) if isinstance(body, str) else dumps(plain(body)).decode()),
-            trace_id_hex(rec.trace_id) if rec.trace_id else None,
-            span_id_hex(rec.span_id) if rec.span_id else None,
-            service,
-            None if rec.event_name is None else safe_str(rec.event_name),
-            dumps_attributes(rec.attributes),
-        )
 
     # --- metrics --------------------------------------------------------------------------------
 
@@ -357,8 +357,12 @@ class StoreWriter:
             except OSError:
                 lines_ok = False
             rows = []
-            for rm in data.resource_metrics:
-                _, service = self._resource(conn, rm.resource)
+            try:
+                services = [self._resource(conn, rm.resource)[1] for rm in data.resource_metrics]
+            except sqlite3.Error:
+                stats.count_drop(DROP_SQLITE, 1)
+                return False
+            for rm, service in zip(data.resource_metrics, services, strict=True):
                 for sm in rm.scope_metrics:
                     for metric in sm.metrics:
                         rows.extend(_metric_rows(metric, service))
@@ -381,8 +385,14 @@ class StoreWriter:
         with self._lock:
             if self._closed or self._conn is None or self._pid != os.getpid():
                 return
-            with db.write_transaction(self._connection()):
-                self._persist_counters(self._conn)
+            try:
+                with db.write_transaction(self._connection()):
+                    persisted = self._persist_counters(self._conn)
+            except sqlite3.Error:
+                # A full disk or a database that refuses writes: nothing is lost yet, the counts
+                # go with the next write that commits.
+                return
+            self._persisted = persisted
 
     def _lost_after_close(self, n: int) -> None:
         """Count ``n`` records that arrived after close() and persist the counters on a short-lived
@@ -392,7 +402,8 @@ class StoreWriter:
             conn = db.connect(paths.db_path(self.home))
             try:
                 with db.write_transaction(conn):
-                    self._persist_counters(conn)
+                    persisted = self._persist_counters(conn)
+                self._persisted = persisted
             finally:
                 conn.close()
         except sqlite3.Error as exc:
@@ -411,6 +422,24 @@ class StoreWriter:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+
+def _log_row(r: Any, service: str | None) -> tuple[Any, ...]:
+    """The logs row of one SDK log record."""
+    rec = r.log_record
+    body = rec.body
+    return (
+        rec.timestamp or rec.observed_timestamp or time.time_ns(),
+        rec.observed_timestamp,
+        rec.severity_number.value if rec.severity_number is not None else None,
+        None if rec.severity_text is None else safe_str(rec.severity_text),
+        None if body is None else (cap(body) if isinstance(body, str) else dumps(plain(body)).decode()),
+        trace_id_hex(rec.trace_id) if rec.trace_id else None,
+        span_id_hex(rec.span_id) if rec.span_id else None,
+        service,
+        None if rec.event_name is None else safe_str(rec.event_name),
+        dumps_attributes(rec.attributes),
+    )
 
 
 def _sampled_only(rows: BatchRows, spans: list[Any], encoded: list[Any]) -> tuple[list[Any], list[Any]]:

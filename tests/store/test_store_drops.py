@@ -143,3 +143,33 @@ def test_shutdown_then_configure_elsewhere_stores_there(
     finally:
         second.shutdown(5)
     assert _span_count(tmp_path / "a") == 1
+
+
+def test_a_full_disk_costs_only_counted_records_and_the_counts_reach_the_store_once_there_is_room(
+    tmp_path: Path,
+) -> None:
+    """With the store's files unable to grow the app runs to its end untouched; each record lost is
+    counted once (never once per sink), no internal error is reported, and once there is room
+    again the next write persists every count."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    app = Path(__file__).with_name("full_disk_app.py")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
+    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)  # as in production: nothing may need it
+    result = subprocess.run(
+        [sys.executable, str(app), "600"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["done"] == 600
+    assert report["errors"] == {}
+    lost = report["while_full"]
+    # 600 workflows: 1,800 spans and 600 log records, each lost at most once.
+    assert 0 < sum(lost.values()) <= 2400 + 20, lost
+    assert _drops(home) == report["drops"]
