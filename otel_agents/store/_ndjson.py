@@ -81,9 +81,14 @@ class LineWriter:
                 n = os.write(fd, view)
                 view = view[n:]
         except OSError:
-            # A partial write leaves a torn line: the next batch goes to a fresh file.
-            self._close_fd()
-            self._seq += 1
+            # A partial write leaves a torn line: cut it off, so the file stays whole and takes the
+            # next batch (a full disk then costs no new file per failed batch). Only when even that
+            # fails does the next batch go to a fresh file.
+            try:
+                os.ftruncate(fd, self._size)
+            except OSError:
+                self._close_fd()
+                self._seq += 1
             raise
         self._size += len(data)
 

@@ -224,3 +224,38 @@ def test_a_big_metrics_collection_is_split_into_lines_the_collector_accepts(
     lines = path.read_bytes().splitlines()
     assert len(lines) == 10 and all(len(line) <= MAX_LINE_BYTES for line in lines)
     assert query(home, "SELECT count(*) FROM metric_points") == [(3000,)]
+
+
+def test_a_write_the_disk_cannot_take_leaves_no_torn_line_and_no_new_file(tmp_path: Path) -> None:
+    """A batch cut short by a full disk is cut back off its file: the file stays whole, takes the
+    next batch once there is room, and failed batches make no new file each."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import resource
+        from pathlib import Path
+        from otel_agents.store import _ndjson as ndjson
+        writer = ndjson.LineWriter(Path({str(tmp_path)!r}), "traces")
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, hard))  # writes past it fail, as on a full disk
+        failed = 0
+        for i in range(20):
+            try:
+                writer.write_lines([b'{{"n":%d,"pad":"%s"}}' % (i, b"x" * 3000)])
+            except OSError:
+                failed += 1
+        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+        writer.write_lines([b'{{"n":"after"}}'])
+        print(failed)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.strip()) == 17  # three batches fit under the limit
+    [path] = ndjson.list_files(tmp_path, "traces")
+    assert not ndjson.tail_is_torn(path)
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    assert [line["n"] for line in lines] == [0, 1, 2, "after"]
