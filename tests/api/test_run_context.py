@@ -74,3 +74,24 @@ def test_only_allow_listed_baggage_keys_are_stamped(pipeline: Any) -> None:
     assert "password" not in attrs
     assert len(attrs[semconv.USER_ID]) == MAX_BAGGAGE_VALUE
     assert attrs[semconv.RUN_ID] == "r-1"
+
+
+def test_the_apps_own_run_context_wins_over_ids_in_a_callers_baggage(pipeline: Any) -> None:
+    """A client's baggage may claim any user id: the run context the app sets inside the request is
+    what its spans carry, on every span below it, foreign ones included."""
+    ctx = W3CBaggagePropagator().extract({"baggage": "user.id=someone-else,session.id=forged"})
+    token = otel_context.attach(ctx)
+    try:
+        with (
+            trace.get_tracer("x").start_as_current_span("server"),
+            oa.run_context(user_id="u-authenticated", session_id="s-real"),
+            oa.agent("a"),
+            trace.get_tracer("lib").start_as_current_span("library call"),
+        ):
+            pass
+    finally:
+        otel_context.detach(token)
+    for name in ("invoke_agent a", "library call"):
+        attrs = pipeline.span(name).attributes
+        assert (attrs[semconv.USER_ID], attrs[semconv.SESSION_ID]) == ("u-authenticated", "s-real")
+    assert pipeline.span("server").attributes[semconv.USER_ID] == "someone-else"
