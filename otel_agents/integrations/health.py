@@ -17,13 +17,21 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
 from otel_agents.api._threads import start_daemon
+from otel_agents.sdk.processors._redaction import Redactor
+from otel_agents.sdk.processors._truncation import safe_cut
 
 __all__ = ["BROKEN", "FAIL", "PASS", "CheckResult", "HealthRegistry", "HealthReport", "describe"]
 
 PASS: Final = "pass"  # noqa: S105 - a health status, not a password
 FAIL: Final = "fail"
 MAX_MESSAGE: Final = 200
+# The most of a message redaction reads: a secret past it is cut off, never half shown.
+_READ_CHARS: Final = 4096
+_MESSAGE_KEY: Final = "health.message"
 _CREDENTIALS: Final = re.compile(r"(?<=://)[^/@\s]+@")
+# /health answers anyone who can reach it: a check's message (an exception's text, often) is
+# redacted like a span's text before it is shown.
+_redactor = Redactor()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -238,7 +246,20 @@ class HealthRegistry:
 
     @staticmethod
     def _result(check: _Check, started: float, status: str, message: str) -> CheckResult:
-        return CheckResult(check.name, status, (time.perf_counter() - started) * 1000, message)
+        return CheckResult(check.name, status, (time.perf_counter() - started) * 1000, _shown(message))
+
+
+def _shown(message: str) -> str:
+    """``message`` as /health may show it: at most MAX_MESSAGE characters, redacted, no secret cut
+    in half at either edge."""
+    if not message:
+        return message
+    try:
+        read = safe_cut(message, _READ_CHARS) if len(message) > _READ_CHARS else message
+        clean = _redactor(_MESSAGE_KEY, read)
+        return clean if len(clean) <= MAX_MESSAGE else safe_cut(clean, MAX_MESSAGE)
+    except Exception:  # noqa: BLE001 - the endpoint must answer: with no message, not a secret
+        return ""
 
 
 # Served when the registry itself failed (a bug of ours): the endpoint still answers, unhealthy.

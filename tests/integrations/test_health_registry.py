@@ -81,3 +81,26 @@ def test_no_checks_is_healthy() -> None:
     """An empty registry reports healthy with status code 200."""
     report = HealthRegistry().run()
     assert report.healthy and report.status_code == 200 and report.body() == b'{"status":"pass","checks":[]}'
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_secrets_in_check_messages_are_redacted_before_health_shows_them(use_async: bool) -> None:
+    """/health answers anyone who reaches it: an API key, a bearer token or a password in an
+    exception or a returned message is redacted, and a long message is cut without half a key."""
+    key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
+    registry = HealthRegistry()
+
+    def raises() -> None:
+        raise ConnectionError(f"upstream refused key {key} (Authorization: Bearer abcdefghijklmnop)")
+
+    registry.add("raises", raises)
+    registry.add("returns", lambda: (False, f"db said: password=hunter2 for {key}"))
+    registry.add("long", lambda: (False, "x " * 95 + key))
+    checks = _by_name(registry, use_async)
+    for name in ("raises", "returns", "long"):
+        status, message = checks[name]
+        assert status == FAIL
+        for secret in (key, key[:12], "abcdefghijklmnop", "hunter2"):
+            assert secret not in message, (name, message)
+        assert len(message) <= 200
+    assert "REDACTED" in checks["raises"][1] and "REDACTED" in checks["returns"][1]
