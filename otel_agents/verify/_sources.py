@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import math
+import re
 import sqlite3
 import urllib.error
 import urllib.parse
@@ -17,6 +19,7 @@ import orjson
 from otel_agents.api import _semconv as semconv
 
 FIGURES: Final = ("p95_latency_s", "error_rate", "cost_per_run_usd")
+_CREDENTIALS: Final = re.compile(r"(?<=://)[^/@\s]*@")
 _RUN_OPS: Final = (semconv.OP_INVOKE_WORKFLOW, semconv.OP_INVOKE_AGENT)
 
 
@@ -47,11 +50,30 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def shown_url(url: str) -> str:
+    """``url`` as output shows it: ``user:password@`` becomes ``***@`` (CI logs are widely read)."""
+    return _CREDENTIALS.sub("***@", url)
+
+
+def _request(url: str) -> urllib.request.Request:
+    """A GET of ``url``; ``user:password@`` in it is sent as HTTP Basic auth (an authenticated
+    Prometheus, Grafana Cloud's), to that host only: never along a redirect to another."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return urllib.request.Request(url)  # noqa: S310 - _get checked the scheme
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    request = urllib.request.Request(urllib.parse.urlunsplit(parts._replace(netloc=host)))  # noqa: S310 - as above
+    pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}".encode()
+    request.add_unredirected_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+    return request
+
+
 def _get(url: str, timeout: float, what: str) -> tuple[int, bytes]:
     if not url.startswith(("http://", "https://")):
         raise TargetUnreachable(f"{what}: expected an http:// or https:// URL")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked
+        with urllib.request.urlopen(_request(url), timeout=timeout) as resp:  # noqa: S310 - scheme checked
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read()
@@ -71,11 +93,12 @@ class ServiceSource:
 
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         self.url = base_url.rstrip("/")
+        self.shown = shown_url(self.url)
         self.timeout = timeout
 
     def health(self) -> tuple[bool, str]:
         """(healthy, detail): 200 and every check passing, else what failed."""
-        status, body = _get(f"{self.url}/health", self.timeout, f"service {self.url}")
+        status, body = _get(f"{self.url}/health", self.timeout, f"service {self.shown}")
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -100,7 +123,7 @@ class ServiceSource:
 
     def has_metric(self, name: str, service: str | None) -> bool:
         """True when ``/metrics`` exposes a series of ``name``."""
-        status, body = _get(f"{self.url}/metrics", self.timeout, f"service {self.url}")
+        status, body = _get(f"{self.url}/metrics", self.timeout, f"service {self.shown}")
         if status != 200:
             return False
         prefix = prom_name(name)
@@ -120,18 +143,19 @@ class PrometheusSource:
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
+        self.shown = shown_url(self.url)
         self.timeout = timeout
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query's result vector."""
         q = urllib.parse.urlencode({"query": promql})
-        status, body = _get(f"{self.url}/api/v1/query?{q}", self.timeout, f"Prometheus {self.url}")
+        status, body = _get(f"{self.url}/api/v1/query?{q}", self.timeout, f"Prometheus {self.shown}")
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise TargetUnreachable(f"Prometheus {self.url} answered {status} without JSON") from None
+            raise TargetUnreachable(f"Prometheus {self.shown} answered {status} without JSON") from None
         if status != 200 or doc.get("status") != "success":
-            raise TargetUnreachable(f"Prometheus {self.url} refused a query: {doc.get('error', status)}")
+            raise TargetUnreachable(f"Prometheus {self.shown} refused a query: {doc.get('error', status)}")
         result = doc.get("data", {}).get("result", [])
         return result if isinstance(result, list) else []
 

@@ -300,3 +300,65 @@ def test_monitor_watches_health_for_the_duration(agent_service: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert time.monotonic() - started >= 2
     assert "health" in result.stdout and "PASS" in result.stdout
+
+
+def test_credentials_in_a_url_are_sent_as_basic_auth_and_never_shown_or_redirected() -> None:
+    """``user:password@`` in --url or --prometheus authenticates (Basic) to that host, output shows
+    ``***@`` instead, and a redirect elsewhere does not carry the credentials along."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expected = "Basic " + base64.b64encode(b"ci-bot:s3cr3t p@ss").decode()
+    seen_elsewhere: list[str | None] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen_elsewhere.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"status": "pass", "checks": []}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Protected(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.end_headers()
+                return
+            if self.path == "/health":
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{other.server_address[1]}/health")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"otel_agents_calls_total 1\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Protected)
+    for s in (server, other):
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    try:
+        url = f"http://ci-bot:s3cr3t%20p%40ss@127.0.0.1:{server.server_address[1]}"
+        result = run_cli("verify", "--url", url, "--expect-metric", "otel_agents.calls", "--json")
+        wrong = run_cli("verify", "--url", url.replace("s3cr3t", "wrong"), "--json")
+    finally:
+        for s in (server, other):
+            s.shutdown()
+            s.server_close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(c["name"], c["status"]) for c in json.loads(result.stdout)] == [
+        ("health", "pass"),
+        ("metric otel_agents.calls", "pass"),
+    ]
+    assert seen_elsewhere == [None]
+    assert wrong.returncode == 1 and "HTTP 401" in wrong.stdout
+    for out in (result, wrong):
+        assert "s3cr3t" not in out.stdout + out.stderr and "wrong" not in out.stdout + out.stderr
