@@ -191,8 +191,12 @@ def post_json(url: str, body: bytes, timeout: float, headers: Mapping[str, str])
     if not url.startswith(("http://", "https://")):
         raise ValueError("only http and https URLs are allowed")
     req = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )
+    # The receiver's own headers (an Authorization, often) go to that URL only, never along a
+    # redirect to another host.
+    for name, value in headers.items():
+        req.add_unredirected_header(name, value)
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
         resp.read()
         if not 200 <= resp.status < 300:

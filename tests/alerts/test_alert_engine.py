@@ -442,3 +442,48 @@ def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Pat
         stderr = proc.stderr.read() if proc.stderr else ""
         assert proc.returncode == 0, (sig, stderr)
         assert "Traceback" not in stderr
+
+
+def test_a_receivers_headers_go_to_its_url_only_never_along_a_redirect() -> None:
+    """A webhook's Authorization header reaches the receiver's URL, and a redirect to another
+    address does not carry it along."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from otel_agents.alerts._notify import post_json
+
+    seen: dict[str, str | None] = {}
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen["elsewhere"] = self.headers.get("Authorization")
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen["receiver"] = self.headers.get("Authorization")
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{other.server_address[1]}/moved")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    for server in (receiver, other):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        post_json(url, b"{}", 5.0, {"Authorization": "Bearer hook-token"})
+    finally:
+        for server in (receiver, other):
+            server.shutdown()
+            server.server_close()
+    assert seen == {"receiver": "Bearer hook-token", "elsewhere": None}
