@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
@@ -23,6 +24,7 @@ from otel_agents.cli._common import (
     safe,
 )
 from otel_agents.store import _queries as queries
+from otel_agents.store._paths import FILE_MODE
 
 EXAMPLE = """example:
   otel-agents export runs --since 7d -o runs.csv
@@ -61,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         rows = queries.iter_spans(conn, since, until)
     if args.output:
         try:
-            with open(args.output, "w", newline="", encoding="utf-8") as out:
+            # As private as the store it comes from (a new file: readable by its owner only).
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            with open(fd, "w", newline="", encoding="utf-8") as out:
                 n = _write(rows, out, args.format, total)
         except OSError as exc:
             raise CliError(f"cannot write {args.output}: {exc.strerror}") from None

@@ -115,6 +115,8 @@ def test_export_runs_csv_and_spans_ndjson(demo_home: Path, cli: Cli, tmp_path: P
     lines = target.read_text().splitlines()
     assert len(lines) == _span_count(demo_home)
     assert all(json.loads(line)["trace_id"] for line in lines)
+    # As private as the store it comes from, whatever the umask.
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def test_tail_follows_new_spans(demo_copy: Path, cli: Cli) -> None:
