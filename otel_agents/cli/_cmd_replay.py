@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from otel_agents.cli._common import CliError, add_home, home_of, open_store_db, parse_time, progress
-from otel_agents.cli._endpoint import configured_traces_endpoint, traces_url
+from otel_agents.cli._endpoint import configured_traces_endpoint, masked, traces_url
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:
@@ -86,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         exporter.shutdown()  # type: ignore[no-untyped-call]
     if failed:
-        raise CliError(f"{endpoint} did not accept {failed} of {total} spans ({sent} sent)")
-    print(f"replayed {sent} spans to {endpoint}")
+        raise CliError(f"{masked(endpoint)} did not accept {failed} of {total} spans ({sent} sent)")
+    print(f"replayed {sent} spans to {masked(endpoint)}")
     return 0

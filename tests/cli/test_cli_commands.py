@@ -189,7 +189,7 @@ def test_replay_sends_stored_spans_over_otlp_http(demo_home: Path, cli: Cli) -> 
         result = cli(
             "replay",
             "--endpoint",
-            f"http://127.0.0.1:{server.server_port}",
+            f"http://ci:s3cret@127.0.0.1:{server.server_port}",
             "--batch-size",
             "7",
             home=demo_home,
@@ -198,6 +198,9 @@ def test_replay_sends_stored_spans_over_otlp_http(demo_home: Path, cli: Cli) -> 
         server.shutdown()
     assert result.returncode == 0, result.stderr
     assert "replayed" in result.stderr  # progress
+    # Credentials in the endpoint are the exporter's to send, never the output's to show.
+    assert "s3cret" not in result.stdout + result.stderr and "ci:***@" not in result.stdout
+    assert "http://***@127.0.0.1" in result.stdout
     spans = [
         s for r in _Receiver.received for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans
     ]
@@ -218,7 +221,7 @@ def test_replay_to_a_dead_endpoint_fails_with_one_line(demo_home: Path, cli: Cli
     result = cli(
         "replay",
         "--endpoint",
-        "http://127.0.0.1:9",
+        "http://ci:s3cret@127.0.0.1:9",
         "--timeout",
         "1",
         "--trace",
@@ -227,6 +230,7 @@ def test_replay_to_a_dead_endpoint_fails_with_one_line(demo_home: Path, cli: Cli
     )
     assert result.returncode == 1
     assert "did not accept" in _one_error_line(result)
+    assert "s3cret" not in result.stdout + result.stderr
 
 
 def test_prune_by_age_and_size(demo_copy: Path, cli: Cli) -> None:
