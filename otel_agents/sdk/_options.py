@@ -354,7 +354,7 @@ class Options:
             doc=(
                 "per export request, and the periodic metric export's; as an argument it beats "
                 "`OTEL_EXPORTER_OTLP_TIMEOUT`, its per-signal variants and `OTEL_METRIC_EXPORT_TIMEOUT` "
-                "(ms), which otherwise beat this variable"
+                "(ms), which otherwise beat this variable; at most 7 days, as every duration here"
             ),
         ),
     )
@@ -456,7 +456,7 @@ class Options:
             env=("OTEL_AGENTS_SHUTDOWN_TIMEOUT",),
             parse=_positive(float),
             default_doc="`5.0` s",
-            doc="total budget for `shutdown()` / `force_flush()`, also at process exit",
+            doc="total budget for `shutdown()` / `force_flush()`, also at process exit (at most 7 days)",
         ),
     )
     max_queue_size: int = field(
@@ -497,7 +497,7 @@ class Options:
             default_doc="`1.0` s",
             doc=(
                 "least time between two exports of a partial batch (a full one goes at once); a span "
-                "reaches its exporter within about twice this"
+                "reaches its exporter within about twice this (at most 7 days)"
             ),
         ),
     )
@@ -525,7 +525,10 @@ class Options:
             env=("OTEL_BLRP_SCHEDULE_DELAY",),
             parse=_positive(float),
             default_doc="`schedule_delay`",
-            doc="least time between two exports of a partial batch of log records (a full one goes at once)",
+            doc=(
+                "least time between two exports of a partial batch of log records (a full one goes at "
+                "once; at most 7 days)"
+            ),
         ),
     )
     metric_export_interval: float = field(
@@ -534,7 +537,7 @@ class Options:
             env=("OTEL_METRIC_EXPORT_INTERVAL",),
             parse=_positive(float),
             default_doc="`60.0` s",
-            doc="periodic metric export",
+            doc="periodic metric export (at most 7 days)",
         ),
     )
     freeze_gc: bool = field(
@@ -700,6 +703,20 @@ _GOVERNS: Final = {
 _MILLISECOND_ENV: Final = frozenset(
     {"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY", "OTEL_METRIC_EXPORT_INTERVAL"}
 )
+# Durations, in seconds once read. Past a week none is meant (milliseconds given as seconds, most
+# likely), and past what a lock's wait takes (time_t) a worker's wait raised and killed its thread:
+# every span after it was lost while force_flush() still answered True.
+_DURATIONS: Final = frozenset(
+    {"export_timeout", "shutdown_timeout", "schedule_delay", "log_schedule_delay", "metric_export_interval"}
+)
+MAX_DURATION_S: Final = 7 * 86_400.0
+
+
+def _too_long(name: str, seconds: object) -> str | None:
+    """Why ``seconds`` is no value for duration option ``name``, or None when it is one."""
+    if name in _DURATIONS and isinstance(seconds, float) and seconds > MAX_DURATION_S:
+        return f"expected at most {MAX_DURATION_S:g} seconds (7 days)"
+    return None
 
 
 def _shown(value: object) -> str:
@@ -755,6 +772,8 @@ def resolve(**arguments: Any) -> Options:
                 values[name] = parse(arguments[name])
             except ValueError as exc:
                 raise ValueError(f"configure({name}={_shown(arguments[name])}): {exc}") from None
+            if (why := _too_long(name, values[name])) is not None:
+                raise ValueError(f"configure({name}={_shown(arguments[name])}): {why}")
             continue
         for env in env_names:
             raw = os.environ.get(env)
@@ -767,6 +786,9 @@ def resolve(**arguments: Any) -> Options:
                 continue
             if env in _MILLISECOND_ENV:
                 parsed = parsed / 1000
+            if (why := _too_long(name, parsed)) is not None:
+                _log.warning("otel_agents: ignoring %s=%r: %s", env, raw, why)
+                continue
             values[name] = parsed
             break
     for general, specific in _GOVERNS.items():

@@ -54,14 +54,34 @@ def _configure_in_child(env: dict[str, str], code: str = "") -> subprocess.Compl
         ("OTEL_AGENTS_MAX_QUEUE_BYTES", "12"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"),
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not a url"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "1e30"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "1e30"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "1e30"),
+        ("OTEL_AGENTS_SHUTDOWN_TIMEOUT", "1e9"),
     ],
 )
 def test_a_bad_environment_value_warns_and_falls_back(tmp_path: Path, name: str, value: str) -> None:
-    """A variable the SDK or we cannot use is named in a warning and ignored; configure() still works."""
-    result = _configure_in_child({name: value, "OTEL_AGENTS_HOME": str(tmp_path / "home")})
+    """A variable the SDK or we cannot use is named in a warning and ignored; configure() still works,
+    and no thread of ours dies of it (a huge delay once killed the workers: every span was lost)."""
+    result = _configure_in_child(
+        {name: value, "OTEL_AGENTS_HOME": str(tmp_path / "home")},
+        "import time\ntime.sleep(0.3)\nassert t.force_flush(5)\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "started store" in result.stdout
     assert f"ignoring {name}=" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["schedule_delay", "log_schedule_delay", "metric_export_interval", "export_timeout", "shutdown_timeout"],
+)
+def test_a_duration_argument_past_a_week_is_refused(name: str) -> None:
+    """A duration above seven days is a mistake (milliseconds given as seconds): configure() refuses it
+    naming the option, where it once killed the pipeline's threads and lost every span after."""
+    with pytest.raises(ValueError, match=f"{name}=.*at most 604800 seconds"):
+        oa.configure(exporter="none", **{name: 10**30})
 
 
 @pytest.mark.parametrize("kind", ["a file", "below a file"])
