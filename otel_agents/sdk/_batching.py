@@ -10,7 +10,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry.attributes import BoundedAttributes
@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_agents.api import _counters as stats
-from otel_agents.api._guard import never_raise, report, strict
+from otel_agents.api._guard import contained, never_raise, report, strict
 from otel_agents.api._threads import start_daemon
 from otel_agents.sdk._failed_exports import releasing
 
@@ -112,6 +112,10 @@ def log_text_bytes(record: ReadableLogRecord) -> int:
     for value in (record.log_record.attributes or {}).values():
         n += len(value) if type(value) is str else value_text_bytes(value)
     return n
+
+
+# A worker whose loop failed waits this long before it goes on (never a hot loop).
+_RETRY_S: Final = 0.1
 
 
 class BatchWorker(Generic[T]):
@@ -273,20 +277,31 @@ class BatchWorker(Generic[T]):
         return bool(self._queue) and (self._full() or self._due_by_time())
 
     def _run(self) -> None:
+        # Whatever goes wrong here, the worker goes on: a dead one would lose every later record
+        # without a word (a wait that overflowed once did).
         while True:
-            with self._cond:
-                if not self._hold_partial:
-                    if not self._queue and not self._closed and not self._flush_requests:
-                        self._cond.wait(self._delay)
-                else:
-                    while not self._due():
-                        left = self._last_export + self._delay - time.monotonic()
-                        # Nothing queued: a put that finds the batch due wakes it (or this timeout).
-                        self._cond.wait(max(left, 0.001) if self._queue else self._delay)
-                closing = self._closed
-            self._drain()
-            if closing and not self._queue:
-                return
+            try:
+                if self._run_once():
+                    return
+            except Exception as exc:
+                if not contained(f"{self.name}.worker", exc):
+                    raise
+                time.sleep(_RETRY_S)
+
+    def _run_once(self) -> bool:
+        """Wait until a batch is due and export what is; True once closed and empty."""
+        with self._cond:
+            if not self._hold_partial:
+                if not self._queue and not self._closed and not self._flush_requests:
+                    self._cond.wait(self._delay)
+            else:
+                while not self._due():
+                    left = self._last_export + self._delay - time.monotonic()
+                    # Nothing queued: a put that finds the batch due wakes it (or this timeout).
+                    self._cond.wait(max(left, 0.001) if self._queue else self._delay)
+            closing = self._closed
+        self._drain()
+        return closing and not self._queue
 
     def _drain(self) -> None:
         while True:

@@ -365,3 +365,31 @@ def test_an_exporter_asks_its_queue_for_small_batches() -> None:
     assert (queue._worker._small_batch, queue._worker._max_batch) == (8, 512)
     assert StoreSpanExporter.small_batch_size == 32
     queue.shutdown(1)
+
+
+class _FailsOnce(BatchWorker[int]):
+    """A worker whose own loop (not its exporter) fails the first time it takes a batch."""
+
+    failed = False
+
+    def _take(self) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("a bug in the worker's loop")
+        return super()._take()
+
+
+def test_a_failure_in_the_workers_own_loop_is_counted_and_the_worker_goes_on(lenient: None) -> None:
+    """The worker's thread survives a failure outside the export: it is counted, and what was
+    queued, and what comes after, is still exported (a dead worker would lose it all in silence)."""
+    stats.reset()
+    export = _Gated()
+    export.gate.set()
+    worker = _FailsOnce("loop", export, max_queue_size=100, max_batch_size=10, schedule_delay=0.01)
+    worker.put_many([1, 2, 3])
+    wait_until(lambda: export.exported == [1, 2, 3])
+    worker.put(4)
+    assert worker.flush(5)
+    assert export.exported == [1, 2, 3, 4]
+    assert stats.errors()["loop.worker"] == 1
+    assert worker.shutdown(5)
