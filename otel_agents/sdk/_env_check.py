@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from typing import Final
 from urllib.parse import urlsplit
@@ -26,6 +27,13 @@ _MIN_LENGTH: Final = 16
 _CHOICES: Final = {"OTEL_METRICS_EXEMPLAR_FILTER": frozenset({"always_on", "always_off", "trace_based"})}
 # Read by the OTLP exporters themselves; a value that is no URL would fail every export.
 _URLS: Final = tuple(f"OTEL_EXPORTER_OTLP_{s}ENDPOINT" for s in ("TRACES_", "METRICS_", "LOGS_"))
+# Milliseconds, read by the exporters and the metric reader themselves: zero or less, or past
+# what a socket's timeout takes, failed every export ("timestamp out of range").
+_TIMEOUTS: Final = (
+    *(f"OTEL_EXPORTER_OTLP_{s}TIMEOUT" for s in ("", "TRACES_", "METRICS_", "LOGS_")),
+    "OTEL_METRIC_EXPORT_TIMEOUT",
+)
+_MAX_TIMEOUT_MS: Final = 7 * 86_400 * 1000.0
 
 
 def _why(name: str, raw: str) -> str | None:
@@ -37,6 +45,12 @@ def _why(name: str, raw: str) -> str | None:
         return (
             None if text.lower() in _CHOICES[name] else f"expected one of {', '.join(sorted(_CHOICES[name]))}"
         )
+    if name in _TIMEOUTS:
+        try:
+            ms = float(text)
+        except ValueError:
+            ms = math.nan
+        return None if 0 < ms <= _MAX_TIMEOUT_MS else "expected milliseconds above 0, at most 7 days"
     parts = urlsplit(text)
     try:
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -51,7 +65,7 @@ def drop_bad_sdk_variables() -> list[str]:
     """Remove (and name in a warning) each standard variable whose value the SDK cannot use, so it
     falls back to its default instead of raising into the application; the names removed."""
     dropped = []
-    for name in (*_COUNTS, *_CHOICES, *_URLS):
+    for name in (*_COUNTS, *_CHOICES, *_URLS, *_TIMEOUTS):
         raw = os.environ.get(name)
         if raw is None or raw == "":
             continue

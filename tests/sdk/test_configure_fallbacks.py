@@ -58,6 +58,9 @@ def _configure_in_child(env: dict[str, str], code: str = "") -> subprocess.Compl
         ("OTEL_BLRP_SCHEDULE_DELAY", "1e30"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "1e30"),
         ("OTEL_AGENTS_SHUTDOWN_TIMEOUT", "1e9"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "-5"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1e30"),
+        ("OTEL_METRIC_EXPORT_TIMEOUT", "abc"),
     ],
 )
 def test_a_bad_environment_value_warns_and_falls_back(tmp_path: Path, name: str, value: str) -> None:
@@ -120,3 +123,20 @@ def test_a_corrupt_store_is_set_aside_and_replaced(
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a sqlite")
     assert any("kept as" in r.getMessage() for r in caplog.records)
     assert captured.telemetry.store is not None
+
+
+@pytest.mark.parametrize("value", ["-5", "1e30"])
+def test_an_unusable_otlp_timeout_falls_back_and_spans_still_arrive(otlp_receiver: Any, value: str) -> None:
+    """An OTLP timeout of zero or less, or past what a socket takes, failed every export; it is
+    named in a warning and dropped, and the spans reach the receiver."""
+    result = _configure_in_child(
+        {
+            "OTEL_EXPORTER_OTLP_TIMEOUT": value,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_AGENTS_EXPORTER": "otlp",
+        },
+        "assert t.force_flush(5)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ignoring OTEL_EXPORTER_OTLP_TIMEOUT=" in result.stderr
+    assert [s.name for s in otlp_receiver.spans()] == ["execute_tool t"]
