@@ -74,4 +74,40 @@ def drop_bad_sdk_variables() -> list[str]:
             _log.warning("otel_agents: ignoring %s=%r: %s", name, raw[:200], why)
             del os.environ[name]
             dropped.append(name)
+    if _keep_known_propagators():
+        dropped.append(_PROPAGATORS)
     return dropped
+
+
+_PROPAGATORS: Final = "OTEL_PROPAGATORS"
+
+
+def _keep_known_propagators() -> bool:
+    """``OTEL_PROPAGATORS`` without the names no installed propagator has (a typo, a trailing
+    comma), with a warning: importing ``opentelemetry.propagate`` raised for any of them, and so
+    did ``configure()``. The known ones stay; none left, the SDK's default. True when changed."""
+    raw = os.environ.get(_PROPAGATORS)
+    if not raw:
+        return False
+    from opentelemetry.util._importlib_metadata import entry_points
+
+    names = [part.strip() for part in raw.split(",")]
+    known = {ep.name for ep in entry_points(group="opentelemetry_propagator")}
+    keep = [n for n in names if n and (n in known or n.lower() == "none")]
+    if len(keep) == len(names):
+        return False
+    unknown = [n for n in names if n not in keep]
+    shown = ", ".join(repr(n) for n in unknown)[:200]
+    using = ",".join(keep) if keep else "the default (tracecontext,baggage)"
+    _log.warning(
+        "otel_agents: ignoring %s=%r: no propagator %s installed; using %s",
+        _PROPAGATORS,
+        raw[:200],
+        shown,
+        using,
+    )
+    if keep:
+        os.environ[_PROPAGATORS] = ",".join(keep)
+    else:
+        del os.environ[_PROPAGATORS]
+    return True

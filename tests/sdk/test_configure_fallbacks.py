@@ -61,6 +61,9 @@ def _configure_in_child(env: dict[str, str], code: str = "") -> subprocess.Compl
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "-5"),
         ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1e30"),
         ("OTEL_METRIC_EXPORT_TIMEOUT", "abc"),
+        ("OTEL_PROPAGATORS", "bogus"),
+        ("OTEL_PROPAGATORS", "tracecontext,baggae"),
+        ("OTEL_PROPAGATORS", "tracecontext,"),
     ],
 )
 def test_a_bad_environment_value_warns_and_falls_back(tmp_path: Path, name: str, value: str) -> None:
