@@ -77,7 +77,7 @@ _OP_WORKFLOW: Final = semconv.OP_INVOKE_WORKFLOW
 _OP_AGENT: Final = semconv.OP_INVOKE_AGENT
 _OP_TOOL: Final = semconv.OP_EXECUTE_TOOL
 # Longer strings in the filterable columns are truncated (the attributes column keeps them whole).
-_MAX_COLUMN: Final = 4096
+MAX_COLUMN: Final = 4096
 _I64_MIN: Final = -(2**63)
 _I64_MAX: Final = 2**63 - 1
 _STR_TYPES: Final = frozenset((str, type(None)))
@@ -106,7 +106,7 @@ def _s(value: object) -> str | None:
     # The common cases (absent, a short str) without a call to _str.
     if value is None:
         return None
-    if value.__class__ is str and len(value) < _MAX_COLUMN:
+    if value.__class__ is str and len(value) < MAX_COLUMN:
         return value
     return _str(value)
 
@@ -114,7 +114,7 @@ def _s(value: object) -> str | None:
 def _str(value: object) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) and len(value) < _MAX_COLUMN else safe_str(value)[:_MAX_COLUMN]
+    return value if isinstance(value, str) and len(value) < MAX_COLUMN else safe_str(value)[:MAX_COLUMN]
 
 
 class BatchRows:
@@ -360,7 +360,7 @@ def _links_text(links: Sequence[Any]) -> str:
 
 def _strs(values: list[Any]) -> list[Any]:
     """``values`` through :func:`_s`; as they are when all are None or short str (checked in C)."""
-    if set(map(type, values)) <= _STR_TYPES and max(map(len, filter(None, values)), default=0) < _MAX_COLUMN:
+    if set(map(type, values)) <= _STR_TYPES and max(map(len, filter(None, values)), default=0) < MAX_COLUMN:
         return values
     return [_s(v) for v in values]
 

@@ -32,7 +32,7 @@ from otel_agents.store._otlp_json import (
     traces_request,
 )
 from otel_agents.store._rollup import Accumulator
-from otel_agents.store._rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, BatchRows
+from otel_agents.store._rows import INSERT_EVENT, INSERT_RUN, INSERT_SPAN, MAX_COLUMN, BatchRows
 from otel_agents.store._values import attributes_of, cap, dumps, dumps_attributes, plain, safe_str, scrub
 
 # The collector's file consumer caps a line at 1 MiB by default; stay well under it.
@@ -275,7 +275,8 @@ class StoreWriter:
         text = dumps_attributes(attrs) or "{}"
         schema_url = getattr(resource, "schema_url", "") or ""
         digest = hashlib.sha256((text + "\n" + schema_url).encode()).hexdigest()
-        service_s = None if service is None else scrub(safe_str(service))
+        # Copied into every span, run and log row: a long one is cut as the other filterable columns are.
+        service_s = None if service is None else scrub(safe_str(service)[:MAX_COLUMN])
         row = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()
         if row is None:
             with db.write_transaction(conn):

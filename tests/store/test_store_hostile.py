@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, Status, StatusCode
-from store_spans import query
+from store_spans import finished, provider, query, workflow_trace
 
 from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
@@ -167,3 +167,17 @@ def test_one_unreadable_span_costs_only_itself(store: LocalStore, home: Path, le
     assert query(home, "SELECT count(*) FROM spans") == [(2,)]
     assert stats.drops() == {"store.unencodable_record": 1}
     assert stats.errors() == {"store.export.span": 1}
+
+
+def test_a_huge_service_name_is_cut_in_every_row_it_is_copied_to(store: LocalStore, home: Path) -> None:
+    """A 100 KB service name (an operator's slip) is kept once with its resource (up to the store's
+    64 KiB cap of a value), and cut to the filterable columns' 4096 characters in each span, run and
+    log row it is copied to, not stored at length in each."""
+    tp, mem = provider(service="s" * 100_000)
+    workflow_trace(tp, run_id="r-1")
+    assert store.span_exporter.export(finished(mem)) is SpanExportResult.SUCCESS
+    [(spans, longest)] = query(home, "SELECT count(*), max(length(service)) FROM spans")
+    assert spans > 1 and longest == 4096
+    assert query(home, "SELECT max(length(service)) FROM runs") == [(4096,)]
+    [(attributes,)] = query(home, "SELECT attributes FROM resources")
+    assert len(orjson.loads(str(attributes))[semconv.SERVICE_NAME]) > 64_000
