@@ -24,6 +24,7 @@ from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from tests.cli.cli_helpers import run_cli, start_cli
 from tests.support.alert_workload import write_rules
+from tests.support.http_servers import QuietHandler, serving
 from tests.support.webhook_receiver import WebhookReceiver
 
 HOUR_NS = 3600 * 10**9
@@ -447,25 +448,17 @@ def test_cli_watch_is_bounded_and_stops_on_sigterm(store_home: Callable[..., Pat
 def test_a_receivers_headers_go_to_its_url_only_never_along_a_redirect() -> None:
     """A webhook's Authorization header reaches the receiver's URL, and a redirect to another
     address does not carry it along."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from otel_agents.alerts._notify import post_json
 
     seen: dict[str, str | None] = {}
 
-    class Elsewhere(BaseHTTPRequestHandler):
+    class Elsewhere(QuietHandler):
         def do_GET(self) -> None:
             seen["elsewhere"] = self.headers.get("Authorization")
             self.send_response(200)
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
-
-    class Receiver(BaseHTTPRequestHandler):
+    class Receiver(QuietHandler):
         def do_POST(self) -> None:
             seen["receiver"] = self.headers.get("Authorization")
             self.rfile.read(int(self.headers["Content-Length"]))
@@ -473,17 +466,7 @@ def test_a_receivers_headers_go_to_its_url_only_never_along_a_redirect() -> None
             self.send_header("Location", f"http://127.0.0.1:{other.server_address[1]}/moved")
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    for server in (receiver, other):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Elsewhere, Receiver) as (other, receiver):
         url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
         post_json(url, b"{}", 5.0, {"Authorization": "Bearer hook-token"})
-    finally:
-        for server in (receiver, other):
-            server.shutdown()
-            server.server_close()
     assert seen == {"receiver": "Bearer hook-token", "elsewhere": None}

@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests.cli.cli_helpers import run_cli
+from tests.support.http_servers import QuietHandler, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ("--runs", "20")
@@ -306,25 +307,18 @@ def test_credentials_in_a_url_are_sent_as_basic_auth_and_never_shown_or_redirect
     """``user:password@`` in --url or --prometheus authenticates (Basic) to that host, output shows
     ``***@`` instead, and a redirect elsewhere does not carry the credentials along."""
     import base64
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     expected = "Basic " + base64.b64encode(b"ci-bot:s3cr3t p@ss").decode()
     seen_elsewhere: list[str | None] = []
 
-    class Elsewhere(BaseHTTPRequestHandler):
+    class Elsewhere(QuietHandler):
         def do_GET(self) -> None:
             seen_elsewhere.append(self.headers.get("Authorization"))
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b'{"status": "pass", "checks": []}')
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
-
-    class Protected(BaseHTTPRequestHandler):
+    class Protected(QuietHandler):
         def do_GET(self) -> None:
             if self.headers.get("Authorization") != expected:
                 self.send_response(401)
@@ -339,20 +333,10 @@ def test_credentials_in_a_url_are_sent_as_basic_auth_and_never_shown_or_redirect
             self.end_headers()
             self.wfile.write(b"otel_agents_calls_total 1\n")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Protected)
-    for s in (server, other):
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    try:
+    with serving(Elsewhere, Protected) as (other, server):
         url = f"http://ci-bot:s3cr3t%20p%40ss@127.0.0.1:{server.server_address[1]}"
         result = run_cli("verify", "--url", url, "--expect-metric", "otel_agents.calls", "--json")
         wrong = run_cli("verify", "--url", url.replace("s3cr3t", "wrong"), "--json")
-    finally:
-        for s in (server, other):
-            s.shutdown()
-            s.server_close()
     assert result.returncode == 0, result.stdout + result.stderr
     assert [(c["name"], c["status"]) for c in json.loads(result.stdout)] == [
         ("health", "pass"),
