@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -12,9 +13,11 @@ from typing import Any, TypeVar, cast
 
 from opentelemetry import metrics
 
+from otel_agents.api import _counters as stats
 from otel_agents.api import _semconv as semconv
 from otel_agents.api._guard import never_raise
 from otel_agents.api._version import __version__
+from otel_agents.api._walk import INT64_MAX
 
 F = TypeVar("F", bound=Callable[..., Any])
 Labels = Mapping[str, str | bool | int | float] | None
@@ -43,8 +46,50 @@ def _instrument(kind: str, name: str, unit: str, description: str, **advice: Any
         return instrument
 
 
+# A value or label the metrics API cannot take is the caller's slip, not our bug: it is left out
+# and counted here (the SDK would warn per call, or raise for a wrong type).
+DROP_VALUE = "metrics.invalid_value"
+DROP_LABEL = "metrics.invalid_label"
+_LABEL_TYPES = (str, bool, int, float)
+
+
+def _amount(value: object, *, non_negative: bool = False) -> int | float | None:
+    """``value`` as a measurement: a finite number (beyond int64 as a float), at least 0 where
+    the instrument takes no negative ones (counters, histograms); None, counted, for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        stats.count_drop(DROP_VALUE)
+        return None
+    number: int | float = value
+    if isinstance(number, int) and not -INT64_MAX <= number <= INT64_MAX:
+        number = float(number) if abs(number) < 2**1023 else math.inf
+    if (isinstance(number, float) and not math.isfinite(number)) or (non_negative and number < 0):
+        stats.count_drop(DROP_VALUE)
+        return None
+    return number
+
+
 def _labels(labels: Labels) -> dict[str, Any] | None:
-    return dict(labels) if labels else None
+    """The labels a metric point can carry: text keys with text, bool or finite number values;
+    the others left out, each counted."""
+    if not labels:
+        return None
+    try:
+        items = list(labels.items())
+    except Exception:  # noqa: BLE001 - not a mapping after all: no labels rather than no point
+        stats.count_drop(DROP_LABEL)
+        return None
+    out: dict[str, Any] = {}
+    for key, value in items:
+        ok = isinstance(key, str) and isinstance(value, _LABEL_TYPES)
+        if ok and isinstance(value, int) and not isinstance(value, bool):
+            ok = -INT64_MAX <= value <= INT64_MAX
+        elif ok and isinstance(value, float):
+            ok = math.isfinite(value)
+        if ok:
+            out[str.__str__(key)] = value
+        else:
+            stats.count_drop(DROP_LABEL)
+    return out or None
 
 
 class Counter:
@@ -56,7 +101,9 @@ class Counter:
     @never_raise("metrics.counter")
     def add(self, amount: float = 1, labels: Labels = None) -> None:
         """Add ``amount`` (>= 0) for the series ``labels``."""
-        _instrument("counter", self.name, self.unit, self.description).add(amount, _labels(labels))
+        value = _amount(amount, non_negative=True)
+        if value is not None:
+            _instrument("counter", self.name, self.unit, self.description).add(value, _labels(labels))
 
 
 class Gauge:
@@ -68,7 +115,9 @@ class Gauge:
     @never_raise("metrics.gauge")
     def set(self, value: float, labels: Labels = None) -> None:
         """Record the current ``value`` of the series ``labels``."""
-        _instrument("gauge", self.name, self.unit, self.description).set(value, _labels(labels))
+        number = _amount(value)
+        if number is not None:
+            _instrument("gauge", self.name, self.unit, self.description).set(number, _labels(labels))
 
 
 class Histogram:
@@ -89,10 +138,13 @@ class Histogram:
 
     @never_raise("metrics.histogram")
     def record(self, value: float, labels: Labels = None) -> None:
-        """Record one ``value`` for the series ``labels``."""
+        """Record one ``value`` (>= 0, as the SDK takes them) for the series ``labels``."""
+        number = _amount(value, non_negative=True)
+        if number is None:
+            return
         advice = {"explicit_bucket_boundaries_advisory": list(self.buckets)} if self.buckets else {}
         _instrument("histogram", self.name, self.unit, self.description, **advice).record(
-            value, _labels(labels)
+            number, _labels(labels)
         )
 
 
@@ -183,16 +235,19 @@ def rate_limit(
         (semconv.METRIC_RATE_LIMIT_LIMIT, limit, "{request}"),
         (semconv.METRIC_RATE_LIMIT_RESET_TIME, reset_at, "s"),
     ):
-        if value is not None:
-            _instrument("gauge", name, unit, "").set(value, labels)
+        number = None if value is None else _amount(value)
+        if number is not None:
+            _instrument("gauge", name, unit, "").set(number, labels)
 
 
 @never_raise("metrics.rate_limit_hit")
 def rate_limit_hit(platform: str, limit_type: str, n: int = 1) -> None:
     """Count ``n`` requests refused by a platform's rate limit (HTTP 429 and the like)."""
-    _instrument("counter", semconv.METRIC_RATE_LIMIT_HITS, "{hit}", "").add(
-        n, _rate_labels(platform, limit_type)
-    )
+    amount = _amount(n, non_negative=True)
+    if amount is not None:
+        _instrument("counter", semconv.METRIC_RATE_LIMIT_HITS, "{hit}", "").add(
+            amount, _rate_labels(platform, limit_type)
+        )
 
 
 @never_raise("metrics.error")
@@ -202,4 +257,6 @@ def error(component: str, exc: BaseException | type[BaseException] | str | None 
     if exc is not None:
         cls = exc if isinstance(exc, type) else type(exc) if isinstance(exc, BaseException) else None
         labels[semconv.ERROR_TYPE] = cls.__qualname__ if cls is not None else str(exc)
-    _instrument("counter", semconv.METRIC_COMPONENT_ERRORS, "{error}", "").add(n, labels)
+    amount = _amount(n, non_negative=True)
+    if amount is not None:
+        _instrument("counter", semconv.METRIC_COMPONENT_ERRORS, "{error}", "").add(amount, labels)

@@ -113,3 +113,38 @@ def test_without_configure_the_helpers_are_no_ops() -> None:
     om.rate_limit("x", "y", remaining=1)
     with om.timer("business.nothing.timed"):
         pass
+
+
+def test_values_and_labels_the_metrics_api_cannot_take_are_left_out_and_counted(pipeline: Any) -> None:
+    """A value that is no finite number (or a negative one for a counter or histogram), and a
+    label that is not text, a bool or a finite number, are left out and counted as drops, not
+    reported as internal errors; the valid values and labels of the same calls are recorded."""
+    from otel_agents.api import _counters as stats
+
+    stats.reset()
+    bad_values = [-1, float("nan"), float("inf"), "5", None, True]
+    labels = {"queue": "billing", "none": None, "list": [1], 3: "x", "huge": 10**30, "nan": float("nan")}
+    closed = om.counter("business.hostile.closed")
+    scores = om.histogram("business.hostile.score")
+    depth = om.gauge("business.hostile.depth")
+    for value in (*bad_values, 2):
+        closed.add(value, labels)  # type: ignore[arg-type]
+        scores.record(value, labels)  # type: ignore[arg-type]
+    for value in (float("nan"), "deep", None, -4):
+        depth.set(value, labels)  # type: ignore[arg-type]
+    om.rate_limit("p", "t", remaining="lots")  # type: ignore[arg-type]
+    om.rate_limit_hit("p", "t", n=-3)
+    om.counter("business.hostile.big").add(10**30)
+    [count] = points(pipeline, "business.hostile.closed")
+    assert count.value == 2 and dict(count.attributes) == {"queue": "billing"}
+    [score] = points(pipeline, "business.hostile.score")
+    assert score.count == 1 and score.sum == 2
+    [gauge] = points(pipeline, "business.hostile.depth")
+    assert gauge.value == -4 and dict(gauge.attributes) == {"queue": "billing"}
+    assert [p.value for p in points(pipeline, "business.hostile.big")] == [1e30]
+    assert stats.errors() == {}
+    drops = stats.drops()
+    # Six bad values for each of the counter and histogram, three for the gauge, two rate-limit calls.
+    assert drops["metrics.invalid_value"] == 6 + 6 + 3 + 2
+    # Five bad labels on each of the three calls that were recorded.
+    assert drops["metrics.invalid_label"] == 5 * 3
