@@ -24,6 +24,7 @@ from otel_agents.alerts._notify import (
 )
 from otel_agents.alerts._rules import SEVERITIES
 from otel_agents.api._guard import never_raise
+from otel_agents.store._values import scrub
 
 DEDUP_LABEL: Final = "dedup_key"
 
@@ -103,7 +104,8 @@ class ManualAlerts:
         Returns the dedup key (``name`` when none is given).
         """
         key = _check(name, dedup_key, severity)
-        notes = {**(annotations or {}), **({"summary": summary} if summary else {})}
+        # Text with a lone surrogate cannot be stored (SQLite, JSON take UTF-8 only): replaced first.
+        name, notes = scrub(name), scrub({**(annotations or {}), **({"summary": summary} if summary else {})})
         with self._lock, never_raise("alerts.manual.trigger"):
             now = time.time_ns()
             store = self._store()
@@ -116,7 +118,7 @@ class ManualAlerts:
                 return key
             all_labels = {
                 "alertname": name,
-                **{str(k): str(v) for k, v in (labels or {}).items()},
+                **{scrub(str(k)): scrub(str(v)) for k, v in (labels or {}).items()},
                 DEDUP_LABEL: key,
                 "severity": severity,
             }
@@ -155,7 +157,8 @@ class ManualAlerts:
             alert = store.get(_fp(dedup_key))
             if alert is None or alert.state not in (st.FIRING, st.ACKNOWLEDGED):
                 return False
-            alert.annotations.update({**(annotations or {}), **({"summary": summary} if summary else {})})
+            notes = {**(annotations or {}), **({"summary": summary} if summary else {})}
+            alert.annotations.update(scrub(notes))
             if severity is not None:
                 alert.severity = severity
                 alert.labels["severity"] = severity
@@ -175,7 +178,7 @@ class ManualAlerts:
             if alert is None or alert.state != st.FIRING:
                 return False
             alert.state = st.ACKNOWLEDGED
-            alert.acknowledged_by = by
+            alert.acknowledged_by = None if by is None else scrub(str(by))
             store.save(alert, st.FIRING, notified=False, now_ns=now)
             emit_state_log(alert, st.FIRING, None, now)
             return True
@@ -228,7 +231,7 @@ class ManualAlerts:
 
 
 def _fp(key: str) -> str:
-    return f"manual:{key}"
+    return f"manual:{scrub(key)}"
 
 
 def _check(name: object, dedup_key: object, severity: object) -> str:
@@ -238,4 +241,4 @@ def _check(name: object, dedup_key: object, severity: object) -> str:
         raise ValueError("dedup_key: expected a non-empty string")
     if severity not in SEVERITIES:
         raise ValueError(f"severity: expected one of {', '.join(SEVERITIES)}")
-    return dedup_key if isinstance(dedup_key, str) else name
+    return str(scrub(dedup_key if isinstance(dedup_key, str) else name))

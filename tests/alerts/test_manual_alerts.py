@@ -134,3 +134,26 @@ def test_notices_still_retrying_at_exit_are_counted_and_exit_is_bounded(tmp_path
     doctor = run_cli("doctor", "--json", home=home)
     counters = {c["reason"]: c["count"] for c in json.loads(doctor.stdout)["store"]["counters"]}
     assert counters.get("alerts.notification_failed") == 1, counters
+
+
+def test_text_with_a_lone_surrogate_is_stored_and_notified_with_a_replacement(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    """A name, key, label, annotation or acknowledger holding a lone surrogate (text SQLite and
+    JSON cannot encode) goes through every step, with "?" in its place, and no internal error."""
+    from otel_agents.api import _counters as stats
+
+    stats.reset()
+    dispatcher = Dispatcher()
+    alerts = ManualAlerts(home=tmp_path, notifiers=[WebhookNotifier(receiver.url)], dispatcher=dispatcher)
+    odd = "quota\udc80"
+    key = alerts.trigger(odd, dedup_key=odd, summary=odd, labels={odd: odd}, annotations={"note": odd})
+    assert key == "quota?"
+    assert alerts.update(odd, summary=f"{odd} again")
+    assert alerts.acknowledge(odd, by=odd)
+    assert alerts.resolve(odd)
+    assert dispatcher.flush(5)
+    assert [b["status"] for b in receiver.bodies] == ["firing", "firing", "resolved"]
+    first = receiver.bodies[0]["alerts"][0]
+    assert first["labels"]["alertname"] == "quota?" and first["labels"]["quota?"] == "quota?"
+    assert stats.errors() == {}
