@@ -30,6 +30,8 @@ def http_check(
     url: str, *, timeout: float = 2.0, expect: Container[int] = range(200, 400)
 ) -> Callable[[], str]:
     """A check that GETs ``url`` and passes when the status is in ``expect``."""
+    if not isinstance(url, str):
+        raise ValueError(f"http_check: expected a URL string, got {type(url).__name__}")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"http_check needs an http(s) URL with a host, got scheme {parts.scheme!r}")
@@ -51,6 +53,8 @@ def http_check(
 
 def database_check(url: str, *, timeout: float = 2.0) -> Callable[[], str]:
     """A check for a database URL: ``sqlite:///path`` runs ``SELECT 1``; network schemes connect over TCP."""
+    if not isinstance(url, str):
+        raise ValueError(f"database_check: expected a URL string, got {type(url).__name__}")
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if scheme == "sqlite":
         return _sqlite_check(url, timeout)

@@ -48,3 +48,12 @@ def test_http_check_follows_the_status_code(upstream_http: str) -> None:
         http_check(upstream_http + "/down")()
     with pytest.raises(ValueError):
         http_check("file:///etc/passwd")
+
+
+@pytest.mark.parametrize("url", [None, 42, b"sqlite:///x.db", ["http://h"]])
+def test_a_url_that_is_no_string_is_a_clear_error_for_both_checks(url: object) -> None:
+    """A check built from something that is no URL string fails where it is written, saying so."""
+    with pytest.raises(ValueError, match="database_check: expected a URL string"):
+        database_check(url)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="http_check: expected a URL string"):
+        http_check(url)  # type: ignore[arg-type]
