@@ -584,10 +584,10 @@ class Normaliser:
     def _new_plan(self, key: tuple[str, ...]) -> _Plan | None:
         plan = _make_plan(key[0], key[1:])
         chars = sum(map(len, key))
-        if len(self._plans) >= _PLAN_CACHE_MAX or self._plan_chars + chars > _PLAN_CACHE_CHARS:
-            self._plans.clear()
-            self._plan_chars = 0
         if chars <= _PLAN_CACHE_CHARS:
+            if len(self._plans) >= _PLAN_CACHE_MAX or self._plan_chars + chars > _PLAN_CACHE_CHARS:
+                self._plans.clear()
+                self._plan_chars = 0
             self._plans[key] = plan
             self._plan_chars += chars
         return plan
