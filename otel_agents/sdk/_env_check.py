@@ -34,6 +34,8 @@ _TIMEOUTS: Final = (
     "OTEL_METRIC_EXPORT_TIMEOUT",
 )
 _MAX_TIMEOUT_MS: Final = 7 * 86_400 * 1000.0
+# Names that importing opentelemetry.propagate looks up among the installed propagators.
+_PROPAGATORS: Final = "OTEL_PROPAGATORS"
 
 
 def _why(name: str, raw: str) -> str | None:
@@ -79,9 +81,6 @@ def drop_bad_sdk_variables() -> list[str]:
     return dropped
 
 
-_PROPAGATORS: Final = "OTEL_PROPAGATORS"
-
-
 def _keep_known_propagators() -> bool:
     """``OTEL_PROPAGATORS`` without the names no installed propagator has (a typo, a trailing
     comma), with a warning: importing ``opentelemetry.propagate`` raised for any of them, and so
@@ -89,10 +88,13 @@ def _keep_known_propagators() -> bool:
     raw = os.environ.get(_PROPAGATORS)
     if not raw:
         return False
-    from opentelemetry.util._importlib_metadata import entry_points
+    try:
+        from opentelemetry.util._importlib_metadata import entry_points
 
+        known = {ep.name for ep in entry_points(group="opentelemetry_propagator")}
+    except Exception:  # noqa: BLE001 - unknown then: the variable is left to the SDK, as before
+        return False
     names = [part.strip() for part in raw.split(",")]
-    known = {ep.name for ep in entry_points(group="opentelemetry_propagator")}
     keep = [n for n in names if n and (n in known or n.lower() == "none")]
     if len(keep) == len(names):
         return False
