@@ -59,7 +59,7 @@ def store_run(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_no_canary_in_the_store_files_metrics_or_stderr(store_run: Path, tmp_path: Path) -> None:
-    """The NDJSON files, store.sqlite with its -wal and -shm, /metrics, stdout and stderr hold no canary."""
+    """The NDJSON files, store.sqlite with its -wal and -shm, /health, /metrics, stdout and stderr hold no canary."""
     home = store_run
     files = [p for p in home.rglob("*") if p.is_file()]
     names = {p.name for p in files}
@@ -70,6 +70,9 @@ def test_no_canary_in_the_store_files_metrics_or_stderr(store_run: Path, tmp_pat
         "the app's own log has the canaries: this proves nothing"
     )
     assert {k: v for k, v in leaks.items() if v} == {}
+    health = (tmp_path / "health.json").read_bytes()
+    assert b'"raises0"' in health and b'"says0"' in health and b"refused" in health
+    assert _hits(health) == []
     metrics = (tmp_path / "metrics.txt").read_bytes()
     assert b"gen_ai_execute_tool_duration" in metrics or b"execute_tool" in metrics
     assert _hits(metrics) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -90,6 +91,17 @@ def structured_bodies(text: str) -> list[object]:
     ]
 
 
+def _raising(message: str) -> Callable[[], None]:
+    def check() -> None:
+        raise ConnectionError(message)
+
+    return check
+
+
+def _saying(message: str) -> Callable[[], tuple[bool, str]]:
+    return lambda: (False, message)
+
+
 def main(ready: Path, metrics_file: Path) -> None:
     # The app's own log output is its business (Python would print it without us too): it goes
     # to its own file, so stderr holds only what otel-agents and the SDK write.
@@ -112,6 +124,10 @@ def main(ready: Path, metrics_file: Path) -> None:
     otel_log = get_logger("canary.otel")
     app_counter = get_meter("canary.meter").create_counter("canary_calls")
     our_counter = oa_metrics.counter("canary_ours")
+    # /health answers anyone: a failing check's exception text and a returned message hold secrets.
+    for n, text in enumerate(SHAPES):
+        monitoring.health.add(f"raises{n}", _raising(f"refused {text}"))
+        monitoring.health.add(f"says{n}", _saying(f"db said {text}"))
     client = TestClient(app)
     for n, text in enumerate(SHAPES):
         with oa.run_context(run_id=text, session_id=text, user_id=text, request_id=text):
@@ -159,6 +175,7 @@ def main(ready: Path, metrics_file: Path) -> None:
             },
         )
     client.get("/items/x", headers={"Host": f"{AWS}.example"})
+    ready.with_name("health.json").write_bytes(client.get("/health").content)
     monitoring.telemetry.force_flush(10)
     body, _ = prometheus.render()
     metrics_file.write_bytes(body)
