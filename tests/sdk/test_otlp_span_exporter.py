@@ -126,3 +126,24 @@ def test_gzip_and_headers_stay_the_stock_exporters() -> None:
         assert _received(receiver) == [encode_spans(spans)]
     finally:
         receiver.close()
+
+
+def test_spans_a_receiver_refuses_in_a_partial_success_are_counted_once_reported(
+    otlp_receiver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 2xx answer whose OTLP partial success refuses spans is a success for the batch, and the
+    refused spans are counted as drops (shown by doctor) and named once in a warning."""
+    stats.reset()
+    exporter = OTLPSpanExporter(endpoint=f"{otlp_receiver.endpoint}/v1/traces", timeout=5)
+    assert exporter.export(_spans(3)) is SpanExportResult.SUCCESS
+    assert stats.drops() == {}
+    otlp_receiver.reject_spans = 2
+    with caplog.at_level("WARNING", logger="otel_agents"):
+        assert exporter.export(_spans(3)) is SpanExportResult.SUCCESS
+        assert exporter.export(_spans(3)) is SpanExportResult.SUCCESS
+    assert stats.drops() == {_otlp_span_exporter.DROP_REJECTED: 4}
+    warnings = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert warnings == [
+        "otel_agents: the OTLP receiver refused 2 span(s) of a batch it took: span names too long"
+    ]
+    assert len(_received(otlp_receiver)) == 3

@@ -10,7 +10,10 @@ from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 HOST = "127.0.0.1"
@@ -47,6 +50,8 @@ class Receiver:
         self.traces: list[ExportTraceServiceRequest] = []
         self.metrics: list[ExportMetricsServiceRequest] = []
         self.logs: list[ExportLogsServiceRequest] = []
+        # Answer trace requests with an OTLP partial success refusing this many spans (0: none).
+        self.reject_spans = 0
         receiver = self
         kinds: dict[str, tuple[type[Any], list[Any]]] = {
             "/v1/traces": (ExportTraceServiceRequest, self.traces),
@@ -68,10 +73,17 @@ class Receiver:
                 message.ParseFromString(body)
                 with receiver.lock:
                     sink.append(message)
+                answer = b""
+                if receiver.reject_spans and self.path == "/v1/traces":
+                    response = ExportTraceServiceResponse()
+                    response.partial_success.rejected_spans = receiver.reject_spans
+                    response.partial_success.error_message = "span names too long"
+                    answer = response.SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: Any) -> None:
                 return None
