@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from otel_agents.api._counters import OVER_LIMIT
+from otel_agents.api._urls import masked
 from otel_agents.api._version import __version__
 from otel_agents.cli._common import add_home, fmt_bytes, fmt_time, home_of, json_text, progress, safe
-from otel_agents.cli._endpoint import configured_traces_endpoint, masked, reachable, traces_url
+from otel_agents.cli._endpoint import configured_traces_endpoint, reachable, traces_url
 from otel_agents.store import _db as db
 from otel_agents.store import _ndjson as ndjson
 from otel_agents.store import _paths as paths

@@ -6,8 +6,9 @@ import argparse
 import logging
 from typing import Any
 
+from otel_agents.api._urls import masked
 from otel_agents.cli._common import CliError, add_home, home_of, open_store_db, parse_time, progress
-from otel_agents.cli._endpoint import configured_traces_endpoint, masked, traces_url
+from otel_agents.cli._endpoint import configured_traces_endpoint, traces_url
 from otel_agents.store import _queries as queries
 
 EXAMPLE = """example:

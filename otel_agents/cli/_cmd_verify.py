@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from otel_agents.api._urls import masked
 from otel_agents.cli._common import CliError, add_home, home_of
 from otel_agents.cli._tables import table
 
@@ -87,8 +88,6 @@ def _host(url: str) -> str | None:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    from otel_agents.verify._sources import shown_url
-
     if not math.isfinite(args.threshold) or args.threshold < 1:
         raise CliError("--threshold: expected a ratio of at least 1 (1.2 allows 20% worse)", 2)
     if not math.isfinite(args.timeout) or args.timeout <= 0:
@@ -96,7 +95,7 @@ def _validate(args: argparse.Namespace) -> None:
     for option, url in (("--url", args.url), ("--prometheus", args.prometheus)):
         if url is not None and (not url.startswith(("http://", "https://")) or not _host(url)):
             raise CliError(
-                f"{option}: expected an http:// or https:// URL with a host, got {shown_url(url)!r}", 2
+                f"{option}: expected an http:// or https:// URL with a host, got {masked(url)!r}", 2
             )
     if args.baseline_version and args.baseline:
         raise CliError("give --baseline-version or --baseline, not both", 2)

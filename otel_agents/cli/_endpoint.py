@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 from urllib.parse import urlsplit
 
+from otel_agents.api._urls import masked
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# user:password@ (or a bare token@) after a scheme, anywhere in a value such as a list of URLs.
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def masked(text: str) -> str:
-    """``text`` with the credentials of every URL in it replaced by ``***@``, for printing."""
-    return _USERINFO.sub("***@", text)
 
 
 def configured_traces_endpoint() -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
 from otel_agents.api._threads import start_daemon
+from otel_agents.api._urls import masked
 from otel_agents.sdk.processors._redaction import Redactor
 from otel_agents.sdk.processors._truncation import safe_cut
 
@@ -28,7 +28,6 @@ MAX_MESSAGE: Final = 200
 # The most of a message redaction reads: a secret past it is cut off, never half shown.
 _READ_CHARS: Final = 4096
 _MESSAGE_KEY: Final = "health.message"
-_CREDENTIALS: Final = re.compile(r"(?<=://)[^/@\s]+@")
 # /health answers anyone who can reach it: a check's message (an exception's text, often) is
 # redacted like a span's text before it is shown.
 _redactor = Redactor()
@@ -93,7 +92,7 @@ def describe(exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
     except Exception:  # noqa: BLE001 - a hostile __str__ must not break the health endpoint
         text = type(exc).__name__
-    return _CREDENTIALS.sub("***@", text)[:MAX_MESSAGE]
+    return masked(text)[:MAX_MESSAGE]
 
 
 def _outcome(value: object) -> tuple[str, str]:

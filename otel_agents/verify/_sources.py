@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import math
-import re
 import sqlite3
 import urllib.error
 import urllib.parse
@@ -17,9 +16,9 @@ from typing import Any, Final
 import orjson
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.api._urls import masked
 
 FIGURES: Final = ("p95_latency_s", "error_rate", "cost_per_run_usd")
-_CREDENTIALS: Final = re.compile(r"(?<=://)[^/@\s]*@")
 _RUN_OPS: Final = (semconv.OP_INVOKE_WORKFLOW, semconv.OP_INVOKE_AGENT)
 
 
@@ -48,11 +47,6 @@ def prom_name(name: str) -> str:
 
 def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def shown_url(url: str) -> str:
-    """``url`` as output shows it: ``user:password@`` becomes ``***@`` (CI logs are widely read)."""
-    return _CREDENTIALS.sub("***@", url)
 
 
 def _request(url: str) -> urllib.request.Request:
@@ -93,7 +87,7 @@ class ServiceSource:
 
     def __init__(self, base_url: str, timeout: float = 5.0) -> None:
         self.url = base_url.rstrip("/")
-        self.shown = shown_url(self.url)
+        self.shown = masked(self.url)
         self.timeout = timeout
 
     def health(self) -> tuple[bool, str]:
@@ -143,7 +137,7 @@ class PrometheusSource:
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
-        self.shown = shown_url(self.url)
+        self.shown = masked(self.url)
         self.timeout = timeout
 
     def query(self, promql: str) -> list[dict[str, Any]]:
