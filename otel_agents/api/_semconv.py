@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from opentelemetry.semconv._incubating.attributes import deployment_attributes as _deployment
+from opentelemetry.semconv._incubating.attributes import event_attributes as _event
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as _gen_ai
 from opentelemetry.semconv._incubating.attributes import http_attributes as _http_old
 from opentelemetry.semconv._incubating.attributes import net_attributes as _net_old
@@ -112,6 +113,13 @@ OP_PLAN: Final = "plan"
 TOKEN_TYPE_INPUT: Final = _gen_ai.GenAiTokenTypeValues.INPUT.value
 TOKEN_TYPE_OUTPUT: Final = _gen_ai.GenAiTokenTypeValues.COMPLETION.value
 TOOL_TYPE_FUNCTION: Final = "function"
+
+# --- GenAI events (log records): their names, and the body keys that hold content ----------
+# (OpenLLMetry's, pydantic-ai's and the older openai-v2 events: a message's content, a tool call's
+# arguments; the newer events carry gen_ai.input.messages & co. as attributes instead)
+EVENT_NAME: Final = _event.EVENT_NAME
+GEN_AI_EVENT_PREFIX: Final = "gen_ai."
+EVENT_BODY_CONTENT_KEYS: Final = frozenset(("content", "arguments"))
 
 # --- span names (GenAI conventions: "{operation} {name}") -----------------------------------
 SPAN_WORKFLOW: Final = OP_INVOKE_WORKFLOW + " {}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from otel_agents.api import _semconv as semconv
@@ -19,6 +20,9 @@ CAPTURE_VALUES: dict[str, bool] = {
     "event_only": False,
     "span_and_event": True,
 }
+# The same values read for events (log records) from GenAI libraries: util-genai's enum says where
+# content goes, so event_only allows it there and span_only does not.
+CAPTURE_EVENT_VALUES: dict[str, bool] = {**CAPTURE_VALUES, "span_only": False, "event_only": True}
 
 
 def parse_capture(value: object) -> bool:
@@ -28,6 +32,18 @@ def parse_capture(value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in CAPTURE_VALUES:
         return CAPTURE_VALUES[value.strip().lower()]
     raise ValueError("expected true, false, no_content, span_only, event_only or span_and_event")
+
+
+def capture_in_events(argument: object, env: Sequence[str]) -> bool:
+    """Whether GenAI libraries' log records may keep content: ``argument`` (``capture_content``)
+    when given, else the first valid variable of ``env`` as util-genai reads it, else no."""
+    if argument is not None:
+        return parse_capture(argument)
+    for name in env:
+        raw = os.environ.get(name, "").strip().lower()
+        if raw in CAPTURE_EVENT_VALUES:
+            return CAPTURE_EVENT_VALUES[raw]
+    return False
 
 
 def _capture_env() -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider, set_logger_provider
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -29,7 +29,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
-from otel_agents.api._switches import switches
+from otel_agents.api._switches import capture_in_events, switches
 from otel_agents.api._threads import signals_blocked
 from otel_agents.api._values import set_span_value_cap
 from otel_agents.api._version import __version__
@@ -39,7 +39,7 @@ from otel_agents.sdk import _sampling as sampling
 from otel_agents.sdk._batching import LogExportQueue, SpanExportQueue, run_bounded
 from otel_agents.sdk._http_views import http_server_views
 from otel_agents.sdk._log_bridge import Bridge
-from otel_agents.sdk._options import SIGNALS, Options, from_argument, resolve
+from otel_agents.sdk._options import SIGNALS, SPEC, Options, from_argument, resolve
 from otel_agents.sdk._sigterm import flush_on_sigterm
 from otel_agents.sdk._span_histograms import (
     SpanHistograms,
@@ -50,6 +50,7 @@ from otel_agents.sdk._span_histograms import (
 )
 from otel_agents.sdk.processors._chain import SpanChain
 from otel_agents.sdk.processors._fanout import FanOutLogProcessor
+from otel_agents.sdk.processors._log_content import ContentLogProcessor
 from otel_agents.sdk.processors._metric_rewrite import MetricRewriter, RewritingMetricExporter, then
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._preview import PreviewCutter
@@ -170,7 +171,11 @@ def configure(**options: Any) -> Telemetry:
             return _current
         # The SDK's metric reader starts its thread here too: it must not take SIGTERM either.
         with signals_blocked():
-            telemetry = _disabled(resolved) if resolved.sdk_disabled else _build(resolved)
+            telemetry = (
+                _disabled(resolved)
+                if resolved.sdk_disabled
+                else _build(resolved, events_content=_events_content(options))
+            )
         _current = telemetry
     atexit.register(telemetry.shutdown)
     if not resolved.sdk_disabled:
@@ -395,7 +400,13 @@ def _metric_readers(
     return readers, histograms
 
 
-def _build(options: Options) -> Telemetry:
+def _events_content(arguments: dict[str, Any]) -> bool:
+    """Whether GenAI libraries' events (log records) may keep content: the argument decides, else
+    the variables as util-genai reads them (``event_only`` allows it there, ``span_only`` not)."""
+    return capture_in_events(arguments.get("capture_content"), SPEC["capture_content"].env)
+
+
+def _build(options: Options, *, events_content: bool = False) -> Telemetry:
     _note_semconv_opt_in()
     # Read by the contrib instrumentations when they first instrument, which is after this call
     # under the launcher, setup_monitoring() and the documented manual order; the user's value wins.
@@ -478,9 +489,10 @@ def _build(options: Options) -> Telemetry:
     }
     log_batch["max_batch_size"] = min(log_batch["max_batch_size"], log_batch["max_queue_size"])
     log_processors = [LogExportQueue(e, name=f"logs.{type(e).__name__}", **log_batch) for e in log_exporters]
-    logger_provider.add_log_record_processor(
-        RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
-    )
+    log_chain: LogRecordProcessor = RewriteLogProcessor(FanOutLogProcessor(log_processors), rewriters)
+    if not events_content:
+        log_chain = ContentLogProcessor(log_chain)
+    logger_provider.add_log_record_processor(log_chain)
 
     _install_globals(tracer_provider, meter_provider, logger_provider, chain)
     bridge = None

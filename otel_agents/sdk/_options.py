@@ -374,10 +374,11 @@ class Options:
             parse=parse_capture,
             doc=(
                 "record prompts, messages, tool arguments and results; when off they are summarised "
-                "(type, size, key names), and removed from other libraries' spans "
+                "(type, size, key names), and removed from other libraries' spans and events "
                 "([foreign-spans.md](foreign-spans.md)). Also takes util-genai's `no_content`, "
                 "`span_only`, `event_only`, `span_and_event` (any case; spans carry content for "
-                "`span_only` and `span_and_event`)"
+                "`span_only` and `span_and_event`, other libraries' events for `event_only` and "
+                "`span_and_event`)"
             ),
         ),
     )

@@ -598,8 +598,10 @@ def pipeline_env(make_pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def _log_workers(pipeline: Any) -> list[Any]:
     provider = pipeline.telemetry.logger_provider
     processors = provider._multi_log_record_processor._log_record_processors
-    rewrite = next(p for p in processors if hasattr(p, "_next"))
-    return [queue._worker for queue in rewrite._next._processors]
+    stage = next(p for p in processors if hasattr(p, "_next"))
+    while not hasattr(stage, "_processors"):  # content removal, redaction, then the fan-out
+        stage = stage._next
+    return [queue._worker for queue in stage._processors]
 
 
 def test_log_batch_variables(pipeline_env: Any) -> None:

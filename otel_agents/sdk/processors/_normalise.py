@@ -133,6 +133,8 @@ CONTENT_KEYS: Final = frozenset(
         semconv.GEN_AI_TOOL_CALL_ARGUMENTS_OLD,
         semconv.GEN_AI_PROMPT,
         semconv.GEN_AI_COMPLETION,
+        semconv.GEN_AI_RETRIEVAL_QUERY_TEXT,
+        semconv.GEN_AI_RETRIEVAL_DOCUMENTS,
         semconv.LLM_PROMPTS,
         semconv.LLM_COMPLETIONS,
         semconv.TRACELOOP_ENTITY_INPUT,
@@ -161,7 +163,7 @@ CONTENT_PREFIXES: Final = (
 CONTENT_SUFFIXES: Final = ("." + semconv.OI_DOCUMENT_CONTENT, "." + semconv.OI_EMBEDDING_TEXT)
 _KEEP_SUFFIXES: Final = (".role", ".finish_reason", ".tool_call_id", ".id", ".name", ".type", ".mime_type")
 # Content keys with a generic name count as content only on a span that is GenAI for another reason.
-_GENERIC_CONTENT: Final = frozenset(
+GENERIC_CONTENT: Final = frozenset(
     (
         semconv.PYDANTIC_AI_FINAL_RESULT,
         semconv.PYDANTIC_AI_REQUEST_PARAMETERS,
@@ -364,7 +366,7 @@ def _make_plan(name: str, keys: tuple[str, ...]) -> _Plan | None:
     genai = (
         name_role
         or any(f in _TRIGGERS for _, f, _ in fields)
-        or any(k not in _GENERIC_CONTENT for k in content)
+        or any(k not in GENERIC_CONTENT for k in content)
     )
     if not genai:
         return None
