@@ -13,6 +13,7 @@ from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from otel_agents.sdk import _otlp_partial
 from otel_agents.sdk._failed_exports import watch_grpc
 from otel_agents.sdk._options import Options, from_argument
 from otel_agents.store import _paths as store_paths
@@ -90,12 +91,15 @@ def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter
             ) from exc
         exporter = cls(endpoint=endpoint, timeout=timeout)
         watch_grpc(exporter)
+        _otlp_partial.watch_grpc(exporter, signal)
         return exporter  # type: ignore[no-any-return]
     from otel_agents.sdk._forksafe_session import session_for
 
     cls = _load(*_HTTP_MODULES[signal])
     url = f"{endpoint.rstrip('/')}/{_SIGNAL_PATHS[signal]}" if endpoint is not None else None
-    return cls(endpoint=url, timeout=timeout, session=session_for(signal))  # type: ignore[no-any-return]
+    exporter = cls(endpoint=url, timeout=timeout, session=session_for(signal))
+    _otlp_partial.watch(exporter, signal)
+    return exporter  # type: ignore[no-any-return]
 
 
 def prometheus_reader() -> MetricReader | None:

@@ -10,8 +10,8 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from otel_agents.api import _counters as stats
 from otel_agents.api._guard import contained
+from otel_agents.sdk import _otlp_partial
 from otel_agents.sdk._otlp_encode import TraceRequestEncoder
 
 # What of the stock exporter (opentelemetry-exporter-otlp-proto-http 1.45) the fast path uses; an
@@ -20,8 +20,6 @@ _STOCK_PARTS = ("_client", "_metrics", "_max_request_size", "_shutdown")
 
 
 _log = logging.getLogger("otel_agents")
-# Spans a receiver took in but refused (OTLP partial success: rejected_spans in a 2xx answer).
-DROP_REJECTED = "spans.otlp.rejected"
 
 
 class OTLPSpanExporter(_Stock):
@@ -33,17 +31,7 @@ class OTLPSpanExporter(_Stock):
         super().__init__(*args, **kwargs)
         self._encoder = TraceRequestEncoder()
         self._fast = all(hasattr(self, part) for part in _STOCK_PARTS)
-        self._answer: Any = None
-        self._warned_rejected = False
-        submit = getattr(self._client, "_submit", None) if self._fast else None
-        if callable(submit):
-            # The stock client keeps no answer it took as a success; a partial success (spans the
-            # receiver refused) is in that answer's body, so the last one is kept to be read.
-            def keep_answer(data: bytes, timeout: float) -> Any:
-                self._answer = answer = submit(data, timeout)
-                return answer
-
-            self._client._submit = keep_answer  # type: ignore[method-assign]
+        _otlp_partial.watch(self, "traces")
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not self._fast or self._shutdown:
@@ -63,36 +51,8 @@ class OTLPSpanExporter(_Stock):
                     "otel_agents: dropping a span batch of %d bytes: over max_request_size", len(data)
                 )
                 return SpanExportResult.FAILURE
-            self._answer = None
             sent = self._client.export(data)
             if not sent.success:
                 result.error = sent.error
                 return SpanExportResult.FAILURE
-        self._count_rejected()
         return SpanExportResult.SUCCESS
-
-    def _count_rejected(self) -> None:
-        """Count (and once, report) the spans the receiver's partial success says it refused."""
-        answer, self._answer = self._answer, None
-        if answer is None:
-            return
-        try:
-            body = answer.content()
-            if not body:
-                return
-            from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-                ExportTraceServiceResponse,
-            )
-
-            partial = ExportTraceServiceResponse.FromString(body).partial_success
-        except Exception:  # noqa: BLE001 - an answer we cannot read refused nothing we can count
-            return
-        if partial.rejected_spans > 0:
-            stats.count_drop(DROP_REJECTED, partial.rejected_spans)
-            if not self._warned_rejected:
-                self._warned_rejected = True
-                _log.warning(
-                    "otel_agents: the OTLP receiver refused %d span(s) of a batch it took: %s",
-                    partial.rejected_spans,
-                    partial.error_message[:200] or "no reason given",
-                )

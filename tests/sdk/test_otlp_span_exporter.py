@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
-from otel_agents.sdk import _otlp_span_exporter
+from otel_agents.sdk import _otlp_partial, _otlp_span_exporter
 from otel_agents.sdk._otlp_span_exporter import OTLPSpanExporter
 from tests.support.otlp_receiver import Receiver
 
@@ -141,7 +141,7 @@ def test_spans_a_receiver_refuses_in_a_partial_success_are_counted_once_reported
     with caplog.at_level("WARNING", logger="otel_agents"):
         assert exporter.export(_spans(3)) is SpanExportResult.SUCCESS
         assert exporter.export(_spans(3)) is SpanExportResult.SUCCESS
-    assert stats.drops() == {_otlp_span_exporter.DROP_REJECTED: 4}
+    assert stats.drops() == {_otlp_partial.DROP_REASONS["traces"]: 4}
     warnings = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert warnings == [
         "otel_agents: the OTLP receiver refused 2 span(s) of a batch it took: span names too long"

@@ -22,8 +22,13 @@ class GrpcReceiver(
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.spans: list[Any] = []
+        self.trace_requests = 0
         self.metric_requests = 0
         self.log_requests = 0
+        # Answer with an OTLP partial success refusing this many spans, log records or points.
+        self.reject_spans = 0
+        self.reject_logs = 0
+        self.reject_points = 0
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self, self.server)
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(self, self.server)
@@ -35,15 +40,22 @@ class GrpcReceiver(
     def Export(self, request: Any, context: Any) -> Any:
         with self.lock:
             if isinstance(request, trace_service_pb2.ExportTraceServiceRequest):
+                self.trace_requests += 1
                 for rs in request.resource_spans:
                     for ss in rs.scope_spans:
                         self.spans.extend(ss.spans)
-                return trace_service_pb2.ExportTraceServiceResponse()
+                answer = trace_service_pb2.ExportTraceServiceResponse()
+                answer.partial_success.rejected_spans = self.reject_spans
+                return answer
             if isinstance(request, metrics_service_pb2.ExportMetricsServiceRequest):
                 self.metric_requests += 1
-                return metrics_service_pb2.ExportMetricsServiceResponse()
+                metrics = metrics_service_pb2.ExportMetricsServiceResponse()
+                metrics.partial_success.rejected_data_points = self.reject_points
+                return metrics
             self.log_requests += 1
-            return logs_service_pb2.ExportLogsServiceResponse()
+            logs = logs_service_pb2.ExportLogsServiceResponse()
+            logs.partial_success.rejected_log_records = self.reject_logs
+            return logs
 
     def close(self) -> None:
         self.server.stop(0)

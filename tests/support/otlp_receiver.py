@@ -8,8 +8,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -50,8 +56,11 @@ class Receiver:
         self.traces: list[ExportTraceServiceRequest] = []
         self.metrics: list[ExportMetricsServiceRequest] = []
         self.logs: list[ExportLogsServiceRequest] = []
-        # Answer trace requests with an OTLP partial success refusing this many spans (0: none).
+        # Answer requests with an OTLP partial success refusing this many spans, log records or
+        # data points (0: none).
         self.reject_spans = 0
+        self.reject_logs = 0
+        self.reject_points = 0
         receiver = self
         kinds: dict[str, tuple[type[Any], list[Any]]] = {
             "/v1/traces": (ExportTraceServiceRequest, self.traces),
@@ -74,10 +83,20 @@ class Receiver:
                 with receiver.lock:
                     sink.append(message)
                 answer = b""
+                response: Any = None
                 if receiver.reject_spans and self.path == "/v1/traces":
                     response = ExportTraceServiceResponse()
                     response.partial_success.rejected_spans = receiver.reject_spans
                     response.partial_success.error_message = "span names too long"
+                elif receiver.reject_logs and self.path == "/v1/logs":
+                    response = ExportLogsServiceResponse()
+                    response.partial_success.rejected_log_records = receiver.reject_logs
+                    response.partial_success.error_message = "bodies too long"
+                elif receiver.reject_points and self.path == "/v1/metrics":
+                    response = ExportMetricsServiceResponse()
+                    response.partial_success.rejected_data_points = receiver.reject_points
+                    response.partial_success.error_message = "too many series"
+                if response is not None:
                     answer = response.SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
