@@ -65,6 +65,9 @@ def _positive(kind: type[int] | type[float], scale: float = 1.0) -> Callable[[ob
             number = kind(float(value)) if isinstance(value, (str, int, float)) else None
         except (TypeError, ValueError, OverflowError):
             number = None
+        if kind is int and number is not None and isinstance(value, (str, float)) and number != float(value):
+            # 4096.5 (or "4096.5") was cut to 4096 without a word.
+            raise ValueError("expected a positive int (a whole number)")
         if number is None:
             raise ValueError(f"expected a positive {kind.__name__}") from None
         if not number > 0 or not math.isfinite(number):
@@ -148,6 +151,9 @@ def _strings(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        # An empty key fragment is in every key: redact_keys=[""] redacted every value and name.
+        if not all(v.strip() for v in value):
+            raise ValueError("expected a list of non-empty strings")
         return tuple(value)
     raise ValueError("expected a list of strings")
 

@@ -86,6 +86,11 @@ def test_bad_environment_value_warns_and_falls_back(
         ("redact_allow", "not callable"),
         ("max_queue_size", True),
         ("service_name", ""),
+        ("redact_keys", [""]),
+        ("redact_keys", ["token", "  "]),
+        ("baggage_hosts", [""]),
+        ("max_attribute_length", 4096.5),
+        ("max_queue_size", "100.5"),
     ],
 )
 def test_bad_argument_raises_clearly(name: str, value: object) -> None:

@@ -291,7 +291,8 @@ class Redactor:
         self._any = _any_literal([lit for _, _, _, lits in _VALUE_RULES for lit in lits])
         # Attribute values repeat (names, ids, operations): remember which ones are clean.
         self._clean: dict[str, bool] = {}
-        words = [re.escape(k) for k in extra_keys]
+        # A blank fragment is in every key: it would make every value (and name) a secret.
+        words = [re.escape(k) for k in extra_keys if k.strip()]
         self._extra_key = re.compile(rf"(?i){'|'.join(words)}") if words else None
         self._allow = allow
         self._key_cache: dict[str, bool] = {}

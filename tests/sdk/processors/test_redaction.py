@@ -342,3 +342,11 @@ def test_str_subclasses_are_redacted_wherever_they_enter(pipeline: Any, kind: ty
         text = repr(span.to_json()) + repr(dict(span.attributes or {})) + str(span.name)
         assert secret not in text
         assert span.attributes[semconv.REDACTED_COUNT] >= 5
+
+
+def test_blank_extra_key_fragments_make_no_key_a_secret() -> None:
+    """Blank entries among the extra key fragments are ignored: ordinary keys keep their values."""
+    redactor = Redactor(extra_keys=["", "  ", "tenant_secret"])
+    assert redactor("gen_ai.tool.name", "lookup") == "lookup"
+    assert not redactor.is_secret_key("span.name")
+    assert redactor.is_secret_key("x.tenant_secret")
