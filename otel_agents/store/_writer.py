@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import math
@@ -41,6 +42,8 @@ MAX_LINE_BYTES: Final = 512 * 1024
 PRUNE_EVERY_S: Final = 3600.0
 # How long fork() waits for a write in progress to commit before it forks anyway.
 FORK_WAIT_S: Final = 5.0
+# At exit, a write still under way (another thread's) is waited for this long, no longer.
+LATE_LOCK_WAIT_S: Final = 1.0
 
 INSERT_LOG: Final = (
     "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text, body, trace_id,"
@@ -103,6 +106,9 @@ class StoreWriter:
         os.register_at_fork(
             before=before_fork, after_in_parent=after_fork_in_parent, after_in_child=after_fork_in_child
         )
+        # Registered before configure() registers its shutdown, so it runs after it (atexit is
+        # last in, first out) and sees the drops counted during and after that shutdown.
+        atexit.register(_persist_late, ref)
 
     def _reset_lock(self) -> None:
         self._lock = threading.Lock()
@@ -400,16 +406,38 @@ class StoreWriter:
         connection: a drop nobody can see in ``doctor`` would be a silent one."""
         stats.count_drop(DROP_AFTER_CLOSE, n)
         try:
-            conn = db.connect(paths.db_path(self.home))
-            try:
-                with db.write_transaction(conn):
-                    persisted = self._persist_counters(conn)
-                self._persisted = persisted
-            finally:
-                conn.close()
+            self._persist_once()
         except sqlite3.Error as exc:
             if not contained("store.persist_after_close", exc):
                 raise
+
+    def _persist_once(self) -> None:
+        """Persist the counters on a connection of their own, closed again at once."""
+        conn = db.connect(paths.db_path(self.home))
+        try:
+            with db.write_transaction(conn):
+                persisted = self._persist_counters(conn)
+            self._persisted = persisted
+        finally:
+            conn.close()
+
+    def persist_late(self) -> None:
+        """After close(): persist what the counters gained since (spans that ended after the
+        pipeline shut down are counted where they are dropped, before they reach the store)."""
+        if not self._closed or self._pid != os.getpid() or _counter_snapshot() == self._persisted:
+            return
+        # A store that went away stays away: no folders or database are made for the counts.
+        if not paths.db_path(self.home).exists():
+            return
+        if not self._lock.acquire(timeout=LATE_LOCK_WAIT_S):
+            return
+        try:
+            self._persist_once()
+        except sqlite3.Error as exc:
+            if not contained("store.persist_late", exc):
+                raise
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Flush counters and release the connection and files; later writes are dropped."""
@@ -423,6 +451,16 @@ class StoreWriter:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+
+
+def _persist_late(ref: weakref.ReferenceType[StoreWriter]) -> None:
+    """At exit: the counts a closed writer has not persisted yet (see ``StoreWriter.persist_late``)."""
+    writer = ref()
+    if writer is not None:
+        try:
+            writer.persist_late()
+        except Exception as exc:  # noqa: BLE001 - at exit there is no caller left to tell
+            contained("store.persist_late", exc)
 
 
 def _log_row(r: Any, service: str | None) -> tuple[Any, ...]:

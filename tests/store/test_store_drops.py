@@ -173,3 +173,52 @@ def test_a_full_disk_costs_only_counted_records_and_the_counts_reach_the_store_o
     # 600 workflows: 1,800 spans and 600 log records, each lost at most once.
     assert 0 < sum(lost.values()) <= 2400 + 20, lost
     assert _drops(home) == report["drops"]
+
+
+def test_spans_ended_after_shutdown_reach_the_stores_counters_when_the_process_exits(tmp_path: Path) -> None:
+    """Spans that end after shutdown() are dropped where they end, before any store; their count is
+    persisted when the process exits, and doctor shows it."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    code = (
+        "import otel_agents as oa\n"
+        "telemetry = oa.configure(exporter='store', schedule_delay=0.05)\n"
+        "with oa.tool('before'):\n"
+        "    pass\n"
+        "telemetry.shutdown()\n"
+        "for _ in range(50):\n"
+        "    with oa.tool('after'):\n"
+        "        pass\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
+    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _span_count(home) == 1
+    assert _drops(home) == {"spans.chain.after_shutdown": 50}
+    doctor = subprocess.run(
+        [sys.executable, "-m", "otel_agents.cli", "doctor", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert "spans.chain.after_shutdown: 50" in doctor.stdout
+
+
+def test_a_store_removed_after_close_is_not_made_again_at_exit(tmp_path: Path) -> None:
+    """A closed store whose home was deleted gets no new folder or database from the exit's counts."""
+    import shutil
+
+    stats.reset()
+    home = tmp_path / "home"
+    store = open_store(home)
+    store.close()
+    shutil.rmtree(home)
+    stats.count_drop("spans.chain.after_shutdown")
+    store._writer.persist_late()
+    assert not home.exists()
