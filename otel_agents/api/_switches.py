@@ -38,6 +38,8 @@ def capture_in_events(argument: object, env: Sequence[str]) -> bool:
     """Whether GenAI libraries' log records may keep content: ``argument`` (``capture_content``)
     when given, else the first valid variable of ``env`` as util-genai reads it, else no."""
     if argument is not None:
+        if isinstance(argument, str) and argument.strip().lower() in CAPTURE_EVENT_VALUES:
+            return CAPTURE_EVENT_VALUES[argument.strip().lower()]
         return parse_capture(argument)
     for name in env:
         raw = os.environ.get(name, "").strip().lower()

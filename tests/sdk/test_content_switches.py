@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from otel_agents.api import _semconv as semconv
+from otel_agents.api._switches import capture_in_events
 from otel_agents.sdk import _content_switches
 from otel_agents.sdk._options import resolve
 
@@ -31,6 +32,33 @@ def test_capture_accepts_util_genai_values(
     """OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT takes util-genai's enum, in any case."""
     monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, value)
     assert resolve().capture_content is expected
+
+
+@pytest.mark.parametrize(
+    ("argument", "variables", "expected"),
+    [
+        (None, {}, False),
+        (None, {semconv.ENV_CAPTURE_CONTENT: "Event_Only"}, True),
+        (None, {semconv.ENV_CAPTURE_CONTENT: "span_only"}, False),
+        (None, {semconv.ENV_CAPTURE_CONTENT: "span_and_event"}, True),
+        (None, {semconv.ENV_CAPTURE_CONTENT: "sometimes", "OTEL_AGENTS_CAPTURE_CONTENT": "true"}, True),
+        (False, {semconv.ENV_CAPTURE_CONTENT: "event_only"}, False),
+        ("event_only", {}, True),
+        ("span_only", {semconv.ENV_CAPTURE_CONTENT: "event_only"}, False),
+        (True, {}, True),
+    ],
+)
+def test_content_in_other_libraries_events_follows_the_argument_else_util_genais_reading(
+    monkeypatch: pytest.MonkeyPatch, argument: object, variables: dict[str, str], expected: bool
+) -> None:
+    """Events may keep content as the argument says (util-genai's values included), else as the
+    first valid variable says in util-genai's terms (event_only yes, span_only no)."""
+    for name in (semconv.ENV_CAPTURE_CONTENT, "OTEL_AGENTS_CAPTURE_CONTENT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    env = (semconv.ENV_CAPTURE_CONTENT, "OTEL_AGENTS_CAPTURE_CONTENT")
+    assert capture_in_events(argument, env) is expected
 
 
 def test_capture_rejects_other_values(
