@@ -26,6 +26,11 @@ SEVERITY_KEY = "log.severity_text"
 _CACHE_MAX = 16384
 _CACHE_VALUE_MAX = 256
 _MAX_DEPTH = 8
+# The most items a sequence value keeps, when a rewriter that cuts sequences (truncation) runs: the
+# SDK bounds each string, not how many a list holds, and every item was walked in Python, on the
+# app's thread for a span holding much text (a list of 1M ints: 0.8 s a span, against the SDK's
+# own 0.17 s to take it).
+MAX_SEQUENCE_ITEMS = 1024
 # The most of an object's ``str()`` a log body keeps (truncation then cuts it to its own limit).
 OBJECT_TEXT_MAX = 64 * 1024
 
@@ -110,8 +115,10 @@ class RewritePass:
             # Never read: what it holds would leave unredacted, so it leaves as a marker instead.
             return self.text(key, TOO_DEEP.format(type(value).__name__))
         if isinstance(value, (tuple, list)) and value:
-            items = [self.value(key, v, depth + 1) for v in value]
-            if any(new is not old for new, old in zip(items, value, strict=False)):
+            cut = len(value) > MAX_SEQUENCE_ITEMS and self._cut_sequence()
+            kept = value[:MAX_SEQUENCE_ITEMS] if cut else value
+            items = [self.value(key, v, depth + 1) for v in kept]
+            if cut or any(new is not old for new, old in zip(items, kept, strict=False)):
                 return tuple(items)
         elif isinstance(value, Mapping):
             # Log bodies and extras may nest: {"ctx": {"password": ...}} is checked as "ctx.password".
@@ -125,6 +132,15 @@ class RewritePass:
             # An object in a log body: exporters send its str(), so that is what is redacted.
             return self.text(key, safe_str(value, OBJECT_TEXT_MAX))
         return value
+
+    def _cut_sequence(self) -> bool:
+        """Count a sequence cut to ``MAX_SEQUENCE_ITEMS`` against the rewriter that cuts them; False
+        (nothing cut) when none of this pass's rewriters does."""
+        for i, rewrite in enumerate(self.rewriters):
+            if getattr(rewrite, "cuts_sequences", False):
+                self.changes[i] += 1
+                return True
+        return False
 
     def mapping(
         self, attrs: Mapping[str, Any] | None, prefix: str = "", depth: int = 0
@@ -285,7 +301,7 @@ def _all_clean(texts: list[tuple[str, str]], run: RewritePass) -> bool:
 def _known_sequence(known: dict[tuple[str, str], bool], key: str, value: tuple[Any, ...] | list[Any]) -> bool:
     """True for a sequence value under a clean key whose every text item was found clean under it
     (an LLM span's finish reasons): the rewriters leave its other items as they are."""
-    if (ATTRIBUTE_KEY, key) not in known:
+    if (ATTRIBUTE_KEY, key) not in known or len(value) > MAX_SEQUENCE_ITEMS:
         return False
     for item in value:
         if type(item) is str:

@@ -56,6 +56,8 @@ class Truncator:
     count_attribute: str | None = semconv.TRUNCATED_COUNT
     # Cheap enough for the ending thread: the chain runs it there for spans holding much text.
     eager = True
+    # Sequences keep their first MAX_SEQUENCE_ITEMS items (see _rewrite), counted as one cut each.
+    cuts_sequences = True
 
     def __init__(self, max_length: int) -> None:
         if max_length < 16:

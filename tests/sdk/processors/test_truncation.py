@@ -118,3 +118,33 @@ def test_the_marker_is_found_only_where_it_ends_the_value() -> None:
     for value in cases:
         found = MARKER_RE.search(value)
         assert marker_start(value) == (found.start() if found else -1), value
+
+
+def test_long_sequences_keep_their_first_items_in_spans_and_logs(make_pipeline: Any) -> None:
+    """A span's 1M-int list and 5,000-string list keep their first MAX_SEQUENCE_ITEMS items, each cut
+    counted, and the span is exported (it was dropped at the full queue); log lists are cut too."""
+    import logging
+
+    from opentelemetry import trace
+
+    from otel_agents.api import _counters as stats
+    from otel_agents.sdk.processors._rewrite import MAX_SEQUENCE_ITEMS
+
+    stats.reset()
+    pipeline = make_pipeline(logs=True)
+    tracer = trace.get_tracer("app")
+    with tracer.start_as_current_span("big") as span:
+        span.set_attribute("nums", list(range(1_000_000)))
+        span.set_attribute("words", [f"w{i}" for i in range(5_000)])
+        span.set_attribute("few", [1, 2, 3])
+    logging.getLogger("app.lists").warning("listed", extra={"ids": list(range(5_000))})
+    (exported,) = [s for s in pipeline.spans() if s.name == "big"]
+    assert exported.attributes["nums"] == tuple(range(MAX_SEQUENCE_ITEMS))
+    assert exported.attributes["words"] == tuple(f"w{i}" for i in range(MAX_SEQUENCE_ITEMS))
+    assert exported.attributes["few"] == (1, 2, 3)
+    assert exported.attributes[semconv.TRUNCATED_COUNT] == 2
+    assert stats.drops() == {}
+    (record,) = [
+        r.log_record for r in pipeline.logs_exporter.get_finished_logs() if r.log_record.body == "listed"
+    ]
+    assert len(record.attributes["ids"]) == MAX_SEQUENCE_ITEMS
