@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import logging
 import os
+import re
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final, TypeVar, cast
@@ -41,6 +43,75 @@ def report(site: str, exc: BaseException) -> None:
             site,
             type(exc).__name__,
         )
+
+
+# A keyword the caller wrote (an identifier, as in source code) may be named; anything else is not.
+_UNEXPECTED: Final = re.compile(r"unexpected keyword argument '([A-Za-z_][A-Za-z0-9_]{0,39})'")
+_MISSING: Final = re.compile(r"missing a required argument: '([A-Za-z_][A-Za-z0-9_]{0,39})'")
+
+
+def misuse(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: Exception
+) -> str | None:
+    """What is wrong with a call of ``fn`` that raised ``exc`` when its arguments do not fit the
+    signature (the caller's mistake, not ours), else None."""
+    if not isinstance(exc, TypeError):
+        return None
+    try:
+        inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as bad:
+        text = str(bad)
+    except Exception:  # noqa: BLE001 - no signature to read: taken as our own error
+        return None
+    else:
+        return None
+    found = _UNEXPECTED.search(text)
+    if found is not None:
+        return f"an unexpected keyword argument {found.group(1)!r}"
+    if "unexpected keyword" in text:
+        return "an unexpected keyword argument"
+    found = _MISSING.search(text)
+    if found is not None:
+        return f"no value for its argument {found.group(1)!r}"
+    if "too many positional" in text:
+        return "too many positional arguments"
+    return "arguments that do not fit its signature"
+
+
+def report_misuse(site: str, name: str, what: str, instead: str) -> None:
+    """Count a call the app made with arguments that do not fit, and say so once per site: a
+    usage mistake, not an internal error."""
+    site = f"{site}.bad_call"
+    stats.count_error(site)
+    if site in _logged_sites:
+        return
+    _logged_sites.add(site)
+    with contextlib.suppress(Exception):
+        _log.warning(
+            "otel_agents: %s() was given %s; %s (nothing is raised into the app). Further such "
+            "calls are counted, not logged",
+            name,
+            what,
+            instead,
+        )
+
+
+def contained_call(
+    site: str,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    exc: Exception,
+    *,
+    instead: str,
+) -> bool:
+    """``contained`` for a guarded call of ``fn``: a call whose arguments do not fit is reported as the
+    app's mistake, saying what happens ``instead``; anything else as an internal error."""
+    what = misuse(fn, args, kwargs, exc)
+    if what is None:
+        return contained(site, exc)
+    report_misuse(site, fn.__name__, what, instead)
+    return not strict()
 
 
 def contained(site: str, exc: Exception) -> bool:
@@ -95,7 +166,7 @@ class never_raise:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                if not contained(site, exc):
+                if not contained_call(site, fn, args, kwargs, exc, instead="the call does nothing"):
                     raise
                 return default
 

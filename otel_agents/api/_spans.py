@@ -21,7 +21,7 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from otel_agents.api import _pricing as pricing
 from otel_agents.api import _semconv as semconv
-from otel_agents.api._guard import contained, never_raise
+from otel_agents.api._guard import contained, contained_call, never_raise
 from otel_agents.api._handles import (
     MAX_SEQUENCE,
     LLMHandle,
@@ -510,7 +510,7 @@ def _factory(operation: str, make_handle: Callable[..., Any]) -> Callable[[F], F
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                if not contained(site, exc):
+                if not contained_call(site, fn, args, kwargs, exc, instead="it records a plain span instead"):
                     raise
                 return _fallback(operation, make_handle)
 

@@ -39,3 +39,52 @@ def test_base_exceptions_pass_through(lenient: None) -> None:
     """KeyboardInterrupt and SystemExit are never swallowed."""
     with pytest.raises(KeyboardInterrupt), never_raise("test.base"):
         raise KeyboardInterrupt
+
+
+def test_a_call_with_arguments_that_do_not_fit_is_the_apps_mistake_not_ours(
+    lenient: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A span factory or handle setter given a keyword it does not take says so, naming the keyword
+    and what happens instead, and counts it apart from internal errors."""
+    import otel_agents as oa
+
+    stats.reset()
+    with (
+        caplog.at_level(logging.WARNING, logger="otel_agents"),
+        oa.workflow("w", metadta={"a": 1}) as run,  # type: ignore[call-arg]
+    ):
+        run.set_result("x", extra=1)  # type: ignore[call-arg]
+        run.set_result("x", extra=2)  # type: ignore[call-arg]
+    assert stats.errors() == {"api.workflow.bad_call": 1, "api.set_result.bad_call": 2}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("workflow() was given an unexpected keyword argument 'metadta'" in m for m in messages)
+    assert any("plain span instead" in m for m in messages)
+    assert any("set_result() was given an unexpected keyword argument 'extra'" in m for m in messages)
+    assert not any("internal error" in m for m in messages)
+
+
+def test_a_keyword_that_is_no_identifier_is_not_named() -> None:
+    """A keyword that could be data (a key pasted from a mapping) is described, never echoed."""
+    from otel_agents.api._guard import misuse
+
+    def fn(*, name: str = "n") -> None:
+        return None
+
+    secret = "sk-proj-" + "A1b2C3d4" * 4
+    try:
+        fn(**{secret: 1})  # type: ignore[arg-type]
+    except TypeError as exc:
+        what = misuse(fn, (), {secret: 1}, exc)
+    assert what == "an unexpected keyword argument"
+
+
+def test_a_type_error_inside_our_code_stays_an_internal_error(lenient: None) -> None:
+    """A TypeError from inside a call whose arguments fit is counted as an internal error."""
+    stats.reset()
+
+    @never_raise("test.inner")
+    def broken(value: int) -> None:
+        raise TypeError("inner bug")
+
+    broken(1)
+    assert stats.errors() == {"test.inner": 1}
