@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,22 @@ def _sinks(run: Run, receiver: Any) -> dict[str, str]:
     }
 
 
+def _leaks(run: Run, receiver: Any) -> set[str]:
+    """The sinks in which the codeword turned up."""
+    return {name for name, text in _sinks(run, receiver).items() if CODEWORD in text}
+
+
+def _calls_under(instrumentor: Any, url: str, scope: Any, run: Run) -> None:
+    """Two calls (one streamed) to ``url`` with ``instrumentor`` on, inside ``scope``, then a flush."""
+    instrumentor.instrument()
+    try:
+        with scope:
+            _calls(url)
+        run.flush()
+    finally:
+        instrumentor.uninstrument()
+
+
 @pytest.mark.parametrize("mode", ["span_and_event", "event_only"])
 def test_openai_v2_events_carry_no_content_when_the_argument_turns_capture_off(
     run_all_sinks: Any, fake_openai: Any, otlp_receiver: Any, monkeypatch: pytest.MonkeyPatch, mode: str
@@ -69,14 +86,7 @@ def test_openai_v2_events_carry_no_content_when_the_argument_turns_capture_off(
     """util-genai's events keep their usage but lose the messages in every sink when configure(capture_content=False) overrides the variable."""
     monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, mode)
     run = run_all_sinks(capture_content=False)
-    instrumentor = openai_v2.OpenAIInstrumentor()
-    instrumentor.instrument()
-    try:
-        with oa.agent("support"):
-            _calls(fake_openai(None).url)
-        run.flush()
-    finally:
-        instrumentor.uninstrument()
+    _calls_under(openai_v2.OpenAIInstrumentor(), fake_openai(None).url, oa.agent("support"), run)
     events = [
         r.log_record
         for r in run.captured.logs_exporter.get_finished_logs()
@@ -85,8 +95,7 @@ def test_openai_v2_events_carry_no_content_when_the_argument_turns_capture_off(
     assert len(events) == 2
     assert all(e.attributes[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 11 for e in events)
     assert not any(semconv.GEN_AI_INPUT_MESSAGES in e.attributes for e in events)
-    leaked = {name for name, text in _sinks(run, otlp_receiver).items() if CODEWORD in text}
-    assert leaked == set()
+    assert _leaks(run, otlp_receiver) == set()
 
 
 def test_openai_v2_events_keep_content_the_variable_asks_for_events_only(
@@ -95,13 +104,7 @@ def test_openai_v2_events_keep_content_the_variable_asks_for_events_only(
     """With event_only set and no argument, the events keep the messages and the spans do not."""
     monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "event_only")
     run = run_all_sinks()
-    instrumentor = openai_v2.OpenAIInstrumentor()
-    instrumentor.instrument()
-    try:
-        _calls(fake_openai(None).url)
-        run.flush()
-    finally:
-        instrumentor.uninstrument()
+    _calls_under(openai_v2.OpenAIInstrumentor(), fake_openai(None).url, contextlib.nullcontext(), run)
     logs = repr([dict(r.log_record.attributes or {}) for r in run.captured.logs_exporter.get_finished_logs()])
     assert CODEWORD in logs
     spans = repr([dict(s.attributes or {}) for s in run.captured.spans()])
@@ -116,20 +119,13 @@ def test_openllmetry_events_carry_no_content_when_its_own_switch_is_on(
     monkeypatch.setenv(semconv.ENV_TRACELOOP_TRACE_CONTENT, "true")
     run = run_all_sinks()
     instrumentor = ollm_openai.OpenAIInstrumentor(use_attributes=False)
-    instrumentor.instrument()
-    try:
-        with oa.workflow("ask"):
-            _calls(fake_openai(None).url)
-        run.flush()
-    finally:
-        instrumentor.uninstrument()
+    _calls_under(instrumentor, fake_openai(None).url, oa.workflow("ask"), run)
     records = [r.log_record for r in run.captured.logs_exporter.get_finished_logs()]
     choices = [r for r in records if r.event_name == "gen_ai.choice"]
     assert len(choices) == 2
     assert all(r.body["finish_reason"] == "stop" and "content" not in r.body["message"] for r in choices)
     assert [r for r in records if r.event_name == "gen_ai.user.message"]
-    leaked = {name for name, text in _sinks(run, otlp_receiver).items() if CODEWORD in text}
-    assert leaked == set()
+    assert _leaks(run, otlp_receiver) == set()
 
 
 def test_util_genai_retrieval_span_keeps_no_query_or_documents_while_capture_is_off(
@@ -146,8 +142,7 @@ def test_util_genai_retrieval_span_keeps_no_query_or_documents_while_capture_is_
     (span,) = [s for s in run.captured.spans() if s.name == "retrieval kb"]
     assert span.attributes[semconv.GEN_AI_OPERATION_NAME] == semconv.OP_RETRIEVAL
     assert semconv.GEN_AI_RETRIEVAL_QUERY_TEXT not in span.attributes
-    leaked = {name for name, text in _sinks(run, otlp_receiver).items() if CODEWORD in text}
-    assert leaked == set()
+    assert _leaks(run, otlp_receiver) == set()
 
 
 def test_util_genai_retrieval_span_keeps_its_query_when_capture_is_on(
