@@ -14,7 +14,8 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otel_agents.sdk import _otlp_partial
-from otel_agents.sdk._failed_exports import watch_grpc
+from otel_agents.sdk._failed_exports import note
+from otel_agents.sdk._grpc_export import watch_export
 from otel_agents.sdk._options import Options, from_argument
 from otel_agents.store import _paths as store_paths
 
@@ -90,8 +91,8 @@ def otlp_exporter(options: Options, signal: str, name: str = "otlp") -> Exporter
                 "otlp_protocol='grpc' needs the grpc extra: pip install 'otel-agents[grpc]'"
             ) from exc
         exporter = cls(endpoint=endpoint, timeout=timeout)
-        watch_grpc(exporter)
-        _otlp_partial.watch_grpc(exporter, signal)
+        # Both kept their failures in a cycle (the RpcError) and took refusals as plain successes.
+        watch_export(exporter, on_answer=_otlp_partial.answer_reader(signal), on_error=note)
         return exporter  # type: ignore[no-any-return]
     from otel_agents.sdk._forksafe_session import session_for
 

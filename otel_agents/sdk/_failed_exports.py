@@ -7,7 +7,7 @@ import inspect
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any, Final
+from typing import Final
 
 # An exporter that keeps the exception of a failed request in a local (the SDK's OTLP/HTTP client
 # does) makes a cycle: exception -> traceback -> the finished frames -> their callers' frames
@@ -79,36 +79,3 @@ def _clear(frame: FrameType) -> bool:
     except RuntimeError:  # "cannot clear an executing frame"
         return False
     return True
-
-
-class _NotingStub:
-    """A gRPC service stub whose ``Export`` notes the error it raises (see ``watch_grpc``)."""
-
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-
-    def Export(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._inner.Export(*args, **kwargs)
-        except BaseException as exc:
-            note(exc)
-            raise
-
-
-def watch_grpc(exporter: Any) -> None:
-    """Have an SDK OTLP/gRPC exporter note its failed calls: it keeps the RpcError in a cycle too.
-
-    The exporter calls ``self._client.Export`` and builds a new client from ``self._stub`` when it
-    reconnects; an exporter without those attributes is left as it is.
-    """
-    stub, client = getattr(exporter, "_stub", None), getattr(exporter, "_client", None)
-    if not callable(stub) or not callable(getattr(client, "Export", None)):
-        return
-
-    def noting_stub(channel: Any) -> _NotingStub:
-        return _NotingStub(stub(channel))
-
-    exporter._stub = noting_stub
-    exporter._client = _NotingStub(client)

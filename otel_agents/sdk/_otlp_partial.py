@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from otel_agents.api import _counters as stats
@@ -57,35 +58,10 @@ def watch(exporter: Any, signal: str) -> None:
     client._submit = submit_and_read  # type: ignore[union-attr]
 
 
-def watch_grpc(exporter: Any, signal: str) -> None:
-    """The same for a stock OTLP/gRPC exporter: its client's ``Export`` answers are read, also those
-    of clients it makes when it reconnects (from ``_stub``). Without those attributes: nothing."""
-    stub, client = getattr(exporter, "_stub", None), getattr(exporter, "_client", None)
-    if not callable(stub) or not callable(getattr(client, "Export", None)):
-        return
-    if isinstance(client, _ReadingStub):
-        return
-    reader = _Refusals(signal)
-
-    def reading_stub(channel: Any) -> _ReadingStub:
-        return _ReadingStub(stub(channel), reader)
-
-    exporter._stub = reading_stub
-    exporter._client = _ReadingStub(client, reader)
-
-
-class _ReadingStub:
-    """A gRPC service stub whose ``Export`` answers are read for refused items."""
-
-    __slots__ = ("_inner", "_reader")
-
-    def __init__(self, inner: Any, reader: _Refusals) -> None:
-        self._inner, self._reader = inner, reader
-
-    def Export(self, *args: Any, **kwargs: Any) -> Any:
-        answer = self._inner.Export(*args, **kwargs)
-        self._reader.read_message(answer)
-        return answer
+def answer_reader(signal: str) -> Callable[[Any], None]:
+    """What reads a stock OTLP/gRPC exporter's ``Export`` answers for ``signal`` (hand it to
+    ``_grpc_export.watch_export``); it never raises."""
+    return _Refusals(signal).read_message
 
 
 class _Refusals:
