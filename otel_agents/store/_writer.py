@@ -44,6 +44,9 @@ PRUNE_EVERY_S: Final = 3600.0
 FORK_WAIT_S: Final = 5.0
 # At exit, a write still under way (another thread's) is waited for this long, no longer.
 LATE_LOCK_WAIT_S: Final = 1.0
+# How long those counts wait for another process's write lock on the database: at exit, a
+# process must not wait out the 30 s an export would (a CLI prune, another app's long write).
+LATE_DB_WAIT_S: Final = 1.0
 
 INSERT_LOG: Final = (
     "INSERT INTO logs (time_ns, observed_ns, severity_number, severity_text, body, trace_id,"
@@ -77,6 +80,8 @@ class StoreWriter:
         self._resources: dict[int, tuple[Any, int | None, str | None]] = {}
         self._persisted: dict[tuple[str, str], int] = {}
         self._closed = False
+        # Said once: the late counts could not be saved, another process held the database.
+        self._warned_locked = False
         self._next_prune = time.monotonic() + 60.0
         self._held_for_fork = False
         self.open()
@@ -405,21 +410,34 @@ class StoreWriter:
         """Count ``n`` records that arrived after close() and persist the counters on a short-lived
         connection: a drop nobody can see in ``doctor`` would be a silent one."""
         stats.count_drop(DROP_AFTER_CLOSE, n)
-        try:
-            self._persist_once()
-        except sqlite3.Error as exc:
-            if not contained("store.persist_after_close", exc):
-                raise
+        self._persist_once("store.persist_after_close")
 
-    def _persist_once(self) -> None:
-        """Persist the counters on a connection of their own, closed again at once."""
-        conn = db.connect(paths.db_path(self.home))
+    def _persist_once(self, site: str) -> None:
+        """Persist the counters on a connection of their own, closed again at once; waits at most
+        ``LATE_DB_WAIT_S`` for another process's lock, and says so once if it gave up."""
         try:
-            with db.write_transaction(conn):
-                persisted = self._persist_counters(conn)
-            self._persisted = persisted
-        finally:
-            conn.close()
+            conn = db.connect(paths.db_path(self.home), wait_s=LATE_DB_WAIT_S)
+            try:
+                with db.write_transaction(conn, deadline_s=LATE_DB_WAIT_S):
+                    persisted = self._persist_counters(conn)
+                self._persisted = persisted
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            if not db.is_busy(exc):
+                if not contained(site, exc):
+                    raise
+                return
+            if not self._warned_locked:
+                self._warned_locked = True
+                import logging  # only here: the CLI's read-only commands import this module
+
+                logging.getLogger("otel_agents").warning(
+                    "otel_agents: drop counts not saved to the store at %s: another process held its"
+                    " database locked for over %.0f s",
+                    self.home,
+                    LATE_DB_WAIT_S,
+                )
 
     def persist_late(self) -> None:
         """After close(): persist what the counters gained since (spans that ended after the
@@ -432,10 +450,7 @@ class StoreWriter:
         if not self._lock.acquire(timeout=LATE_LOCK_WAIT_S):
             return
         try:
-            self._persist_once()
-        except sqlite3.Error as exc:
-            if not contained("store.persist_late", exc):
-                raise
+            self._persist_once("store.persist_late")
         finally:
             self._lock.release()
 
