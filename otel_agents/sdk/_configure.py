@@ -55,7 +55,7 @@ from otel_agents.sdk.processors._metric_rewrite import MetricRewriter, Rewriting
 from otel_agents.sdk.processors._normalise import Normaliser
 from otel_agents.sdk.processors._preview import PreviewCutter
 from otel_agents.sdk.processors._redaction import Redactor
-from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Rewriter
+from otel_agents.sdk.processors._rewrite import RewriteLogProcessor, Rewriter, rewrite_resource
 from otel_agents.sdk.processors._span_metrics import SpanMetricsProcessor
 from otel_agents.sdk.processors._stamping import RunContextLogProcessor
 from otel_agents.sdk.processors._truncation import Truncator
@@ -421,7 +421,8 @@ def _build(options: Options, *, events_content: bool = False) -> Telemetry:
     if _sdk_attribute_warnings not in sdk_attributes_log.filters:
         sdk_attributes_log.addFilter(_sdk_attribute_warnings)
     pricing.start_warm_up(freeze_gc=options.freeze_gc)
-    resource = _resource(options)
+    rewriters = _rewriters(options)
+    resource = rewrite_resource(_resource(options), rewriters)
     span_exporters, metric_exporters, log_exporters, store = _exporters(options)
     if store is not None:
         store.span_exporter.unsampled_counts_only = options.record_unsampled
@@ -434,8 +435,6 @@ def _build(options: Options, *, events_content: bool = False) -> Telemetry:
         "max_batch_size": options.max_export_batch_size,
         "schedule_delay": options.schedule_delay,
     }
-    rewriters = _rewriters(options)
-
     readers, histograms = _metric_readers(options, metric_exporters, resource, MetricRewriter(rewriters))
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False, views=http_server_views()

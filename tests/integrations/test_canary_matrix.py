@@ -11,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.apps.canary_app import NEEDLES
+from tests.integrations.apps.canary_app import BEARER, JWT, NEEDLES, PROJ, SK, URL
 from tests.integrations.conftest import APPS, ROOT, server_env
 from tests.support.otlp_receiver import Receiver
 
 # Header capture turned on, as a user debugging requests would: the headers still must not leak.
 CAPTURE = {
     "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": "authorization,x-api-key,cookie,host",
+    # The resource goes with every batch of every signal; these keys do not look secret.
+    "OTEL_RESOURCE_ATTRIBUTES": (
+        f"ci.note=key {SK},ci.build=jwt {JWT},ci.header=Authorization: {BEARER},ci.dsn={URL},"
+        f"ci.deploy.token={PROJ}"
+    ),
     "OTEL_AGENTS_CAPTURE_CONTENT": "true",
     "OTEL_AGENTS_RAISE_INTERNAL_ERRORS": "",
 }

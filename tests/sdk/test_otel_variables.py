@@ -16,7 +16,7 @@
 | OTEL_ATTRIBUTE_COUNT_LIMIT, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT | test_general_attribute_limits |
 | OTEL_SPAN_LINK_COUNT_LIMIT, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT | test_link_limits |
 | OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG | test_samplers, test_traceidratio_keeps_about_that_share |
-| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables, test_resource_variables_beat_ours_and_arguments_beat_them |
+| OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME | test_resource_variables, test_resource_variables_beat_ours_and_arguments_beat_them, test_secrets_in_resource_variables_are_redacted_on_the_resource_every_signal_sends |
 | OTEL_PROPAGATORS | test_propagators_variable |
 | OTEL_BLRP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_log_batch_variables |
 | OTEL_BSP_MAX_QUEUE_SIZE, _MAX_EXPORT_BATCH_SIZE, _SCHEDULE_DELAY | test_span_batch_variables |
@@ -467,6 +467,35 @@ def test_resource_variables(pipeline_env: Any) -> None:
     with oa.tool("t"):
         pass
     assert pipeline.span("execute_tool t").resource.attributes["team"] == "agents"
+
+
+def test_secrets_in_resource_variables_are_redacted_on_the_resource_every_signal_sends(
+    pipeline_env: Any,
+) -> None:
+    """A secret in OTEL_RESOURCE_ATTRIBUTES, under any key, leaves with no signal: spans, log records
+    and metric points all carry the redacted resource; the plain attributes beside it stay."""
+    from opentelemetry.sdk.resources import OTELResourceDetector
+
+    secret = "sk-proj-" + "r3s0urc3" * 4
+    env = f"ci.note=key {secret},db.password=hunter2hunter2,team=agents"
+    pipeline = pipeline_env(OTEL_RESOURCE_ATTRIBUTES=env)
+    # The variable reaches the SDK's own resource as it is: what follows is our redaction.
+    assert OTELResourceDetector().detect().attributes["ci.note"] == f"key {secret}"
+    with oa.tool("t"):
+        logging.getLogger("resource.test").warning("hello")
+    metrics = pipeline.reader.get_metrics_data()
+    assert metrics is not None
+    resources = {
+        "telemetry": pipeline.telemetry.resource,
+        "span": pipeline.span("execute_tool t").resource,
+        "log": pipeline.logs()[-1].resource,
+        "metrics": metrics.resource_metrics[0].resource,
+    }
+    for where, resource in resources.items():
+        attrs = dict(resource.attributes)
+        assert attrs["team"] == "agents", where
+        assert secret not in str(attrs) and "hunter2" not in str(attrs), (where, attrs)
+        assert str(attrs["ci.note"]).startswith("key [REDACTED"), (where, attrs)
 
 
 def test_resource_variables_beat_ours_and_arguments_beat_them(

@@ -1,4 +1,4 @@
-"""Apply value rewriters (redaction, truncation) to spans and log records, rebuilding only what changed."""
+"""Apply value rewriters (redaction, truncation) to spans, log records and resources; rebuild what changed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any, Protocol
 
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 
@@ -238,6 +239,18 @@ def rewrite_span(
         links=links,
         status=status,
     )
+
+
+def rewrite_resource(resource: Resource, rewriters: Sequence[Rewriter]) -> Resource:
+    """``resource`` itself when no rewriter changes its attributes, else a copy with them rewritten.
+
+    Every exporter sends the resource with each batch, and what enters it is text we never see
+    otherwise: ``OTEL_RESOURCE_ATTRIBUTES``, a detector's ``process.command_args``."""
+    run = RewritePass(rewriters)
+    attrs = run.mapping(dict(resource.attributes))
+    if attrs is None:
+        return resource
+    return Resource(attrs, resource.schema_url)
 
 
 def _rewritten_links(span: ReadableSpan, run: RewritePass) -> list[Link] | None:
