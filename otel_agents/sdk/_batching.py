@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import os
@@ -172,6 +173,13 @@ class BatchWorker(Generic[T]):
         # Each item with its size in bytes (0 when not measured): measured once, when it is queued.
         self._queue: deque[tuple[T, int]] = deque()
         self._cond = threading.Condition(threading.Lock())
+        # The worker waits on this, and a put wakes it by releasing it (a C call, no lock taken):
+        # SIGTERM's handler runs shutdown on top of whatever Python code the app's thread is in,
+        # and a put that held ``_cond`` there (Condition.notify is Python) made that shutdown wait
+        # out its whole budget for the lock, and store nothing. Released: rung, not yet heard.
+        self._bell = threading.Lock()
+        self._bell.acquire()
+        self._starting = threading.Lock()
         self._inflight = 0
         self._abandoned = 0
         # Approximate under contention (an unlocked +=), re-zeroed whenever the queue is empty.
@@ -211,8 +219,7 @@ class BatchWorker(Generic[T]):
         # Wake the worker once, when a batch fills (it drains until empty, so later puts need not),
         # or when the first item after an export is due already (a quiet spell since the last one).
         if wake or len(queue) == self._small_batch or (was_empty and self._due_by_time()):
-            with self._cond:
-                self._cond.notify()
+            self._ring()
 
     def put_many(self, items: Sequence[T], sizes: Sequence[int | None] | None = None) -> None:
         """Queue ``items`` (with ``sizes``, where the caller measured them: None where it did not)
@@ -235,8 +242,7 @@ class BatchWorker(Generic[T]):
         if self._thread is None:
             self._start()
         if not self._hold_partial or self._full() or (was_empty and self._due_by_time()):
-            with self._cond:
-                self._cond.notify()
+            self._ring()
 
     def _fit_bytes(self, items: Sequence[T], sizes: Sequence[int | None] | None) -> list[tuple[T, int]]:
         """The leading ``items`` that fit the byte budget (counted in) with their sizes; the rest
@@ -257,13 +263,20 @@ class BatchWorker(Generic[T]):
         return fitted
 
     def _start(self) -> None:
-        with self._cond:
+        # Not under ``_cond``: the first put may be where SIGTERM's handler interrupts (see _bell).
+        with self._starting:
             if self._thread is None:
                 self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
 
+    def _ring(self) -> None:
+        """Wake the worker (see ``_bell``)."""
+        with contextlib.suppress(RuntimeError):  # rung already, not yet heard
+            self._bell.release()
+
     def _full(self) -> bool:
-        """A whole (small) batch is queued, or half the byte budget: worth an export now."""
-        return len(self._queue) >= self._small_batch or (
+        """A whole (small) batch is queued, or the queue is at its bound (it drops what comes next),
+        or half the byte budget: worth an export now."""
+        return len(self._queue) >= min(self._small_batch, self._max_queue) or (
             self._max_bytes is not None and self._bytes > self._max_bytes // 2
         )
 
@@ -290,15 +303,21 @@ class BatchWorker(Generic[T]):
 
     def _run_once(self) -> bool:
         """Wait until a batch is due and export what is; True once closed and empty."""
-        with self._cond:
-            if not self._hold_partial:
-                if not self._queue and not self._closed and not self._flush_requests:
-                    self._cond.wait(self._delay)
-            else:
-                while not self._due():
+        if not self._hold_partial:
+            with self._cond:
+                idle = not self._queue and not self._closed and not self._flush_requests
+            if idle:
+                self._bell.acquire(timeout=self._delay)
+        else:
+            while True:
+                with self._cond:
+                    if self._due():
+                        break
                     left = self._last_export + self._delay - time.monotonic()
-                    # Nothing queued: a put that finds the batch due wakes it (or this timeout).
-                    self._cond.wait(max(left, 0.001) if self._queue else self._delay)
+                    # Nothing queued: a put that finds the batch due rings (or this timeout).
+                    timeout = max(left, 0.001) if self._queue else self._delay
+                self._bell.acquire(timeout=timeout)
+        with self._cond:
             closing = self._closed
         self._drain()
         return closing and not self._queue
@@ -374,7 +393,7 @@ class BatchWorker(Generic[T]):
             return not self._queue
         with self._cond:
             self._flush_requests += 1
-            self._cond.notify_all()
+            self._ring()
             while self._queue or self._inflight:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -388,18 +407,24 @@ class BatchWorker(Generic[T]):
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        self._ring()
         thread = self._thread
+        drained = True
         if thread is not None and self._pid == os.getpid():
             thread.join(max(deadline - time.monotonic(), 0.0))
+        elif self._queue and self._pid == os.getpid():
+            # No worker yet (SIGTERM's handler may interrupt the first put as it starts one): what
+            # is queued is exported from here, within the budget.
+            drained = run_bounded(self._drain, max(deadline - time.monotonic(), 0.0), f"{self.name}.drain")
         with self._cond:
             left = len(self._queue)
             self._queue.clear()
             # The batch the worker is still exporting dies with the process: count it as well.
-            stuck = self._inflight if thread is not None and thread.is_alive() else 0
+            stuck = self._inflight if (thread is not None and thread.is_alive()) or not drained else 0
             self._abandoned = stuck
         if left + stuck:
             stats.count_drop(f"{self.name}.shutdown_timeout", left + stuck)
-        return left + stuck == 0 and (thread is None or not thread.is_alive())
+        return left + stuck == 0 and drained and (thread is None or not thread.is_alive())
 
 
 class _Exporter(Protocol):

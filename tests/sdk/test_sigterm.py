@@ -65,6 +65,37 @@ FORKED = textwrap.dedent(
 )
 
 
+# SIGTERM arrives while the main thread is inside a queue's put(), at the call that starts the
+# worker (argv "start", the first span) or the one that wakes it (the 16th): the handler then runs
+# on top of that frame, with whatever put() took still held.
+IN_PUT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import otel_agents as oa
+    from otel_agents.sdk._batching import BatchWorker
+    oa.configure(schedule_delay=30)
+    put = BatchWorker.put.__code__
+    quiet = {"_start", "_due_by_time", "_size", "span_text_bytes"}
+    sent = []
+    def tracer(frame, event, arg):
+        if event != "call" or sent or frame.f_back is None or frame.f_back.f_code is not put:
+            return None
+        name = frame.f_code.co_name
+        if (name == "_start") == (sys.argv[1] == "start") and name not in quiet - {"_start"}:
+            sent.append(name)
+            print("signalled in", sent[0], flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+    sys.settrace(tracer)
+    for i in range(40):
+        with oa.tool("step", call_id=str(i)):
+            pass
+    sys.settrace(None)
+    print("outlived SIGTERM", flush=True)
+    """
+)
+
+
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     return {**env, "OTEL_AGENTS_HOME": str(tmp_path / "home")}
@@ -94,6 +125,33 @@ def test_sigterm_taken_outside_the_main_thread_still_flushes_and_ends_the_proces
     assert took < 15 and proc.returncode == -15, (took, proc.returncode, out, err[-3000:])
     with sqlite3.connect(tmp_path / "home" / "store.sqlite") as db:
         assert db.execute("SELECT count(*) FROM spans WHERE name = 'execute_tool step'").fetchone()[0] == 50
+
+
+@pytest.mark.parametrize(("where", "ended"), [("start", 1), ("wake", 16)])
+def test_sigterm_inside_a_queues_put_ends_the_process_at_once_with_every_span_stored(
+    tmp_path: Path, where: str, ended: int
+) -> None:
+    """A SIGTERM handled while the main thread is inside a queue's put(), as it starts or wakes the
+    worker, stores every span ended so far, drops none, and ends the process by SIGTERM well within
+    the shutdown budget (the handler's shutdown waited out its 5 s for the lock put() held)."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_PUT, where],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    took = time.monotonic() - started
+    assert proc.returncode == -15, (proc.stdout, proc.stderr[-3000:])
+    assert "signalled in" in proc.stdout and "outlived" not in proc.stdout, proc.stdout
+    with sqlite3.connect(tmp_path / "home" / "store.sqlite") as db:
+        stored = db.execute("SELECT count(*) FROM spans WHERE name = 'execute_tool step'").fetchone()[0]
+        drops = dict(db.execute("SELECT reason, count FROM counters WHERE kind = 'drop'").fetchall())
+    # The chain's queue starts its worker at its first span and wakes it at its 16th; the handler
+    # may run a span or two later, and every span ended by then is stored.
+    assert stored >= ended and drops == {}, (stored, drops, proc.stdout)
+    assert took < 4, took
 
 
 def test_someone_elses_wakeup_fd_is_left_alone(tmp_path: Path) -> None:
