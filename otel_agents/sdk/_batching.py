@@ -214,8 +214,10 @@ class BatchWorker(Generic[T]):
             wake = before <= self._max_bytes // 2 < before + n
         was_empty = not queue
         queue.append((item, n))
-        if self._thread is None:
-            self._start()
+        # A worker this put starts finds the item itself: a ring as well would be heard after it had
+        # taken the item, and start another run at once.
+        if self._thread is None and self._start():
+            return
         # Wake the worker once, when a batch fills (it drains until empty, so later puts need not),
         # or when the first item after an export is due already (a quiet spell since the last one).
         if wake or len(queue) == self._small_batch or (was_empty and self._due_by_time()):
@@ -239,8 +241,8 @@ class BatchWorker(Generic[T]):
             queue.extend(self._fit_bytes(items, sizes))
         else:
             queue.extend((item, 0) for item in items)
-        if self._thread is None:
-            self._start()
+        if self._thread is None and self._start():
+            return  # as in put()
         if not self._hold_partial or self._full() or (was_empty and self._due_by_time()):
             self._ring()
 
@@ -262,11 +264,14 @@ class BatchWorker(Generic[T]):
         self._bytes = total
         return fitted
 
-    def _start(self) -> None:
+    def _start(self) -> bool:
+        """Start the worker unless another put just did; True if this call started it."""
         # Not under ``_cond``: the first put may be where SIGTERM's handler interrupts (see _bell).
         with self._starting:
-            if self._thread is None:
-                self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
+            if self._thread is not None:
+                return False
+            self._thread = start_daemon(self._run, f"otel-agents-{self.name}")
+            return True
 
     def _ring(self) -> None:
         """Wake the worker (see ``_bell``)."""
@@ -304,12 +309,16 @@ class BatchWorker(Generic[T]):
     def _run_once(self) -> bool:
         """Wait until a batch is due and export what is; True once closed and empty."""
         if not self._hold_partial:
+            # A ring left from before what is checked next (a put rings after it queues): heard
+            # now, or it would start a run as soon as this one ended.
+            self._bell.acquire(blocking=False)
             with self._cond:
                 idle = not self._queue and not self._closed and not self._flush_requests
             if idle:
                 self._bell.acquire(timeout=self._delay)
         else:
             while True:
+                self._bell.acquire(blocking=False)  # as above
                 with self._cond:
                     if self._due():
                         break
@@ -385,6 +394,11 @@ class BatchWorker(Generic[T]):
                 total += pair[1]
                 pairs.append(pair)
         return [item for item, _ in pairs], [n for _, n in pairs]
+
+    @property
+    def worker_thread(self) -> threading.Thread | None:
+        """The thread that exports, once the first item started it."""
+        return self._thread
 
     def flush(self, timeout: float) -> bool:
         """Export everything queued now; False if that did not finish within ``timeout`` s."""

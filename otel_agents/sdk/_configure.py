@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, fields
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import get_logger_provider, set_logger_provider
@@ -61,6 +61,9 @@ from otel_agents.sdk.processors._stamping import RunContextLogProcessor
 from otel_agents.sdk.processors._truncation import Truncator
 
 _log = logging.getLogger("otel_agents")
+# How long a metric collection (a scrape, a push) waits for the chain to work through the spans it
+# still holds, so that it counts every span that ended before it.
+COLLECT_WAIT_S: Final = 0.2
 _lock = threading.Lock()
 _current: Telemetry | None = None
 # The tracer provider the API holds (it takes one per process) and its chain: a reconfigure
@@ -466,6 +469,7 @@ def _build(options: Options, *, events_content: bool = False) -> Telemetry:
         shutdown_timeout=options.shutdown_timeout,
         normaliser=Normaliser(capture_content=options.capture_content),
     )
+    span_metrics.before_collect = partial(chain.work_through_queue, COLLECT_WAIT_S)
     sampler = sampling.from_environment()
     limits = _span_limits(options)
     set_span_value_cap(limits.max_span_attribute_length)

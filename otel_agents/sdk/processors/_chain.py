@@ -242,6 +242,12 @@ class SpanChain(SynchronousMultiSpanProcessor):
             attempt("chain.shutdown", partial(batch.shutdown, remaining()))
         shutdown_all(self._processors)
 
+    def work_through_queue(self, timeout: float) -> None:
+        """Have the chain's thread work through the spans queued so far, waiting at most ``timeout``
+        seconds (not on that thread itself: it would wait for itself)."""
+        if threading.current_thread() is not self._stage.worker_thread:
+            self._stage.flush(timeout)
+
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         deadline = time.monotonic() + timeout_millis / 1000
         # The chain's queue first: the exporters' flush then covers what it handed on.

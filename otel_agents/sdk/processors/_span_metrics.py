@@ -182,6 +182,9 @@ class SpanMetricsProcessor(SpanProcessor):
         # Scopes whose SERVER spans give http.server.request.duration: ours, and a framework's whose
         # own per-request instruments an integration switched off (see derive_http_from).
         self._http_scopes: frozenset[str] = frozenset()
+        # Run at each collection before the queued spans are recorded (configure(): the chain
+        # works through the spans it still holds, so a scrape counts every span ended before it).
+        self.before_collect: Callable[[], object] | None = None
 
         # Histograms go to ``histograms`` when configure() gives it (every exporter takes the points
         # it makes, see _span_histograms), else into the SDK's instruments.
@@ -430,6 +433,8 @@ class SpanMetricsProcessor(SpanProcessor):
 
     def _observe_drops(self, options: CallbackOptions) -> Iterable[Observation]:
         with never_raise("processor.metrics.drain"):
+            if self.before_collect is not None:
+                self.before_collect()
             self.drain()
         return _observations(stats.drops(), semconv.LABEL_REASON)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import linecache
+import sys
 import threading
 import time
 import types
@@ -16,6 +18,7 @@ from opentelemetry.trace import SpanContext, TraceFlags
 
 import otel_agents as oa
 from otel_agents.api import _counters as stats
+from otel_agents.api import _semconv as semconv
 from otel_agents.api import _threads
 from otel_agents.api._threads import YIELD_EVERY
 from otel_agents.sdk._batching import SpanExportQueue
@@ -329,6 +332,14 @@ def test_the_gil_is_handed_over_only_after_a_slice_of_work(monkeypatch: pytest.M
     assert calls == []
 
 
+def _waiting(worker: Any) -> bool:
+    """Whether ``worker``'s thread is blocked waiting to be woken (its frame on the bell's acquire)."""
+    frame = sys._current_frames().get(worker._thread.ident) if worker._thread is not None else None
+    return frame is not None and "_bell.acquire(timeout" in linecache.getline(
+        frame.f_code.co_filename, frame.f_lineno
+    )
+
+
 def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_pipeline: Any) -> None:
     """WAKE_EVERY ended spans wake the chain's thread, though an export batch holds 512 and the
     schedule delay is 30 s: it works in short runs that a request seldom waits behind."""
@@ -336,8 +347,9 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     stage = captured.telemetry.tracer_provider._active_span_processor._stage
     with oa.tool("first"):
         pass
-    # The thread starts on the first span and takes what is queued then.
-    wait_for(lambda: not stage._queue, timeout=5.0, interval=0.005)
+    # The thread starts on the first span and takes what is queued then; until it waits again, a
+    # span queued meanwhile joins its run.
+    wait_for(lambda: not stage._queue and _waiting(stage), timeout=5.0, interval=0.005)
     for i in range(WAKE_EVERY - 1):
         with oa.tool("lookup", call_id=f"call-{i}"):
             pass
@@ -346,6 +358,26 @@ def test_the_chain_starts_work_after_a_few_spans_not_a_whole_export_batch(make_p
     with oa.tool("lookup", call_id="the-last"):
         pass
     wait_for(lambda: not stage._queue, timeout=2.0, interval=0.005)
+
+
+def test_a_metric_collection_counts_every_span_that_ended_before_it(make_pipeline: Any) -> None:
+    """Spans the chain's thread was not yet woken for (fewer than WAKE_EVERY, a 30 s schedule) are
+    counted by a collection right after they end: a scrape just after a request sees its calls."""
+    captured = make_pipeline(schedule_delay=30)
+    stage = captured.telemetry.tracer_provider._active_span_processor._stage
+    with oa.tool("first"):
+        pass
+    wait_for(lambda: not stage._queue and _waiting(stage), timeout=5.0, interval=0.005)
+    for _ in range(3):
+        with oa.tool("lookup"):
+            pass
+    assert len(stage._queue) == 3
+    calls = [
+        p.value
+        for p in captured.metric_points(semconv.METRIC_CALLS)
+        if p.attributes.get(semconv.GEN_AI_TOOL_NAME) == "lookup"
+    ]
+    assert calls == [3]
 
 
 def test_the_chains_short_runs_reach_each_exporter_once_per_schedule_delay(make_pipeline: Any) -> None:
