@@ -36,6 +36,29 @@ def _span_count(home: Path) -> int:
         conn.close()
 
 
+# One span before shutdown(), 50 after it: those are dropped where they end, counted at exit.
+LATE_SPANS = (
+    "import otel_agents as oa\n"
+    "telemetry = oa.configure(exporter='store', schedule_delay=0.05)\n"
+    "with oa.tool('before'):\n"
+    "    pass\n"
+    "telemetry.shutdown()\n"
+    "for _ in range(50):\n"
+    "    with oa.tool('after'):\n"
+    "        pass\n"
+)
+
+
+def _child_env(home: Path) -> dict[str, str]:
+    """A child's environment: this checkout's package, ``home`` as its store, internal errors quiet."""
+    import os
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
+    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)
+    return env
+
+
 class _Stuck(SpanExporter):
     """An exporter that never finishes an export within any shutdown budget."""
 
@@ -152,15 +175,12 @@ def test_a_full_disk_costs_only_counted_records_and_the_counts_reach_the_store_o
     counted once (never once per sink), no internal error is reported, and once there is room
     again the next write persists every count."""
     import json
-    import os
     import subprocess
     import sys
 
     home = tmp_path / "home"
     app = Path(__file__).with_name("full_disk_app.py")
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
-    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)  # as in production: nothing may need it
+    env = _child_env(home)  # internal errors quiet, as in production: nothing may need them
     result = subprocess.run(
         [sys.executable, str(app), "600"], capture_output=True, text=True, timeout=120, env=env
     )
@@ -178,25 +198,14 @@ def test_a_full_disk_costs_only_counted_records_and_the_counts_reach_the_store_o
 def test_spans_ended_after_shutdown_reach_the_stores_counters_when_the_process_exits(tmp_path: Path) -> None:
     """Spans that end after shutdown() are dropped where they end, before any store; their count is
     persisted when the process exits, and doctor shows it."""
-    import os
     import subprocess
     import sys
 
     home = tmp_path / "home"
-    code = (
-        "import otel_agents as oa\n"
-        "telemetry = oa.configure(exporter='store', schedule_delay=0.05)\n"
-        "with oa.tool('before'):\n"
-        "    pass\n"
-        "telemetry.shutdown()\n"
-        "for _ in range(50):\n"
-        "    with oa.tool('after'):\n"
-        "        pass\n"
+    env = _child_env(home)
+    result = subprocess.run(
+        [sys.executable, "-c", LATE_SPANS], capture_output=True, text=True, timeout=60, env=env
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
-    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert _span_count(home) == 1
     assert _drops(home) == {"spans.chain.after_shutdown": 50}
@@ -215,7 +224,6 @@ def test_a_database_locked_by_another_process_at_exit_delays_the_exit_by_seconds
 ) -> None:
     """With another process holding the store's write lock when the app exits, the late drop counts
     give up after about a second, with a warning that is no internal error, and the exit goes on."""
-    import os
     import subprocess
     import sys
     import time
@@ -224,21 +232,12 @@ def test_a_database_locked_by_another_process_at_exit_delays_the_exit_by_seconds
     ready, go = tmp_path / "ready", tmp_path / "go"
     code = (
         "import pathlib, time\n"
-        "import otel_agents as oa\n"
-        "telemetry = oa.configure(exporter='store', schedule_delay=0.05)\n"
-        "with oa.tool('before'):\n"
-        "    pass\n"
-        "telemetry.shutdown()\n"
-        "for _ in range(50):\n"
-        "    with oa.tool('after'):\n"
-        "        pass\n"
+        f"{LATE_SPANS}"
         f"pathlib.Path({str(ready)!r}).touch()\n"
         f"while not pathlib.Path({str(go)!r}).exists():\n"
         "    time.sleep(0.02)\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root), "OTEL_AGENTS_HOME": str(home)}
-    env.pop("OTEL_AGENTS_RAISE_INTERNAL_ERRORS", None)
+    env = _child_env(home)
     app = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
